@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vCPUs: the mapped kvm_run, a register cache with dirty flags, the run loop
+ * that decodes exits, kicks from other threads, and exit counters.
+ */
+#ifndef PETREL_KVM_KVM_VCPU_H
+#define PETREL_KVM_KVM_VCPU_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "kvm/kvm.h"
+
+/* The signal used to kick a vCPU thread out of KVM_RUN. */
+#define KVM_KICK_SIGNAL SIGUSR1
+
+enum kvm_exit_stat {
+	KVM_STAT_IO,
+	KVM_STAT_MMIO,
+	KVM_STAT_HLT,
+	KVM_STAT_SHUTDOWN,
+	KVM_STAT_FAIL_ENTRY,
+	KVM_STAT_INTERNAL_ERROR,
+	KVM_STAT_SYSTEM_EVENT,
+	KVM_STAT_DEBUG,
+	KVM_STAT_INTR, /* KVM_RUN interrupted: kicks and signals */
+	KVM_STAT_IRQ_WINDOW,
+	KVM_STAT_UNKNOWN,
+	KVM_STAT_COUNT
+};
+
+/* What the run loop reports to its caller; I/O and MMIO are handled inside. */
+enum kvm_vcpu_event {
+	KVM_EV_HLT,
+	KVM_EV_SHUTDOWN,
+	KVM_EV_FAIL_ENTRY,
+	KVM_EV_INTERNAL_ERROR,
+	KVM_EV_SYSTEM_EVENT,
+	KVM_EV_DEBUG,
+	KVM_EV_KICKED,
+	KVM_EV_UNKNOWN,
+	KVM_EV_STOP, /* an exit handler asked the loop to return */
+};
+
+struct kvm_vcpu;
+
+struct kvm_exit_ops {
+	/* One port access of size 1, 2 or 4; data is read or filled. */
+	void (*pio)(void *opaque, struct kvm_vcpu *v, uint16_t port, bool in, unsigned int size,
+		    uint8_t *data);
+	/* One MMIO access of 1 to 8 bytes. */
+	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write,
+		     unsigned int len, uint8_t *data);
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	int fd;
+	unsigned int id;
+	struct kvm_run *run;
+	size_t run_size;
+
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool regs_valid, regs_dirty;
+	bool sregs_valid, sregs_dirty;
+
+	/* Set by an exit handler to make kvm_vcpu_run return KVM_EV_STOP. */
+	bool stop_loop;
+	pthread_t thread;
+	bool thread_valid;
+
+	uint64_t stats[KVM_STAT_COUNT];
+};
+
+/* Install the (empty) kick signal handler once per process. */
+int kvm_vcpu_signals_init(void);
+int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id);
+void kvm_vcpu_destroy(struct kvm_vcpu *v);
+int kvm_vcpu_ioctl(struct kvm_vcpu *v, unsigned long req, void *arg);
+
+/* Register cache: load lazily, write back before the next KVM_RUN. */
+struct kvm_regs *kvm_vcpu_regs(struct kvm_vcpu *v);
+struct kvm_sregs *kvm_vcpu_sregs(struct kvm_vcpu *v);
+void kvm_vcpu_regs_dirty(struct kvm_vcpu *v);
+void kvm_vcpu_sregs_dirty(struct kvm_vcpu *v);
+int kvm_vcpu_regs_flush(struct kvm_vcpu *v);
+/* Drop the cache (after the state changed behind it, e.g. a restore). */
+void kvm_vcpu_regs_invalidate(struct kvm_vcpu *v);
+
+/*
+ * Run until an exit the caller must decide on. Port I/O (including string
+ * I/O with a count) and MMIO go through ops; coalesced writes are replayed
+ * first. Returns an event, or -errno when KVM_RUN itself fails.
+ */
+int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaque);
+/* From another thread: make the vCPU leave KVM_RUN at once. */
+void kvm_vcpu_kick(struct kvm_vcpu *v);
+
+/* Guest-virtual -> guest-physical through the vCPU's current paging. */
+int kvm_vcpu_translate(struct kvm_vcpu *v, uint64_t gva, uint64_t *gpa);
+/* Registers, segments and the code bytes at RIP, for error reports. */
+void kvm_vcpu_dump(struct kvm_vcpu *v, FILE *out);
+/* Human text for an internal-error exit (suberror and data words). */
+void kvm_vcpu_describe_exit(struct kvm_vcpu *v, FILE *out);
+const char *kvm_exit_stat_name(enum kvm_exit_stat s);
+
+#endif

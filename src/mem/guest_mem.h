@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Guest physical memory: memfd-backed RAM regions and the one checked door
+ * through which every guest-physical access from the VMM passes.
+ */
+#ifndef PETREL_MEM_GUEST_MEM_H
+#define PETREL_MEM_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GM_PAGE_SIZE 4096ULL
+#define GM_PAGE_SHIFT 12
+#define GM_MAX_REGIONS 16
+
+struct gm_region {
+	uint64_t gpa;       /* guest-physical start, page aligned */
+	uint64_t size;      /* bytes, page aligned */
+	uint8_t *hva;       /* host mapping */
+	uint64_t fd_offset; /* offset of this region inside the memfd */
+	unsigned long *dirty; /* VMM-side dirty bitmap, one bit per page */
+	char name[24];
+};
+
+struct guest_mem {
+	int fd; /* memfd holding every region back to back */
+	uint64_t fd_size;
+	unsigned int nr_regions;
+	struct gm_region regions[GM_MAX_REGIONS];
+};
+
+/* Initialise an empty guest memory (no regions, no memfd yet). */
+void gm_init(struct guest_mem *gm);
+/* Add a RAM region backed by the memfd; returns the region index or -errno. */
+int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t size);
+void gm_destroy(struct guest_mem *gm);
+
+/* The region holding [gpa, gpa+len), or NULL when any byte lies outside RAM. */
+const struct gm_region *gm_region_of(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* Host pointer for [gpa, gpa+len) when the whole range lies in one region; else NULL. */
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* Copy to/from guest memory, possibly across regions; -EFAULT when not all RAM. */
+int gm_read(const struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len);
+int gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len);
+/* Host address -> guest-physical address; -EFAULT when not guest RAM. */
+int gm_hva_to_gpa(const struct guest_mem *gm, const void *hva, uint64_t *gpa);
+/* Total RAM bytes. */
+uint64_t gm_total(const struct guest_mem *gm);
+
+/* Mark [gpa, gpa+len) dirty in the VMM-side bitmaps (device DMA writes). */
+void gm_mark_dirty(struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* Mark pages dirty from a page bitmap covering [gpa, gpa + npages pages). */
+void gm_mark_dirty_bitmap(struct guest_mem *gm, uint64_t gpa, const unsigned long *bitmap,
+			  uint64_t npages);
+bool gm_page_dirty(const struct guest_mem *gm, uint64_t gpa);
+/* Clear all VMM-side dirty bits. */
+void gm_clear_dirty(struct guest_mem *gm);
+/* Count dirty pages over all regions. */
+uint64_t gm_dirty_count(const struct guest_mem *gm);
+
+#endif
