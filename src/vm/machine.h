@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one place a machine is assembled: a configuration goes in, a wired VM
+ * comes out. The CLI (and later the control API) only fill vm_config.
+ */
+#ifndef PETREL_VM_MACHINE_H
+#define PETREL_VM_MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+#include "dev/platform.h"
+#include "kvm/kvm.h"
+#include "kvm/kvm_vcpu.h"
+#include "mem/guest_mem.h"
+
+#define VM_MAX_VCPUS 256
+
+/* petrel's exit statuses (documented in the README). */
+enum vm_exit_status {
+	VM_EXIT_POWEROFF = 0,
+	VM_EXIT_ERROR = 1,
+	VM_EXIT_USAGE = 2,
+	VM_EXIT_REBOOT = 4,      /* guest reboot with --on-reboot exit */
+	VM_EXIT_TRIPLE_FAULT = 6,
+	VM_EXIT_PANIC = 8,
+	VM_EXIT_INTERNAL_ERROR = 10, /* KVM internal error / emulation failure / failed entry */
+	VM_EXIT_SIGNAL_BASE = 128,   /* + signal number */
+};
+
+enum vm_boot_mode {
+	VM_BOOT_KERNEL,    /* Linux bzImage or PVH vmlinux */
+	VM_BOOT_FLAT_REAL, /* flat binary at 0x10000, real mode, cs=0x1000 */
+	VM_BOOT_FLAT_LONG, /* flat binary at 0x100000, 64-bit mode, identity paging */
+};
+
+enum vm_serial_mode { VM_SERIAL_STDIO, VM_SERIAL_FILE, VM_SERIAL_OFF };
+
+struct vm_config {
+	unsigned int cpus;
+	uint64_t mem_size;
+	enum vm_boot_mode boot;
+	const char *firmware;
+	const char *kernel;
+	const char *initramfs;
+	const char *cmdline;
+	enum vm_serial_mode serial;
+	const char *serial_path;
+	bool reboot_exits;  /* --on-reboot exit */
+	bool stats;         /* print exit counters at the end */
+	bool test_device;   /* the test device used by petrel's own guests */
+	const char *kvm_path;
+};
+
+enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
+
+struct vm_vcpu {
+	struct machine *m;
+	struct kvm_vcpu kvm;
+	pthread_t thread;
+	bool started;
+	bool halted; /* waiting in HLT without an in-kernel irqchip */
+	bool paused; /* acknowledged a pause request */
+};
+
+/* Where the boot vCPU starts, filled by the loader. */
+struct vm_boot_entry {
+	uint64_t rip;
+	uint64_t rsi; /* Linux 64-bit boot protocol: boot_params */
+	uint64_t rbx; /* PVH: hvm_start_info */
+	bool pvh;     /* 32-bit protected-mode entry */
+};
+
+struct vm_testdev;
+struct uart;
+struct vm_devices;
+
+struct machine {
+	struct vm_config cfg;
+	struct kvm_sys sys;
+	struct kvm_vm vm;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct platform platform;
+	struct vm_devices *devs;
+	struct vm_testdev *testdev;
+	struct vm_boot_entry entry;
+
+	unsigned int nr_vcpus;
+	struct vm_vcpu *vcpus;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vm_state state;
+	bool pause_requested;
+	bool reset_requested;
+	int exit_status;
+	int stop_efd; /* signalled when the machine stops, wakes the event loop */
+	/* A debugger's handler for KVM_EXIT_DEBUG; true when it took the exit. */
+	bool (*debug_exit_handler)(struct machine *m, struct vm_vcpu *v);
+};
+
+/* Assemble everything from cfg; on failure nothing is left behind. */
+int machine_create(struct machine *m, const struct vm_config *cfg);
+/* Start the vCPU threads, run the event loop until the guest stops. */
+int machine_run(struct machine *m);
+void machine_destroy(struct machine *m);
+
+/* Lifecycle requests, from any thread. */
+void machine_request_stop(struct machine *m, int status);
+void machine_request_reset(struct machine *m);
+/* Stop every vCPU outside KVM_RUN (for debuggers and snapshots) and resume. */
+void machine_pause(struct machine *m);
+void machine_resume(struct machine *m);
+void machine_print_stats(struct machine *m, FILE *out);
+
+#endif

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "vm/testdev.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define FIFO_SIZE 256
+
+struct vm_testdev {
+	struct machine *m;
+	pthread_mutex_t lock;
+	uint32_t last;
+	uint8_t fifo[FIFO_SIZE];
+	unsigned int fifo_head, fifo_len;
+	uint8_t ids_seen[VM_MAX_VCPUS / 8];
+	uint32_t dirty_list[VM_TESTDEV_DIRTY_PAGES];
+	unsigned int dirty_len, dirty_pos;
+	int doorbell_fd;
+	bool doorbell_trapped; /* no ioeventfd: count the exits ourselves */
+	uint64_t doorbells;
+	uint64_t mmio_regs[512];
+};
+
+static uint64_t size_mask(unsigned int size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+static void dirty_collect(void *opaque, uint64_t gpa, const unsigned long *bitmap,
+			  uint64_t npages)
+{
+	struct vm_testdev *td = opaque;
+
+	gm_mark_dirty_bitmap(&td->m->mem, gpa, bitmap, npages);
+}
+
+static void dirty_command(struct vm_testdev *td, uint32_t cmd)
+{
+	struct machine *m = td->m;
+	unsigned int i;
+
+	if (cmd == 1) {
+		if (kvm_dirty_log_global(&m->vm, true) < 0)
+			fprintf(stderr, "petrel: testdev: cannot start dirty logging\n");
+		gm_clear_dirty(&m->mem);
+	} else if (cmd == 2) {
+		if (kvm_dirty_log_sync(&m->vm, dirty_collect, td) < 0)
+			fprintf(stderr, "petrel: testdev: dirty log sync failed\n");
+		td->dirty_len = td->dirty_pos = 0;
+		for (i = 0; i < VM_TESTDEV_DIRTY_PAGES; i++)
+			if (gm_page_dirty(&m->mem, VM_TESTDEV_DIRTY_BASE + i * GM_PAGE_SIZE))
+				td->dirty_list[td->dirty_len++] = i;
+	}
+}
+
+static uint64_t doorbell_count(struct vm_testdev *td)
+{
+	uint64_t n;
+
+	if (td->doorbell_fd >= 0 && read(td->doorbell_fd, &n, sizeof(n)) == sizeof(n))
+		td->doorbells += n;
+	return td->doorbells;
+}
+
+static uint64_t td_pio_read(void *opaque, uint64_t off, unsigned int size)
+{
+	struct vm_testdev *td = opaque;
+	uint64_t val = ~0ULL;
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&td->lock);
+	switch (off) {
+	case 0x0:
+		val = ~(uint64_t)td->last & size_mask(size);
+		break;
+	case 0x4:
+		val = 0;
+		if (td->fifo_len) {
+			val = td->fifo[td->fifo_head];
+			td->fifo_head = (td->fifo_head + 1) % FIFO_SIZE;
+			td->fifo_len--;
+		}
+		break;
+	case 0x8:
+		for (i = 0; i < sizeof(td->ids_seen); i++)
+			n += (unsigned int)__builtin_popcount(td->ids_seen[i]);
+		val = n;
+		break;
+	case 0xc:
+		val = td->dirty_pos < td->dirty_len ? td->dirty_list[td->dirty_pos++] : 0xffffffffu;
+		break;
+	case 0x14:
+		val = doorbell_count(td);
+		break;
+	}
+	pthread_mutex_unlock(&td->lock);
+	return val;
+}
+
+static void td_pio_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
+{
+	struct vm_testdev *td = opaque;
+
+	pthread_mutex_lock(&td->lock);
+	switch (off) {
+	case 0x0:
+		td->last = (uint32_t)(val & size_mask(size));
+		break;
+	case 0x4:
+		if (td->fifo_len < FIFO_SIZE) {
+			td->fifo[(td->fifo_head + td->fifo_len) % FIFO_SIZE] = (uint8_t)val;
+			td->fifo_len++;
+		}
+		break;
+	case 0x8:
+		if (val < VM_MAX_VCPUS)
+			td->ids_seen[val / 8] |= (uint8_t)(1u << (val % 8));
+		break;
+	case 0xc:
+		dirty_command(td, (uint32_t)val);
+		break;
+	case 0x10:
+		/* Only reached when the doorbell has no ioeventfd. */
+		td->doorbells++;
+		break;
+	}
+	pthread_mutex_unlock(&td->lock);
+}
+
+static const struct bus_ops td_pio_ops = {.read = td_pio_read, .write = td_pio_write};
+
+static uint64_t td_mmio_read(void *opaque, uint64_t off, unsigned int size)
+{
+	struct vm_testdev *td = opaque;
+	uint64_t val;
+
+	pthread_mutex_lock(&td->lock);
+	val = ~td->mmio_regs[(off / 8) % 512] & size_mask(size);
+	pthread_mutex_unlock(&td->lock);
+	return val;
+}
+
+static void td_mmio_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
+{
+	struct vm_testdev *td = opaque;
+
+	pthread_mutex_lock(&td->lock);
+	td->mmio_regs[(off / 8) % 512] = val & size_mask(size);
+	pthread_mutex_unlock(&td->lock);
+}
+
+static const struct bus_ops td_mmio_ops = {.read = td_mmio_read, .write = td_mmio_write};
+
+int vm_testdev_create(struct machine *m)
+{
+	struct vm_testdev *td = calloc(1, sizeof(*td));
+	int ret;
+
+	if (!td)
+		return -ENOMEM;
+	td->m = m;
+	pthread_mutex_init(&td->lock, NULL);
+	m->testdev = td;
+	td->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->doorbell_fd < 0)
+		return -errno;
+	ret = bus_register(&m->pio, VM_TESTDEV_PORT, VM_TESTDEV_PORT_LEN, &td_pio_ops, td,
+			   "testdev");
+	if (!ret)
+		ret = bus_register(&m->mmio, VM_TESTDEV_MMIO, 0x1000, &td_mmio_ops, td,
+				   "testdev-mmio");
+	if (ret < 0)
+		return ret;
+	if (kvm_ioeventfd_set(&m->vm, VM_TESTDEV_PORT + 0x10, 2, td->doorbell_fd, true, false, 0,
+			      true) < 0) {
+		fprintf(stderr, "petrel: testdev: no ioeventfd, the doorbell will exit\n");
+		close(td->doorbell_fd);
+		td->doorbell_fd = -1;
+		td->doorbell_trapped = true;
+	}
+	return 0;
+}
+
+void vm_testdev_destroy(struct machine *m)
+{
+	struct vm_testdev *td = m->testdev;
+
+	if (!td)
+		return;
+	if (td->doorbell_fd >= 0) {
+		if (m->vm.fd >= 0)
+			kvm_ioeventfd_set(&m->vm, VM_TESTDEV_PORT + 0x10, 2, td->doorbell_fd, true,
+					  false, 0, false);
+		close(td->doorbell_fd);
+	}
+	pthread_mutex_destroy(&td->lock);
+	free(td);
+	m->testdev = NULL;
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* One thread per vCPU: run the guest, dispatch its exits, obey lifecycle requests. */
+#include "vm/vcpu_thread.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void vcpu_pio(void *opaque, struct kvm_vcpu *kv, uint16_t port, bool in,
+		     unsigned int size, uint8_t *data)
+{
+	struct vm_vcpu *v = opaque;
+	uint64_t val = 0;
+
+	if (in) {
+		bus_read(&v->m->pio, port, size, &val);
+		memcpy(data, &val, size);
+	} else {
+		memcpy(&val, data, size);
+		bus_write(&v->m->pio, port, size, val);
+	}
+}
+
+static void vcpu_mmio(void *opaque, struct kvm_vcpu *kv, uint64_t addr, bool write,
+		      unsigned int len, uint8_t *data)
+{
+	struct vm_vcpu *v = opaque;
+	uint64_t val = 0;
+
+	if (write) {
+		memcpy(&val, data, len);
+		bus_write(&v->m->mmio, addr, len, val);
+	} else {
+		bus_read(&v->m->mmio, addr, len, &val);
+		memcpy(data, &val, len);
+	}
+}
+
+static const struct kvm_exit_ops vcpu_exit_ops = {
+	.pio = vcpu_pio,
+	.mmio = vcpu_mmio,
+};
+
+/* Block here while the machine is paused; true when the thread must end. */
+static bool vcpu_check_requests(struct vm_vcpu *v)
+{
+	struct machine *m = v->m;
+	bool stop;
+
+	pthread_mutex_lock(&m->lock);
+	while (m->state == VM_PAUSED || (m->pause_requested && m->state == VM_RUNNING)) {
+		if (!v->paused) {
+			v->paused = true;
+			pthread_cond_broadcast(&m->cond);
+		}
+		pthread_cond_wait(&m->cond, &m->lock);
+	}
+	v->paused = false;
+	stop = m->state == VM_STOPPING;
+	pthread_mutex_unlock(&m->lock);
+	return stop;
+}
+
+/* HLT without an in-kernel irqchip: nothing can wake us but the machine. */
+static void vcpu_halt(struct vm_vcpu *v)
+{
+	struct machine *m = v->m;
+	unsigned int i, halted = 0;
+
+	pthread_mutex_lock(&m->lock);
+	v->halted = true;
+	for (i = 0; i < m->nr_vcpus; i++)
+		halted += m->vcpus[i].halted;
+	pthread_mutex_unlock(&m->lock);
+	if (halted == m->nr_vcpus) {
+		fprintf(stderr, "petrel: all vCPUs halted with no interrupt source: stopping\n");
+		machine_request_stop(m, VM_EXIT_POWEROFF);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	while (m->state != VM_STOPPING)
+		pthread_cond_wait(&m->cond, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void vcpu_system_event(struct vm_vcpu *v)
+{
+	struct kvm_run *run = v->kvm.run;
+
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		machine_request_stop(v->m, VM_EXIT_POWEROFF);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		machine_request_reset(v->m);
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		fprintf(stderr, "petrel: vCPU %u: guest reported a crash\n", v->kvm.id);
+		machine_request_stop(v->m, VM_EXIT_PANIC);
+		break;
+	default:
+		fprintf(stderr, "petrel: vCPU %u: system event %u ignored\n", v->kvm.id,
+			run->system_event.type);
+		break;
+	}
+}
+
+static void vcpu_fatal(struct vm_vcpu *v, int status)
+{
+	kvm_vcpu_describe_exit(&v->kvm, stderr);
+	kvm_vcpu_dump(&v->kvm, stderr);
+	machine_request_stop(v->m, status);
+}
+
+static void *vcpu_thread_main(void *arg)
+{
+	struct vm_vcpu *v = arg;
+	struct machine *m = v->m;
+	sigset_t set;
+	int ev;
+
+	sigemptyset(&set);
+	sigaddset(&set, KVM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vcpu_check_requests(v)) {
+		ev = kvm_vcpu_run(&v->kvm, &vcpu_exit_ops, v);
+		if (ev < 0) {
+			machine_request_stop(m, VM_EXIT_ERROR);
+			break;
+		}
+		switch (ev) {
+		case KVM_EV_KICKED:
+		case KVM_EV_STOP:
+			break;
+		case KVM_EV_HLT:
+			vcpu_halt(v);
+			break;
+		case KVM_EV_SHUTDOWN:
+			fprintf(stderr, "petrel: vCPU %u: triple fault\n", v->kvm.id);
+			kvm_vcpu_dump(&v->kvm, stderr);
+			machine_request_stop(m, VM_EXIT_TRIPLE_FAULT);
+			break;
+		case KVM_EV_SYSTEM_EVENT:
+			vcpu_system_event(v);
+			break;
+		case KVM_EV_FAIL_ENTRY:
+		case KVM_EV_INTERNAL_ERROR:
+			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
+			break;
+		case KVM_EV_DEBUG:
+			if (m->debug_exit_handler && m->debug_exit_handler(m, v))
+				break;
+			fprintf(stderr, "petrel: vCPU %u: debug exit with no debugger attached\n",
+				v->kvm.id);
+			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
+			break;
+		default:
+			fprintf(stderr, "petrel: vCPU %u: unhandled exit\n", v->kvm.id);
+			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
+			break;
+		}
+	}
+	return NULL;
+}
+
+int vcpu_thread_start(struct vm_vcpu *v)
+{
+	char name[16];
+	int ret;
+
+	ret = pthread_create(&v->thread, NULL, vcpu_thread_main, v);
+	if (ret) {
+		fprintf(stderr, "petrel: starting vCPU %u thread: %s\n", v->kvm.id, strerror(ret));
+		return -ret;
+	}
+	v->kvm.thread = v->thread;
+	__atomic_store_n(&v->kvm.thread_valid, true, __ATOMIC_RELEASE);
+	v->started = true;
+	snprintf(name, sizeof(name), "vcpu%u", v->kvm.id);
+	pthread_setname_np(v->thread, name);
+	return 0;
+}
+
+void vcpu_thread_join(struct vm_vcpu *v)
+{
+	if (!v->started)
+		return;
+	pthread_join(v->thread, NULL);
+	v->started = false;
+	v->kvm.thread_valid = false;
+}
