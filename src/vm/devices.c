@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* BRING-UP ONLY */
+/*
+ * The machine's legacy devices on their ports, the serial console's host
+ * side (stdin, stdout or a file, Ctrl-A x), and the I/O thread's loop.
+ */
 #include "vm/devices.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,43 +16,111 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "dev/acpi_pm.h"
+#include "dev/debug_exit.h"
+#include "dev/uart16550.h"
 #include "vm/event_loop.h"
+#include "vm/terminal.h"
+
+#define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 
 struct vm_devices {
 	struct machine *m;
 	struct vm_loop loop;
 	int sigfd;
+	int out_fd;   /* console output: stdout or a file */
+	bool out_owned;
+	bool stdin_on; /* stdin feeds the UART */
+	bool escape;   /* Ctrl-A seen */
+	uint8_t pending[64]; /* input the FIFO had no room for yet */
+	size_t pending_len;
+
+	struct uart com1;
+	struct acpi_pm pm;
+	struct debug_exit dbg;
 };
 
-static uint64_t tmp_read(void *o, uint64_t off, unsigned int size)
+static void console_out(void *opaque, const uint8_t *buf, size_t len)
 {
-	return off == 5 ? 0x60 : 0;
+	struct vm_devices *d = opaque;
+
+	while (len) {
+		ssize_t n = write(d->out_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the reader went away: drop, never block the guest */
+		buf += n;
+		len -= (size_t)n;
+	}
 }
-static void tmp_com(void *o, uint64_t off, unsigned int size, uint64_t v)
+
+static void debug_exit_cb(void *opaque, int status)
 {
-	if (off == 0)
-		putchar((int)v);
+	machine_request_stop(opaque, status);
 }
-static void tmp_exit(void *o, uint64_t off, unsigned int size, uint64_t v)
+
+/* Move pending input into the FIFO; retry on a short timer while it is full. */
+static void console_feed(struct vm_devices *d)
 {
-	machine_request_stop(o, (int)(((v & 0xff) << 1) | 1));
+	size_t n = uart_push_input(&d->com1, d->pending, d->pending_len);
+
+	memmove(d->pending, d->pending + n, d->pending_len - n);
+	d->pending_len -= n;
+	d->loop.timeout_ms = d->pending_len ? 5 : -1;
+	if (d->stdin_on)
+		vm_loop_mod(&d->loop, STDIN_FILENO, d->pending_len ? 0 : EPOLLIN);
 }
-static void tmp_pm(void *o, uint64_t off, unsigned int size, uint64_t v)
+
+static void on_idle(void *opaque, int fd, uint32_t events)
 {
-	if (off == 4 && (v & 0x2000))
-		machine_request_stop(o, 0);
+	console_feed(opaque);
 }
-static const struct bus_ops com_ops = {tmp_read, tmp_com};
-static const struct bus_ops exit_ops = {NULL, tmp_exit};
-static const struct bus_ops pm_ops = {tmp_read, tmp_pm};
+
+static void on_stdin(void *opaque, int fd, uint32_t events)
+{
+	struct vm_devices *d = opaque;
+	uint8_t buf[sizeof(d->pending)];
+	ssize_t n, i;
+
+	n = read(fd, buf, sizeof(buf) - d->pending_len);
+	if (n <= 0) {
+		/* end of input: the guest keeps running without it */
+		vm_loop_del(&d->loop, fd);
+		d->stdin_on = false;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t c = buf[i];
+
+		if (vm_terminal_is_raw()) {
+			if (d->escape) {
+				d->escape = false;
+				if (c == 'x' || c == 'X') {
+					fprintf(stderr, "\r\npetrel: Ctrl-A x: stopping the guest\r\n");
+					machine_request_stop(d->m, VM_EXIT_POWEROFF);
+					return;
+				}
+				if (c != CONSOLE_ESCAPE)
+					continue; /* unknown escape: drop it */
+			} else if (c == CONSOLE_ESCAPE) {
+				d->escape = true;
+				continue;
+			}
+		}
+		d->pending[d->pending_len++] = c;
+	}
+	console_feed(d);
+}
 
 static void on_stop(void *opaque, int fd, uint32_t events)
 {
 	struct vm_devices *d = opaque;
 	uint64_t v;
 
-	if (read(fd, &v, sizeof(v)) < 0) {
-	}
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
 	d->loop.quit = true;
 }
 
@@ -63,6 +135,56 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 	machine_request_stop(d->m, VM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
 }
 
+static int open_console(struct vm_devices *d)
+{
+	const struct vm_config *cfg = &d->m->cfg;
+
+	d->out_fd = -1;
+	switch (cfg->serial) {
+	case VM_SERIAL_STDIO:
+		d->out_fd = STDOUT_FILENO;
+		d->stdin_on = true;
+		break;
+	case VM_SERIAL_FILE:
+		d->out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (d->out_fd < 0) {
+			int ret = -errno;
+
+			fprintf(stderr, "petrel: --serial file=%s: %s\n", cfg->serial_path,
+				strerror(-ret));
+			return ret;
+		}
+		d->out_owned = true;
+		break;
+	case VM_SERIAL_OFF:
+		break;
+	}
+	return 0;
+}
+
+static int register_ports(struct vm_devices *d)
+{
+	struct machine *m = d->m;
+	int ret;
+
+	ret = bus_register(&m->pio, X86_PORT_COM1, 8, &uart_bus_ops, &d->com1, "com1");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_DEBUG_EXIT, 1, &debug_exit_bus_ops, &d->dbg,
+				   "debug-exit");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_PM1A_EVT, ACPI_PM_EVT_LEN, &acpi_pm_evt_ops,
+				   &d->pm, "pm1a-evt");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_PM1A_CNT, ACPI_PM_CNT_LEN, &acpi_pm_cnt_ops,
+				   &d->pm, "pm1a-cnt");
+	if (!ret)
+		ret = bus_register(&m->pio, ACPI_PM_RESET_PORT, 1, &acpi_pm_reset_ops, &d->pm,
+				   "reset");
+	if (ret < 0)
+		fprintf(stderr, "petrel: registering legacy devices: %s\n", strerror(-ret));
+	return ret;
+}
+
 int vm_devices_create(struct machine *m)
 {
 	struct vm_devices *d = calloc(1, sizeof(*d));
@@ -73,10 +195,24 @@ int vm_devices_create(struct machine *m)
 		return -ENOMEM;
 	d->m = m;
 	d->sigfd = -1;
+	d->loop.epfd = -1;
 	m->devs = d;
+	ret = open_console(d);
+	if (ret < 0)
+		return ret;
+	uart_init(&d->com1, &m->platform, X86_IRQ_COM1, d->out_fd >= 0 ? console_out : NULL, d);
+	acpi_pm_init(&d->pm, &m->platform);
+	d->dbg.exit_cb = debug_exit_cb;
+	d->dbg.opaque = m;
+	ret = register_ports(d);
+	if (ret < 0)
+		return ret;
+
 	ret = vm_loop_init(&d->loop);
 	if (ret < 0)
 		return ret;
+	d->loop.idle = on_idle;
+	d->loop.idle_opaque = d;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -84,11 +220,14 @@ int vm_devices_create(struct machine *m)
 	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d->sigfd < 0)
 		return -errno;
-	vm_loop_add(&d->loop, d->sigfd, EPOLLIN, on_signal, d);
-	vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
-	bus_register(&m->pio, 0x3f8, 8, &com_ops, m, "com1");
-	bus_register(&m->pio, 0xf4, 1, &exit_ops, m, "debug-exit");
-	bus_register(&m->pio, 0x600, 8, &pm_ops, m, "pm");
+	ret = vm_loop_add(&d->loop, d->sigfd, EPOLLIN, on_signal, d);
+	if (!ret)
+		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
+	if (ret < 0)
+		return ret;
+	/* stdin may be a file or /dev/null, which epoll refuses: then no input. */
+	if (d->stdin_on && vm_loop_add(&d->loop, STDIN_FILENO, EPOLLIN, on_stdin, d) < 0)
+		d->stdin_on = false;
 	return 0;
 }
 
@@ -98,9 +237,13 @@ void vm_devices_destroy(struct machine *m)
 
 	if (!d)
 		return;
-	vm_loop_destroy(&d->loop);
+	uart_destroy(&d->com1);
+	if (d->loop.epfd >= 0)
+		vm_loop_destroy(&d->loop);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	if (d->out_owned)
+		close(d->out_fd);
 	free(d);
 	m->devs = NULL;
 }
@@ -112,5 +255,6 @@ void vm_devices_event_loop(struct machine *m)
 
 void vm_devices_flush(struct machine *m)
 {
-	fflush(stdout);
+	if (m->devs)
+		uart_flush(&m->devs->com1);
 }

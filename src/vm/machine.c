@@ -16,6 +16,17 @@
 #include "vm/testdev.h"
 #include "vm/vcpu_thread.h"
 
+/* Writes KVM queued in the coalesced ring, replayed in order. */
+static void machine_coalesced_write(void *opaque, uint64_t addr, const void *data, uint32_t len,
+				    bool pio)
+{
+	struct machine *m = opaque;
+	uint64_t val = 0;
+
+	memcpy(&val, data, len > 8 ? 8 : len);
+	bus_write(pio ? &m->pio : &m->mmio, addr, len, val);
+}
+
 /* Guest RAM: below the 32-bit hole, and the rest above 4 GiB. */
 static int machine_add_ram(struct machine *m)
 {
@@ -105,6 +116,8 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	ret = kvm_vm_setup_x86(&m->vm, cfg->boot == VM_BOOT_KERNEL);
 	if (ret < 0)
 		goto fail;
+	m->vm.coalesced_write = machine_coalesced_write;
+	m->vm.coalesced_opaque = m;
 	ret = machine_add_ram(m);
 	if (ret < 0)
 		goto fail;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define FIFO_SIZE 256
@@ -23,7 +24,47 @@ struct vm_testdev {
 	bool doorbell_trapped; /* no ioeventfd: count the exits ourselves */
 	uint64_t doorbells;
 	uint64_t mmio_regs[512];
+	uint8_t *overlay; /* host memory mapped over guest RAM by the split test */
 };
+
+#define SPLIT_GPA 0x300000ULL
+#define SPLIT_SIZE 0x10000ULL
+
+/*
+ * Slot split test: 1 maps a separate host buffer over [SPLIT_GPA, +64 KiB),
+ * splitting the RAM slot into prefix and suffix; 2 maps the RAM back.
+ * Before the split, petrel writes known values around and under the window.
+ */
+static void split_command(struct vm_testdev *td, uint32_t cmd)
+{
+	struct machine *m = td->m;
+	uint64_t v;
+	int ret = 0;
+
+	if (cmd == 1) {
+		v = 0xaaaaaaaaaaaaaaaaULL;
+		gm_write(&m->mem, SPLIT_GPA - 8, &v, 8);
+		v = 0x4848484848484848ULL;
+		gm_write(&m->mem, SPLIT_GPA, &v, 8);
+		v = 0xbbbbbbbbbbbbbbbbULL;
+		gm_write(&m->mem, SPLIT_GPA + SPLIT_SIZE, &v, 8);
+		if (!td->overlay) {
+			td->overlay = mmap(NULL, SPLIT_SIZE, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (td->overlay == MAP_FAILED) {
+				td->overlay = NULL;
+				return;
+			}
+		}
+		memset(td->overlay, 0x4f, SPLIT_SIZE);
+		ret = kvm_mem_add(&m->vm, SPLIT_GPA, SPLIT_SIZE, td->overlay, false);
+	} else if (cmd == 2) {
+		ret = kvm_mem_add(&m->vm, SPLIT_GPA, SPLIT_SIZE, gm_ptr(&m->mem, SPLIT_GPA, SPLIT_SIZE),
+				  false);
+	}
+	if (ret < 0)
+		fprintf(stderr, "petrel: testdev: slot split command %u failed\n", cmd);
+}
 
 static uint64_t size_mask(unsigned int size)
 {
@@ -96,6 +137,9 @@ static uint64_t td_pio_read(void *opaque, uint64_t off, unsigned int size)
 	case 0x14:
 		val = doorbell_count(td);
 		break;
+	case 0x18:
+		val = kvm_slots_count(&td->m->vm.slots);
+		break;
 	}
 	pthread_mutex_unlock(&td->lock);
 	return val;
@@ -126,6 +170,9 @@ static void td_pio_write(void *opaque, uint64_t off, unsigned int size, uint64_t
 	case 0x10:
 		/* Only reached when the doorbell has no ioeventfd. */
 		td->doorbells++;
+		break;
+	case 0x18:
+		split_command(td, (uint32_t)val);
 		break;
 	}
 	pthread_mutex_unlock(&td->lock);
@@ -175,6 +222,9 @@ int vm_testdev_create(struct machine *m)
 				   "testdev-mmio");
 	if (ret < 0)
 		return ret;
+	/* Writes to the upper half of the MMIO page are coalesced. */
+	if (kvm_coalesced_add(&m->vm, VM_TESTDEV_MMIO + 0x800, 0x800, false) < 0)
+		fprintf(stderr, "petrel: testdev: no coalesced MMIO\n");
 	if (kvm_ioeventfd_set(&m->vm, VM_TESTDEV_PORT + 0x10, 2, td->doorbell_fd, true, false, 0,
 			      true) < 0) {
 		fprintf(stderr, "petrel: testdev: no ioeventfd, the doorbell will exit\n");
@@ -197,6 +247,8 @@ void vm_testdev_destroy(struct machine *m)
 					  false, 0, false);
 		close(td->doorbell_fd);
 	}
+	if (td->overlay)
+		munmap(td->overlay, SPLIT_SIZE);
 	pthread_mutex_destroy(&td->lock);
 	free(td);
 	m->testdev = NULL;

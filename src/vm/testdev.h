@@ -11,8 +11,11 @@
  *         r 4        next dirty page index of the window, 0xffffffff at the end
  *   +0x10 w 2        doorbell, backed by an ioeventfd (no exit when available)
  *   +0x14 r 4        how many doorbell writes the eventfd has counted
+ *   +0x18 w 4        slot split: 1 = map a host buffer over 0x300000+64K, 2 = undo
+ *         r 4        how many KVM memory slots are in use
  * MMIO (VM_TESTDEV_MMIO, 4 KiB): 8-byte registers; a read of size n at any
- * offset returns the complement of the last value written there.
+ * offset returns the complement of the last value written there. Writes to the
+ * upper half (+0x800) are coalesced: KVM queues them without an exit.
  */
 #ifndef PETREL_VM_TESTDEV_H
 #define PETREL_VM_TESTDEV_H
@@ -20,7 +23,7 @@
 #include "vm/machine.h"
 
 #define VM_TESTDEV_PORT 0x510
-#define VM_TESTDEV_PORT_LEN 0x18
+#define VM_TESTDEV_PORT_LEN 0x1c
 #define VM_TESTDEV_MMIO 0xd0000000ULL
 #define VM_TESTDEV_DIRTY_BASE 0x200000ULL /* the window the dirty test writes */
 #define VM_TESTDEV_DIRTY_PAGES 512

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ACPI fixed hardware: the PM1a event block (status, enable) and control
+ * block, through which the guest's S5 (poweroff) reaches petrel, and the
+ * 0xcf9 reset register.
+ */
+#ifndef PETREL_DEV_ACPI_PM_H
+#define PETREL_DEV_ACPI_PM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+#include "dev/platform.h"
+
+#define ACPI_PM_SLP_TYP_S5 5 /* must match the DSDT's \_S5 package */
+#define ACPI_PM_EVT_LEN 4
+#define ACPI_PM_CNT_LEN 2
+#define ACPI_PM_RESET_PORT 0xcf9
+
+struct acpi_pm_state {
+	uint16_t sts, en, cnt;
+	uint8_t reset_reg;
+};
+
+struct acpi_pm {
+	pthread_mutex_t lock;
+	struct acpi_pm_state s;
+	const struct platform *platform;
+};
+
+extern const struct bus_ops acpi_pm_evt_ops; /* at X86_PORT_PM1A_EVT, 4 bytes */
+extern const struct bus_ops acpi_pm_cnt_ops; /* at X86_PORT_PM1A_CNT, 2 bytes */
+extern const struct bus_ops acpi_pm_reset_ops; /* at 0xcf9, 1 byte */
+
+void acpi_pm_init(struct acpi_pm *pm, const struct platform *p);
+void acpi_pm_save(struct acpi_pm *pm, struct acpi_pm_state *out);
+void acpi_pm_restore(struct acpi_pm *pm, const struct acpi_pm_state *in);
+
+#endif
