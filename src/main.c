@@ -34,6 +34,8 @@ static void usage(FILE *out)
 		"  --on-reboot restart|exit       what a guest reboot does (default restart)\n"
 		"  --stats                print per-vCPU exit counters when the guest stops\n"
 		"  --test-device          the test device of petrel's own test guests\n"
+		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
+		"                         (always on with --kernel)\n"
 		"\n"
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
@@ -63,6 +65,7 @@ enum {
 	OPT_STATS,
 	OPT_TEST_DEVICE,
 	OPT_KVM,
+	OPT_IRQCHIP,
 };
 
 static const struct option run_options[] = {
@@ -78,6 +81,7 @@ static const struct option run_options[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"test-device", no_argument, NULL, OPT_TEST_DEVICE},
 	{"kvm", required_argument, NULL, OPT_KVM},
+	{"irqchip", no_argument, NULL, OPT_IRQCHIP},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -151,6 +155,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_TEST_DEVICE:
 			cfg->test_device = true;
+			break;
+		case OPT_IRQCHIP:
+			cfg->irqchip = true;
 			break;
 		case OPT_KVM:
 			cfg->kvm_path = optarg;

@@ -6,6 +6,7 @@
 #ifndef PETREL_DEV_PLATFORM_H
 #define PETREL_DEV_PLATFORM_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -60,6 +61,14 @@ static inline void platform_request_poweroff(const struct platform *p)
 {
 	if (p && p->ops && p->ops->request_poweroff)
 		p->ops->request_poweroff(p->ctx);
+}
+
+static inline int platform_msi_route_set(const struct platform *p, int *gsi, uint64_t addr,
+					 uint32_t data)
+{
+	if (!p || !p->ops || !p->ops->msi_route_set)
+		return -ENOSYS;
+	return p->ops->msi_route_set(p->ctx, gsi, addr, data);
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/lapic.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/x86_mode.h"
 
@@ -134,6 +135,20 @@ int vm_boot_setup_vcpu(struct machine *m, struct vm_vcpu *v)
 	ret = setup_fpu(v);
 	if (ret < 0)
 		return ret;
+	if (m->vm.irqchip) {
+		struct kvm_lapic_state lapic;
+
+		ret = kvm_vcpu_ioctl(&v->kvm, KVM_GET_LAPIC, &lapic);
+		if (!ret) {
+			x86_lapic_setup_lint(&lapic);
+			ret = kvm_vcpu_ioctl(&v->kvm, KVM_SET_LAPIC, &lapic);
+		}
+		if (ret < 0) {
+			fprintf(stderr, "petrel: vCPU %u: local APIC set-up: %s\n", v->kvm.id,
+				strerror(-ret));
+			return ret;
+		}
+	}
 	/* Secondary CPUs of a kernel start through INIT/SIPI in the in-kernel LAPIC. */
 	if (m->cfg.boot == VM_BOOT_KERNEL && !boot_cpu)
 		return 0;

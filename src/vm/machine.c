@@ -113,7 +113,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	ret = kvm_vm_create(&m->vm, &m->sys);
 	if (ret < 0)
 		goto fail;
-	ret = kvm_vm_setup_x86(&m->vm, cfg->boot == VM_BOOT_KERNEL);
+	ret = kvm_vm_setup_x86(&m->vm, cfg->boot == VM_BOOT_KERNEL || cfg->irqchip);
 	if (ret < 0)
 		goto fail;
 	m->vm.coalesced_write = machine_coalesced_write;

@@ -25,7 +25,33 @@ struct vm_testdev {
 	uint64_t doorbells;
 	uint64_t mmio_regs[512];
 	uint8_t *overlay; /* host memory mapped over guest RAM by the split test */
+	int irq_fd;       /* irqfd bound to an MSI route by the interrupt test */
+	int irq_gsi;
 };
+
+/*
+ * Interrupt test: an MSI route to the boot CPU's local APIC with the vector
+ * the guest chose, an irqfd bound to it, and one write to the eventfd.
+ */
+static void irqfd_command(struct vm_testdev *td, uint8_t vector)
+{
+	struct machine *m = td->m;
+	uint64_t one = 1;
+	int ret;
+
+	if (td->irq_fd < 0) {
+		td->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (td->irq_fd < 0)
+			return;
+	}
+	ret = platform_msi_route_set(&m->platform, &td->irq_gsi, 0xfee00000ULL, vector);
+	if (!ret)
+		ret = m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, true);
+	if (!ret && write(td->irq_fd, &one, sizeof(one)) != sizeof(one))
+		ret = -EIO;
+	if (ret < 0)
+		fprintf(stderr, "petrel: testdev: irqfd interrupt failed: %s\n", strerror(-ret));
+}
 
 #define SPLIT_GPA 0x300000ULL
 #define SPLIT_SIZE 0x10000ULL
@@ -174,6 +200,9 @@ static void td_pio_write(void *opaque, uint64_t off, unsigned int size, uint64_t
 	case 0x18:
 		split_command(td, (uint32_t)val);
 		break;
+	case 0x1c:
+		irqfd_command(td, (uint8_t)val);
+		break;
 	}
 	pthread_mutex_unlock(&td->lock);
 }
@@ -212,6 +241,8 @@ int vm_testdev_create(struct machine *m)
 	td->m = m;
 	pthread_mutex_init(&td->lock, NULL);
 	m->testdev = td;
+	td->irq_fd = -1;
+	td->irq_gsi = -1;
 	td->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (td->doorbell_fd < 0)
 		return -errno;
@@ -249,6 +280,13 @@ void vm_testdev_destroy(struct machine *m)
 	}
 	if (td->overlay)
 		munmap(td->overlay, SPLIT_SIZE);
+	if (td->irq_fd >= 0) {
+		if (m->vm.fd >= 0)
+			m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, false);
+		close(td->irq_fd);
+	}
+	if (td->irq_gsi >= 0 && m->vm.fd >= 0)
+		m->platform.ops->msi_route_release(m->platform.ctx, td->irq_gsi);
 	pthread_mutex_destroy(&td->lock);
 	free(td);
 	m->testdev = NULL;

@@ -13,6 +13,8 @@
  *   +0x14 r 4        how many doorbell writes the eventfd has counted
  *   +0x18 w 4        slot split: 1 = map a host buffer over 0x300000+64K, 2 = undo
  *         r 4        how many KVM memory slots are in use
+ *   +0x1c w 1        interrupt: route an MSI with this vector to vCPU 0 through
+ *                    an irqfd and signal it
  * MMIO (VM_TESTDEV_MMIO, 4 KiB): 8-byte registers; a read of size n at any
  * offset returns the complement of the last value written there. Writes to the
  * upper half (+0x800) are coalesced: KVM queues them without an exit.
@@ -23,7 +25,7 @@
 #include "vm/machine.h"
 
 #define VM_TESTDEV_PORT 0x510
-#define VM_TESTDEV_PORT_LEN 0x1c
+#define VM_TESTDEV_PORT_LEN 0x20
 #define VM_TESTDEV_MMIO 0xd0000000ULL
 #define VM_TESTDEV_DIRTY_BASE 0x200000ULL /* the window the dirty test writes */
 #define VM_TESTDEV_DIRTY_PAGES 512
