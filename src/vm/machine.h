@@ -75,6 +75,7 @@ struct vm_boot_entry {
 };
 
 struct vm_testdev;
+struct vm_debug;
 struct uart;
 struct vm_devices;
 
@@ -100,8 +101,8 @@ struct machine {
 	bool reset_requested;
 	int exit_status;
 	int stop_efd; /* signalled when the machine stops, wakes the event loop */
-	/* A debugger's handler for KVM_EXIT_DEBUG; true when it took the exit. */
-	bool (*debug_exit_handler)(struct machine *m, struct vm_vcpu *v);
+	/* The debugger's side of the machine, when one is configured. */
+	struct vm_debug *debug;
 };
 
 /* Assemble everything from cfg; on failure nothing is left behind. */

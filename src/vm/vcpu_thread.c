@@ -2,6 +2,8 @@
 /* One thread per vCPU: run the guest, dispatch its exits, obey lifecycle requests. */
 #include "vm/vcpu_thread.h"
 
+#include "vm/guest_debug.h"
+
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -146,12 +148,18 @@ static void *vcpu_thread_main(void *arg)
 		case KVM_EV_SYSTEM_EVENT:
 			vcpu_system_event(v);
 			break;
-		case KVM_EV_FAIL_ENTRY:
 		case KVM_EV_INTERNAL_ERROR:
+			if (m->debug &&
+			    v->kvm.run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+			    vm_debug_handle_emulation_failure(m->debug, v))
+				break;
+			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
+			break;
+		case KVM_EV_FAIL_ENTRY:
 			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
 			break;
 		case KVM_EV_DEBUG:
-			if (m->debug_exit_handler && m->debug_exit_handler(m, v))
+			if (m->debug && vm_debug_handle_exit(m->debug, v))
 				break;
 			fprintf(stderr, "petrel: vCPU %u: debug exit with no debugger attached\n",
 				v->kvm.id);
