@@ -12,7 +12,7 @@ mkdir -p "$out"
 eval "$("$root/scripts/guest-kernel.sh" --print-vars "$cache")"
 initramfs=$out/initramfs.cpio.gz
 stamp=$out/.stamp
-want="$KVER $(sha1sum "$root/tests/guest-linux/init" "$0" | sha1sum | cut -c1-16)"
+want="$KVER $(cat "$root/tests/guest-linux/init" "$0" "$root/scripts/kmod-closure.sh" | sha1sum | cut -c1-16)"
 if [ ! -f "$initramfs" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	tree=$(mktemp -d)
 	trap 'rm -rf "$tree"' EXIT
@@ -20,12 +20,13 @@ if [ ! -f "$initramfs" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	cp "$BUSYBOX" "$tree/bin/busybox"
 	cp "$root/tests/guest-linux/init" "$tree/init"
 	chmod 755 "$tree/init" "$tree/bin/busybox"
-	# virtio modules in dependency order (decompressed: busybox insmod reads plain .ko)
+	# virtio and ext4 modules with their dependencies, in load order
+	# (decompressed: busybox insmod reads plain .ko)
 	: >"$tree/modules.list"
-	for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-		virtio_blk failover net_failover virtio_net virtio_rng virtio_console crc16 mbcache jbd2 ext4; do
-		f=$(find "$MODULES" -name "$m.ko*" | head -n 1)
-		[ -n "$f" ] || continue
+	"$root/scripts/kmod-closure.sh" "$MODULES" virtio_pci virtio_blk virtio_net virtio_rng \
+		virtio_console ext4 | while IFS= read -r f; do
+		m=${f##*/}
+		m=${m%%.ko*}
 		case $f in
 		*.xz) xz -dc "$f" >"$tree/lib/modules/$m.ko" ;;
 		*.zst) zstd -dqc "$f" >"$tree/lib/modules/$m.ko" ;;
