@@ -8,12 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/acpi.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/e820.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/linux_boot.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/pvh.h"
 #include "arch/x86/x86_mode.h"
+#include "dev/acpi_pm.h"
 
 #define FLAT_REAL_SEG 0x1000
 #define FLAT_REAL_ADDR 0x10000ULL
@@ -51,7 +59,161 @@ out:
 	return ret;
 }
 
-static int load_kernel(struct machine *m){return -ENOSYS;}
+/* A read-only private mapping of a whole file; what names the option for errors. */
+struct mapped_file {
+	const uint8_t *data;
+	size_t size;
+};
+
+static int map_file(const char *what, const char *path, struct mapped_file *f)
+{
+	struct stat st;
+	void *p;
+	int fd, ret = 0;
+
+	f->data = NULL;
+	f->size = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		fprintf(stderr, "petrel: %s %s: %s\n", what, path, strerror(-ret));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		fprintf(stderr, "petrel: %s %s: not a regular, non-empty file\n", what, path);
+		ret = -EINVAL;
+		goto out;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		fprintf(stderr, "petrel: %s %s: %s\n", what, path, strerror(-ret));
+		goto out;
+	}
+	f->data = p;
+	f->size = (size_t)st.st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->data)
+		munmap((void *)f->data, f->size);
+	f->data = NULL;
+}
+
+/* ACPI tables in the BIOS area; returns the RSDP's address. */
+static int build_acpi(struct machine *m, uint64_t *rsdp)
+{
+	struct x86_acpi_config cfg = {
+	    .nr_cpus = m->cfg.cpus,
+	    .ioapic_addr = X86_IOAPIC_ADDR,
+	    .ioapic_id = (uint8_t)m->cfg.cpus,
+	    .lapic_addr = X86_LAPIC_ADDR,
+	    .pm1a_evt_port = X86_PORT_PM1A_EVT,
+	    .pm1a_cnt_port = X86_PORT_PM1A_CNT,
+	    .s5_slp_typ = ACPI_PM_SLP_TYP_S5,
+	    .sci_irq = X86_IRQ_SCI,
+	    .reset_port = ACPI_PM_RESET_PORT,
+	    .has_uart = true,
+	};
+	uint64_t len = X86_BIOS_END - X86_BIOS_ADDR;
+	uint8_t *buf = gm_ptr(&m->mem, X86_BIOS_ADDR, len);
+	long used;
+
+	if (!buf)
+		return -EFAULT;
+	used = x86_acpi_build(&cfg, buf, len, X86_BIOS_ADDR);
+	if (used < 0) {
+		fprintf(stderr, "petrel: building ACPI tables: %s\n", strerror((int)-used));
+		return (int)used;
+	}
+	*rsdp = X86_BIOS_ADDR;
+	return 0;
+}
+
+/* The command line the guest gets: console=ttyS0 first when the UART is on. */
+static char *kernel_cmdline(const struct vm_config *cfg)
+{
+	const char *user = cfg->cmdline ? cfg->cmdline : "";
+	bool console = cfg->serial != VM_SERIAL_OFF && !strstr(user, "console=");
+	char *s;
+
+	if (asprintf(&s, "%s%s", console ? "console=ttyS0 " : "", user) < 0)
+		return NULL;
+	return s;
+}
+
+static int load_kernel(struct machine *m)
+{
+	struct x86_e820_entry e820[X86_E820_MAX];
+	struct mapped_file kernel, initrd = {0};
+	struct x86_linux_params p = {0};
+	const char *why = NULL;
+	char *cmdline = NULL;
+	uint64_t rsdp = 0;
+	int n, ret;
+
+	ret = map_file("--kernel", m->cfg.kernel, &kernel);
+	if (ret < 0)
+		return ret;
+	if (m->cfg.initramfs) {
+		ret = map_file("--initramfs", m->cfg.initramfs, &initrd);
+		if (ret < 0)
+			goto out;
+	}
+	ret = build_acpi(m, &rsdp);
+	if (ret < 0)
+		goto out;
+	n = x86_e820_build(m->cfg.mem_size, 0, 0, e820, X86_E820_MAX);
+	cmdline = kernel_cmdline(&m->cfg);
+	if (n < 0 || !cmdline) {
+		ret = n < 0 ? n : -ENOMEM;
+		fprintf(stderr, "petrel: --memory %llu MiB is too small for a kernel\n",
+			(unsigned long long)(m->cfg.mem_size >> 20));
+		goto out;
+	}
+	p.cmdline = cmdline;
+	p.initrd = initrd.data;
+	p.initrd_size = initrd.size;
+	p.e820 = e820;
+	p.e820_entries = n;
+	p.rsdp_addr = rsdp;
+	p.ram_below_4g = x86_ram_below_4g(m->cfg.mem_size);
+
+	if (x86_is_elf(kernel.data, kernel.size)) {
+		struct x86_pvh_entry e;
+
+		ret = x86_pvh_load(&m->mem, kernel.data, kernel.size, &p, &e, &why);
+		m->entry.pvh = true;
+		m->entry.rip = e.rip;
+		m->entry.rbx = e.start_info;
+	} else {
+		struct x86_linux_entry e;
+
+		ret = x86_linux_load(&m->mem, kernel.data, kernel.size, &p, &e, &why);
+		m->entry.pvh = false;
+		m->entry.rip = e.rip;
+		m->entry.rsi = e.boot_params;
+	}
+	if (ret == -ENOEXEC)
+		fprintf(stderr,
+			"petrel: --kernel %s: %s; expected a bzImage (Linux boot protocol 2.06+, "
+			"64-bit) or an ELF vmlinux with a PVH entry note\n",
+			m->cfg.kernel, why);
+	else if (ret < 0)
+		fprintf(stderr, "petrel: --kernel %s: %s (%s)\n", m->cfg.kernel,
+			why ? why : strerror(-ret), strerror(-ret));
+out:
+	free(cmdline);
+	unmap_file(&initrd);
+	unmap_file(&kernel);
+	return ret;
+}
+
 int vm_boot_load(struct machine *m)
 {
 	switch (m->cfg.boot) {
@@ -67,7 +229,7 @@ int vm_boot_load(struct machine *m)
 
 static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 {
-	unsigned int n = 128;
+	unsigned int n = 128, extra = 0;
 	struct kvm_cpuid2 *cpuid;
 	int ret;
 
@@ -82,8 +244,10 @@ static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 		free(cpuid);
 		n *= 2;
 	}
+	if (m->vm.irqchip && kvm_sys_check_extension(&m->sys, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		extra |= X86_CPUID_TSC_DEADLINE;
 	if (!ret)
-		{unsigned i; for(i=0;i<cpuid->nent;i++) if(cpuid->entries[i].function==1){cpuid->entries[i].ebx=(cpuid->entries[i].ebx&0xffffff)|(v->kvm.id<<24);}}
+		x86_cpuid_adjust(cpuid->entries, cpuid->nent, v->kvm.id, m->cfg.cpus, extra);
 	if (!ret)
 		ret = kvm_vcpu_ioctl(&v->kvm, KVM_SET_CPUID2, cpuid);
 	if (ret < 0)
@@ -101,11 +265,11 @@ static int setup_msrs(struct vm_vcpu *v)
 	int ret;
 
 	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = 0;
+	msrs.hdr.nmsrs = x86_msr_boot_entries(msrs.e, sizeof(msrs.e) / sizeof(msrs.e[0]));
 	ret = kvm_vcpu_ioctl(&v->kvm, KVM_SET_MSRS, &msrs);
 	if (ret >= 0 && (unsigned int)ret != msrs.hdr.nmsrs)
-		fprintf(stderr, "petrel: vCPU %u: KVM accepted %d of %u boot MSRs\n", v->kvm.id, ret,
-			msrs.hdr.nmsrs);
+		fprintf(stderr, "petrel: vCPU %u: KVM accepted %d of %u boot MSRs\n", v->kvm.id,
+			ret, msrs.hdr.nmsrs);
 	return ret < 0 ? ret : 0;
 }
 

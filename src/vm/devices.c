@@ -17,7 +17,10 @@
 
 #include "arch/x86/layout.h"
 #include "dev/acpi_pm.h"
+#include "arch/x86/e820.h"
 #include "dev/debug_exit.h"
+#include "dev/i8042.h"
+#include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "vm/event_loop.h"
 #include "vm/terminal.h"
@@ -28,16 +31,33 @@ struct vm_devices {
 	struct machine *m;
 	struct vm_loop loop;
 	int sigfd;
-	int out_fd;   /* console output: stdout or a file */
+	int out_fd; /* console output: stdout or a file */
 	bool out_owned;
-	bool stdin_on; /* stdin feeds the UART */
-	bool escape;   /* Ctrl-A seen */
+	bool stdin_on;	     /* stdin feeds the UART */
+	bool escape;	     /* Ctrl-A seen */
 	uint8_t pending[64]; /* input the FIFO had no room for yet */
 	size_t pending_len;
 
 	struct uart com1;
 	struct acpi_pm pm;
 	struct debug_exit dbg;
+	struct rtc_cmos rtc;
+	struct i8042 kbc;
+};
+
+/* Port 0x80: POST codes, and Linux's I/O delay. Reads 0xff, writes dropped. */
+static uint64_t post_read(void *opaque, uint64_t off, unsigned int size)
+{
+	return ~0ULL;
+}
+
+static void post_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
+{
+}
+
+static const struct bus_ops post_ops = {
+    .read = post_read,
+    .write = post_write,
 };
 
 static void console_out(void *opaque, const uint8_t *buf, size_t len)
@@ -98,7 +118,8 @@ static void on_stdin(void *opaque, int fd, uint32_t events)
 			if (d->escape) {
 				d->escape = false;
 				if (c == 'x' || c == 'X') {
-					fprintf(stderr, "\r\npetrel: Ctrl-A x: stopping the guest\r\n");
+					fprintf(stderr,
+						"\r\npetrel: Ctrl-A x: stopping the guest\r\n");
 					machine_request_stop(d->m, VM_EXIT_POWEROFF);
 					return;
 				}
@@ -180,6 +201,16 @@ static int register_ports(struct vm_devices *d)
 	if (!ret)
 		ret = bus_register(&m->pio, ACPI_PM_RESET_PORT, 1, &acpi_pm_reset_ops, &d->pm,
 				   "reset");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_RTC, 2, &rtc_cmos_ops, &d->rtc, "rtc");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_I8042_DATA, 1, &i8042_data_ops, &d->kbc,
+				   "i8042-data");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_I8042_CMD, 1, &i8042_cmd_ops, &d->kbc,
+				   "i8042-cmd");
+	if (!ret)
+		ret = bus_register(&m->pio, X86_PORT_POST, 1, &post_ops, NULL, "post");
 	if (ret < 0)
 		fprintf(stderr, "petrel: registering legacy devices: %s\n", strerror(-ret));
 	return ret;
@@ -202,6 +233,9 @@ int vm_devices_create(struct machine *m)
 		return ret;
 	uart_init(&d->com1, &m->platform, X86_IRQ_COM1, d->out_fd >= 0 ? console_out : NULL, d);
 	acpi_pm_init(&d->pm, &m->platform);
+	rtc_cmos_init(&d->rtc, &m->platform, x86_ram_below_4g(m->cfg.mem_size),
+		      x86_ram_above_4g(m->cfg.mem_size));
+	i8042_init(&d->kbc, &m->platform);
 	d->dbg.exit_cb = debug_exit_cb;
 	d->dbg.opaque = m;
 	ret = register_ports(d);

@@ -30,8 +30,8 @@ static void machine_coalesced_write(void *opaque, uint64_t addr, const void *dat
 /* Guest RAM: below the 32-bit hole, and the rest above 4 GiB. */
 static int machine_add_ram(struct machine *m)
 {
-	uint64_t low = m->cfg.mem_size < X86_MMIO_HOLE_START ? m->cfg.mem_size
-							     : X86_MMIO_HOLE_START;
+	uint64_t low =
+	    m->cfg.mem_size < X86_MMIO_HOLE_START ? m->cfg.mem_size : X86_MMIO_HOLE_START;
 	uint64_t high = m->cfg.mem_size - low;
 	unsigned int i;
 	int ret;
@@ -274,6 +274,14 @@ void machine_print_stats(struct machine *m, FILE *out)
 		for (s = 0; s < KVM_STAT_COUNT; s++)
 			fprintf(out, " %14llu", (unsigned long long)m->vcpus[i].kvm.stats[s]);
 		fprintf(out, "\n");
+	}
+	/* Where each vCPU stopped (the threads have ended: their state is ours). */
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct kvm_regs *r = kvm_vcpu_regs(&m->vcpus[i].kvm);
+
+		if (r)
+			fprintf(out, "petrel: vcpu %u stopped at rip 0x%llx rsp 0x%llx\n", i,
+				(unsigned long long)r->rip, (unsigned long long)r->rsp);
 	}
 	fprintf(out, "petrel: unclaimed pio reads %llu writes %llu, mmio reads %llu writes %llu\n",
 		(unsigned long long)m->pio.unclaimed_reads,

@@ -82,7 +82,8 @@ static int write_page_tables(struct guest_mem *gm)
 
 		pdpt[i] = pd_addr | PTE_P | PTE_RW;
 		for (j = 0; j < 512; j++)
-			pd[j] = (((uint64_t)i << 30) + ((uint64_t)j << 21)) | PTE_P | PTE_RW | PTE_PS;
+			pd[j] =
+			    (((uint64_t)i << 30) + ((uint64_t)j << 21)) | PTE_P | PTE_RW | PTE_PS;
 		ret = gm_write(gm, pd_addr, pd, sizeof(pd));
 		if (ret < 0)
 			return ret;

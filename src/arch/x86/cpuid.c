@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Per-vCPU CPUID adjustments. */
+#include "arch/x86/cpuid.h"
+
+#include <stddef.h>
+
+#define LEAF1_ECX_HYPERVISOR (1u << 31)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
+#define LEAF1_EDX_HTT (1u << 28)
+#define TOPO_LEVEL_SMT 1
+#define TOPO_LEVEL_CORE 2
+
+struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int nent,
+					uint32_t function, uint32_t index)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++) {
+		if (e[i].function != function)
+			continue;
+		if ((e[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) && e[i].index != index)
+			continue;
+		return &e[i];
+	}
+	return NULL;
+}
+
+/* Bits needed to number n things (the x2APIC id shift). */
+static unsigned int order(unsigned int n)
+{
+	unsigned int b = 0;
+
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+static void topology_leaf(struct kvm_cpuid_entry2 *e, unsigned int cpu, unsigned int nr_cpus)
+{
+	switch (e->index) {
+	case 0: /* SMT level: one thread per core */
+		e->eax = 0;
+		e->ebx = 1;
+		e->ecx = (TOPO_LEVEL_SMT << 8) | e->index;
+		break;
+	case 1: /* core level: every vCPU a core of one package */
+		e->eax = order(nr_cpus);
+		e->ebx = nr_cpus;
+		e->ecx = (TOPO_LEVEL_CORE << 8) | e->index;
+		break;
+	default:
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = e->index;
+		break;
+	}
+	e->edx = cpu;
+}
+
+void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned int cpu,
+		      unsigned int nr_cpus, unsigned int extra)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++) {
+		struct kvm_cpuid_entry2 *l = &e[i];
+
+		switch (l->function) {
+		case 1:
+			l->ebx = (l->ebx & 0x0000ffff) | (cpu << 24) |
+				 ((nr_cpus > 255 ? 255 : nr_cpus) << 16);
+			l->ecx |= LEAF1_ECX_HYPERVISOR;
+			if (extra & X86_CPUID_TSC_DEADLINE)
+				l->ecx |= LEAF1_ECX_TSC_DEADLINE;
+			if (nr_cpus > 1)
+				l->edx |= LEAF1_EDX_HTT;
+			else
+				l->edx &= ~LEAF1_EDX_HTT;
+			break;
+		case 4: /* deterministic cache parameters (Intel) */
+			if ((l->eax & 0x1f) == 0)
+				break;
+			l->eax &= 0x3ff; /* type, level, self-init, fully associative */
+			l->eax |= (nr_cpus - 1) << 26 & 0xfc000000; /* cores per package - 1 */
+			if (((l->eax >> 5) & 7) == 3)		    /* L3 shared by all */
+				l->eax |= ((nr_cpus - 1) & 0xfff) << 14;
+			break;
+		case 0xb:
+		case 0x1f:
+			topology_leaf(l, cpu, nr_cpus);
+			break;
+		case 0x80000008: /* AMD: number of cores - 1 and its id size */
+			l->ecx =
+			    (l->ecx & ~0xf0ffu) | ((nr_cpus - 1) & 0xff) | (order(nr_cpus) << 12);
+			break;
+		}
+	}
+}

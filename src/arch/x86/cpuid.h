@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A vCPU's CPUID, from what KVM supports (KVM_GET_SUPPORTED_CPUID), adjusted
+ * per vCPU: APIC ids, topology leaves for nr_cpus single-thread cores in one
+ * package, the hypervisor bit, and KVM's paravirtual leaves kept so the guest
+ * uses kvmclock.
+ */
+#ifndef PETREL_ARCH_X86_CPUID_H
+#define PETREL_ARCH_X86_CPUID_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+/* Features KVM emulates but does not list in KVM_GET_SUPPORTED_CPUID. */
+#define X86_CPUID_TSC_DEADLINE 0x1u /* KVM_CAP_TSC_DEADLINE_TIMER with an in-kernel LAPIC */
+
+void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned int cpu,
+		      unsigned int nr_cpus, unsigned int extra);
+
+/* Find a leaf (and sub-leaf, for indexed leaves); NULL if absent. */
+struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int nent,
+					uint32_t function, uint32_t index);
+
+#endif
