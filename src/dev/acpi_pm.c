@@ -38,7 +38,7 @@ static void evt_write(void *opaque, uint64_t off, unsigned int size, uint64_t va
 		unsigned int pos = (unsigned int)off + i;
 
 		if (pos < 2)
-			pm->s.sts &= (uint16_t)~(byte << (pos * 8)); /* write 1 to clear */
+			pm->s.sts &= (uint16_t) ~(byte << (pos * 8)); /* write 1 to clear */
 		else
 			pm->s.en = (uint16_t)((pm->s.en & ~(0xff << ((pos - 2) * 8))) |
 					      (byte << ((pos - 2) * 8)));

@@ -30,8 +30,8 @@ struct acpi_pm {
 	const struct platform *platform;
 };
 
-extern const struct bus_ops acpi_pm_evt_ops; /* at X86_PORT_PM1A_EVT, 4 bytes */
-extern const struct bus_ops acpi_pm_cnt_ops; /* at X86_PORT_PM1A_CNT, 2 bytes */
+extern const struct bus_ops acpi_pm_evt_ops;   /* at X86_PORT_PM1A_EVT, 4 bytes */
+extern const struct bus_ops acpi_pm_cnt_ops;   /* at X86_PORT_PM1A_CNT, 2 bytes */
 extern const struct bus_ops acpi_pm_reset_ops; /* at 0xcf9, 1 byte */
 
 void acpi_pm_init(struct acpi_pm *pm, const struct platform *p);

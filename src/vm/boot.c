@@ -22,6 +22,7 @@
 #include "arch/x86/pvh.h"
 #include "arch/x86/x86_mode.h"
 #include "dev/acpi_pm.h"
+#include "dev/pvpanic.h"
 
 #define FLAT_REAL_SEG 0x1000
 #define FLAT_REAL_ADDR 0x10000ULL
@@ -119,6 +120,7 @@ static int build_acpi(struct machine *m, uint64_t *rsdp)
 	    .sci_irq = X86_IRQ_SCI,
 	    .reset_port = ACPI_PM_RESET_PORT,
 	    .has_uart = true,
+	    .pvpanic_port = PVPANIC_PORT,
 	};
 	uint64_t len = X86_BIOS_END - X86_BIOS_ADDR;
 	uint8_t *buf = gm_ptr(&m->mem, X86_BIOS_ADDR, len);
@@ -205,8 +207,8 @@ static int load_kernel(struct machine *m)
 			"64-bit) or an ELF vmlinux with a PVH entry note\n",
 			m->cfg.kernel, why);
 	else if (ret < 0)
-		fprintf(stderr, "petrel: --kernel %s: %s (%s)\n", m->cfg.kernel,
-			why ? why : strerror(-ret), strerror(-ret));
+		fprintf(stderr, "petrel: --kernel %s: %s\n", m->cfg.kernel,
+			why ? why : strerror(-ret));
 out:
 	free(cmdline);
 	unmap_file(&initrd);

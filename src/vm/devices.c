@@ -20,6 +20,7 @@
 #include "arch/x86/e820.h"
 #include "dev/debug_exit.h"
 #include "dev/i8042.h"
+#include "dev/pvpanic.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "vm/event_loop.h"
@@ -43,6 +44,7 @@ struct vm_devices {
 	struct debug_exit dbg;
 	struct rtc_cmos rtc;
 	struct i8042 kbc;
+	struct pvpanic panic;
 };
 
 /* Port 0x80: POST codes, and Linux's I/O delay. Reads 0xff, writes dropped. */
@@ -79,6 +81,12 @@ static void console_out(void *opaque, const uint8_t *buf, size_t len)
 static void debug_exit_cb(void *opaque, int status)
 {
 	machine_request_stop(opaque, status);
+}
+
+static void guest_panicked(void *opaque)
+{
+	fprintf(stderr, "petrel: the guest reported a kernel panic\n");
+	machine_request_stop(opaque, VM_EXIT_PANIC);
 }
 
 /* Move pending input into the FIFO; retry on a short timer while it is full. */
@@ -167,7 +175,10 @@ static int open_console(struct vm_devices *d)
 		d->stdin_on = true;
 		break;
 	case VM_SERIAL_FILE:
-		d->out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		d->out_fd =
+		    open(cfg->serial_path,
+			 O_WRONLY | O_CREAT | O_CLOEXEC | (cfg->serial_append ? O_APPEND : O_TRUNC),
+			 0644);
 		if (d->out_fd < 0) {
 			int ret = -errno;
 
@@ -211,6 +222,8 @@ static int register_ports(struct vm_devices *d)
 				   "i8042-cmd");
 	if (!ret)
 		ret = bus_register(&m->pio, X86_PORT_POST, 1, &post_ops, NULL, "post");
+	if (!ret)
+		ret = bus_register(&m->pio, PVPANIC_PORT, 1, &pvpanic_ops, &d->panic, "pvpanic");
 	if (ret < 0)
 		fprintf(stderr, "petrel: registering legacy devices: %s\n", strerror(-ret));
 	return ret;
@@ -236,6 +249,8 @@ int vm_devices_create(struct machine *m)
 	rtc_cmos_init(&d->rtc, &m->platform, x86_ram_below_4g(m->cfg.mem_size),
 		      x86_ram_above_4g(m->cfg.mem_size));
 	i8042_init(&d->kbc, &m->platform);
+	d->panic.on_panic = guest_panicked;
+	d->panic.opaque = m;
 	d->dbg.exit_cb = debug_exit_cb;
 	d->dbg.opaque = m;
 	ret = register_ports(d);

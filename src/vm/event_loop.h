@@ -17,8 +17,8 @@ struct vm_loop_entry;
 struct vm_loop {
 	int epfd;
 	bool quit;
-	int timeout_ms; /* -1: none; handlers may lower it for retries */
-	vm_loop_fn idle;  /* called on timeout */
+	int timeout_ms;	 /* -1: none; handlers may lower it for retries */
+	vm_loop_fn idle; /* called on timeout */
 	void *idle_opaque;
 	struct vm_loop_entry *entries;
 };

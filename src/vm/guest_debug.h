@@ -17,7 +17,7 @@
 
 enum vm_debug_stop_reason {
 	VM_DEBUG_STOP_NONE,
-	VM_DEBUG_STOP_SIGNAL,  /* Ctrl-C or a pause */
+	VM_DEBUG_STOP_SIGNAL, /* Ctrl-C or a pause */
 	VM_DEBUG_STOP_STEP,
 	VM_DEBUG_STOP_SW_BP,
 	VM_DEBUG_STOP_HW_BP,
@@ -39,8 +39,8 @@ struct vm_debug {
 	unsigned int nr_sw;
 	uint64_t dr[4];
 	uint64_t dr7;
-	bool *step;           /* per vCPU: the debugger asked for a single step */
-	bool *over;           /* per vCPU: stepping over our breakpoint at over_gva */
+	bool *step; /* per vCPU: the debugger asked for a single step */
+	bool *over; /* per vCPU: stepping over our breakpoint at over_gva */
 	uint64_t *over_gva;
 	/* The first stop since the last resume, reported to the debugger. */
 	bool stopped;

@@ -23,7 +23,7 @@ enum vm_exit_status {
 	VM_EXIT_POWEROFF = 0,
 	VM_EXIT_ERROR = 1,
 	VM_EXIT_USAGE = 2,
-	VM_EXIT_REBOOT = 4,      /* guest reboot with --on-reboot exit */
+	VM_EXIT_REBOOT = 4, /* guest reboot with --on-reboot exit */
 	VM_EXIT_TRIPLE_FAULT = 6,
 	VM_EXIT_PANIC = 8,
 	VM_EXIT_INTERNAL_ERROR = 10, /* KVM internal error / emulation failure / failed entry */
@@ -31,7 +31,7 @@ enum vm_exit_status {
 };
 
 enum vm_boot_mode {
-	VM_BOOT_KERNEL,    /* Linux bzImage or PVH vmlinux */
+	VM_BOOT_KERNEL,	   /* Linux bzImage or PVH vmlinux */
 	VM_BOOT_FLAT_REAL, /* flat binary at 0x10000, real mode, cs=0x1000 */
 	VM_BOOT_FLAT_LONG, /* flat binary at 0x100000, 64-bit mode, identity paging */
 };
@@ -48,10 +48,11 @@ struct vm_config {
 	const char *cmdline;
 	enum vm_serial_mode serial;
 	const char *serial_path;
+	bool serial_append; /* keep what the file holds (after a guest reboot) */
 	bool reboot_exits;  /* --on-reboot exit */
-	bool stats;         /* print exit counters at the end */
+	bool stats;	    /* print exit counters at the end */
 	bool test_device;   /* the test device used by petrel's own guests */
-	bool irqchip;       /* in-kernel irqchip for firmware guests (always for kernels) */
+	bool irqchip;	    /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
 };
 

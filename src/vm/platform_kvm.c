@@ -78,15 +78,15 @@ static int pk_ioeventfd_set(void *ctx, uint64_t addr, unsigned int len, int efd,
 }
 
 static const struct platform_ops platform_kvm_ops = {
-	.set_irq = pk_set_irq,
-	.request_reset = pk_request_reset,
-	.request_poweroff = pk_request_poweroff,
-	.clock_ns = pk_clock_ns,
-	.msi_route_set = pk_msi_route_set,
-	.msi_route_release = pk_msi_route_release,
-	.irqfd_set = pk_irqfd_set,
-	.send_msi = pk_send_msi,
-	.ioeventfd_set = pk_ioeventfd_set,
+    .set_irq = pk_set_irq,
+    .request_reset = pk_request_reset,
+    .request_poweroff = pk_request_poweroff,
+    .clock_ns = pk_clock_ns,
+    .msi_route_set = pk_msi_route_set,
+    .msi_route_release = pk_msi_route_release,
+    .irqfd_set = pk_irqfd_set,
+    .send_msi = pk_send_msi,
+    .ioeventfd_set = pk_ioeventfd_set,
 };
 
 void platform_kvm_init(struct machine *m)

@@ -8,8 +8,9 @@
 
 #include "vm/terminal.h"
 
-int vm_session_run(const struct vm_config *cfg)
+int vm_session_run(const struct vm_config *user_cfg)
 {
+	struct vm_config c = *user_cfg, *cfg = &c;
 	struct machine *m;
 	sigset_t set;
 	int status;
@@ -44,6 +45,8 @@ int vm_session_run(const struct vm_config *cfg)
 		}
 		machine_destroy(m);
 		fprintf(stderr, "petrel: guest reboot: restarting the machine\n");
+		/* The serial log goes on across reboots. */
+		c.serial_append = true;
 	}
 	vm_terminal_restore();
 	free(m);

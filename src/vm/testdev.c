@@ -25,7 +25,7 @@ struct vm_testdev {
 	uint64_t doorbells;
 	uint64_t mmio_regs[512];
 	uint8_t *overlay; /* host memory mapped over guest RAM by the split test */
-	int irq_fd;       /* irqfd bound to an MSI route by the interrupt test */
+	int irq_fd;	  /* irqfd bound to an MSI route by the interrupt test */
 	int irq_gsi;
 };
 
@@ -85,8 +85,8 @@ static void split_command(struct vm_testdev *td, uint32_t cmd)
 		memset(td->overlay, 0x4f, SPLIT_SIZE);
 		ret = kvm_mem_add(&m->vm, SPLIT_GPA, SPLIT_SIZE, td->overlay, false);
 	} else if (cmd == 2) {
-		ret = kvm_mem_add(&m->vm, SPLIT_GPA, SPLIT_SIZE, gm_ptr(&m->mem, SPLIT_GPA, SPLIT_SIZE),
-				  false);
+		ret = kvm_mem_add(&m->vm, SPLIT_GPA, SPLIT_SIZE,
+				  gm_ptr(&m->mem, SPLIT_GPA, SPLIT_SIZE), false);
 	}
 	if (ret < 0)
 		fprintf(stderr, "petrel: testdev: slot split command %u failed\n", cmd);
@@ -97,8 +97,7 @@ static uint64_t size_mask(unsigned int size)
 	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
-static void dirty_collect(void *opaque, uint64_t gpa, const unsigned long *bitmap,
-			  uint64_t npages)
+static void dirty_collect(void *opaque, uint64_t gpa, const unsigned long *bitmap, uint64_t npages)
 {
 	struct vm_testdev *td = opaque;
 
@@ -246,8 +245,8 @@ int vm_testdev_create(struct machine *m)
 	td->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (td->doorbell_fd < 0)
 		return -errno;
-	ret = bus_register(&m->pio, VM_TESTDEV_PORT, VM_TESTDEV_PORT_LEN, &td_pio_ops, td,
-			   "testdev");
+	ret =
+	    bus_register(&m->pio, VM_TESTDEV_PORT, VM_TESTDEV_PORT_LEN, &td_pio_ops, td, "testdev");
 	if (!ret)
 		ret = bus_register(&m->mmio, VM_TESTDEV_MMIO, 0x1000, &td_mmio_ops, td,
 				   "testdev-mmio");

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void vcpu_pio(void *opaque, struct kvm_vcpu *kv, uint16_t port, bool in,
-		     unsigned int size, uint8_t *data)
+static void vcpu_pio(void *opaque, struct kvm_vcpu *kv, uint16_t port, bool in, unsigned int size,
+		     uint8_t *data)
 {
 	struct vm_vcpu *v = opaque;
 	uint64_t val = 0;
@@ -41,8 +41,8 @@ static void vcpu_mmio(void *opaque, struct kvm_vcpu *kv, uint64_t addr, bool wri
 }
 
 static const struct kvm_exit_ops vcpu_exit_ops = {
-	.pio = vcpu_pio,
-	.mmio = vcpu_mmio,
+    .pio = vcpu_pio,
+    .mmio = vcpu_mmio,
 };
 
 /* Block here while the machine is paused; true when the thread must end. */

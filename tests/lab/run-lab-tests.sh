@@ -15,7 +15,7 @@ scripts/deps.sh --lab && scripts/build.sh >/dev/null && scripts/guest-initramfs.
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 start=$(date +%s)
-LAB_TIMING=1 tests/lab/lab run --timeout "${LAB_TIMEOUT:-1800}" -- tests/lab/run-inside.sh "$@" 2>&1 | tee "$out"
+LAB_TIMING=1 tests/lab/lab run --memory 12G --timeout "${LAB_TIMEOUT:-1800}" -- tests/lab/run-inside.sh "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 echo "lab: tier took $(($(date +%s) - start))s"
 if ! grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$out"; then

@@ -431,6 +431,19 @@ static void dsdt_body(struct aml *a, const struct x86_acpi_config *cfg)
 		aml_resource_template(a, &crs);
 		aml_pkg_close(a); /* Device */
 	}
+	if (cfg->pvpanic_port) {
+		static const char hid[] = "QEMU0001";
+		struct aml_res crs = {0};
+
+		aml_device_open(a, "PEVT");
+		aml_name_decl(a, "_HID");
+		aml_byte(a, 0x0d); /* StringPrefix */
+		aml_bytes(a, (const uint8_t *)hid, sizeof(hid));
+		aml_name_decl(a, "_CRS");
+		res_io16(&crs, cfg->pvpanic_port, cfg->pvpanic_port, 1, 1);
+		aml_resource_template(a, &crs);
+		aml_pkg_close(a); /* Device */
+	}
 	aml_pkg_close(a); /* Scope */
 	if (a->depth)
 		a->overflow = true;

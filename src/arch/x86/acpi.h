@@ -26,6 +26,7 @@ struct x86_acpi_config {
 	uint64_t ecam_addr; /* 0 = no MCFG; else MCFG entry for segment 0, bus 0..ecam_end_bus */
 	uint8_t ecam_end_bus;
 	bool has_uart; /* COM1 0x3f8 IRQ 4 in the DSDT as PNP0501 with _CRS */
+	uint16_t pvpanic_port; /* 0 = none; else a QEMU0001 pvpanic device at this port */
 };
 
 /*

@@ -132,7 +132,7 @@ int x86_linux_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 {
 	struct x86_bzimage_info info;
 	uint8_t bp[BP_SIZE];
-	uint64_t kaddr, kend, iaddr = 0, imax;
+	uint64_t kaddr, kend, need, iaddr = 0, imax;
 	size_t cl_len = p->cmdline ? strlen(p->cmdline) : 0;
 	int i, ret;
 
@@ -144,13 +144,23 @@ int x86_linux_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 		return -E2BIG;
 	}
 
-	/* The kernel: at its preferred address, or aligned above 16 MiB. */
+	/*
+	 * The kernel: at its preferred address (16 MiB as built); a relocatable
+	 * kernel that does not fit there goes to the lowest aligned address
+	 * above 1 MiB, so small guests boot too.
+	 */
+	need = info.init_size > info.kernel_size ? info.init_size : info.kernel_size;
 	kaddr = info.pref_address >= X86_HIGH_RAM_START ? info.pref_address : X86_KERNEL_ADDR;
 	if (info.relocatable && info.kernel_alignment)
 		kaddr = align_up(kaddr, info.kernel_alignment);
-	kend = kaddr + (info.init_size > info.kernel_size ? info.init_size : info.kernel_size);
+	if (kaddr + need + align_up(p->initrd ? p->initrd_size : 0, 0x1000) > p->ram_below_4g &&
+	    info.relocatable)
+		kaddr = align_up(X86_HIGH_RAM_START, info.kernel_alignment ? info.kernel_alignment
+									   : X86_HIGH_RAM_START);
+	kend = kaddr + need;
 	if (kend > p->ram_below_4g) {
-		*why = "not enough memory below the PCI hole for the kernel";
+		*why = "not enough guest memory for the kernel to unpack itself; give a larger "
+		       "--memory";
 		return -ENOMEM;
 	}
 	ret = gm_write(gm, kaddr, img + info.kernel_offset, info.kernel_size);

@@ -380,6 +380,30 @@ static void test_no_mcfg_no_uart(void **state)
 	check_build(&cfg);
 }
 
+static void test_pvpanic_device(void **state)
+{
+	static const uint8_t io_505[] = {0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01};
+	struct x86_acpi_config cfg = make_cfg(2);
+	uint8_t buf[X86_ACPI_MAX_SIZE];
+	const uint8_t *d, *dev;
+	long used;
+
+	cfg.pvpanic_port = 0x505;
+	used = x86_acpi_build(&cfg, buf, sizeof(buf), 0xe0000);
+	assert_true(used > 0);
+	d = find(buf, (size_t)used, "DSDT", 4);
+	assert_non_null(d);
+	assert_int_equal(x86_acpi_checksum(d, get32(d + 4)), 0);
+	dev = find(d, get32(d + 4), "PEVT", 4);
+	assert_non_null(dev);
+	assert_non_null(find(dev, get32(d + 4) - (size_t)(dev - d), "QEMU0001", 9));
+	assert_non_null(find(dev, get32(d + 4) - (size_t)(dev - d), io_505, sizeof(io_505)));
+	/* without it, no such device */
+	cfg.pvpanic_port = 0;
+	used = x86_acpi_build(&cfg, buf, sizeof(buf), 0xe0000);
+	assert_null(find(buf, (size_t)used, "PEVT", 4));
+}
+
 static void test_s5_small_values(void **state)
 {
 	struct x86_acpi_config cfg = make_cfg(1);
@@ -441,6 +465,7 @@ int main(void)
 	    cmocka_unit_test(test_max_cpus_fit),    cmocka_unit_test(test_no_mcfg_no_uart),
 	    cmocka_unit_test(test_s5_small_values), cmocka_unit_test(test_enospc),
 	    cmocka_unit_test(test_einval),	    cmocka_unit_test(test_checksum_helper),
+	    cmocka_unit_test(test_pvpanic_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,6 +181,15 @@ static void test_linux_load_places_everything(void **state)
 		free(longcl);
 		p.cmdline = "x";
 	}
+	/* a relocatable kernel that does not fit at 16 MiB goes to 2 MiB */
+	p.initrd_size = 0;
+	p.ram_below_4g = 12 * MB;
+	assert_int_equal(x86_linux_load(&gm, img, IMG_SIZE, &p, &e, &why), 0);
+	assert_int_equal(e.kernel_addr, 2 * MB);
+	p.ram_below_4g = 5 * MB;
+	assert_int_equal(x86_linux_load(&gm, img, IMG_SIZE, &p, &e, &why), -ENOMEM);
+	assert_non_null(strstr(why, "--memory"));
+	p.ram_below_4g = 64 * MB;
 	/* an initramfs larger than the memory above the kernel is refused */
 	p.initrd_size = 60 * MB;
 	p.initrd = malloc(60 * MB);

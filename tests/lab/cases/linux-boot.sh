@@ -1,0 +1,25 @@
+#!/bin/bash
+# petrel boots Debian's kernel with the busybox initramfs: the guest sees the
+# vCPUs and memory it was given, uses kvmclock, has the host's time from the
+# CMOS RTC, and its poweroff ends petrel with status 0.
+source "$(dirname "$0")/../linux-lib.sh"
+
+boot one-cpu --cpus 1 --memory 256M
+expect_status 0 "poweroff"
+line "^petrel-guest: kernel $KVER"
+line '^petrel-guest: cpus 1$'
+line '^petrel-guest: clocksource kvm-clock'
+line 'ACPI: PM: Preparing to enter system sleep state S5|reboot: Power down'
+mem=$(sed -n 's/^petrel-guest: memory \([0-9]*\) kB.*/\1/p' "$out")
+[ "$mem" -gt 150000 ] && [ "$mem" -le 262144 ] || fail "256M guest reports $mem kB"
+guest_date=$(sed -n 's/^petrel-guest: date \([0-9]*\).*/\1/p' "$out")
+now=$(date +%s)
+[ $((now - guest_date)) -lt 120 ] && [ $((now - guest_date)) -gt -5 ] ||
+	fail "guest clock $guest_date is far from the host's $now"
+
+boot four-cpus --cpus 4 --memory 1G
+expect_status 0 "poweroff"
+line '^petrel-guest: cpus 4$'
+line 'smp: Brought up 1 node, 4 CPUs'
+line 'ACPI: Using ACPI \(MADT\) for SMP'
+echo "PASS"
