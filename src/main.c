@@ -10,6 +10,7 @@
 
 #include "kvm/kvm.h"
 #include "vm/config_parse.h"
+#include "vm/gdb_stub.h"
 #include "vm/machine.h"
 #include "vm/session.h"
 
@@ -36,6 +37,8 @@ static void usage(FILE *out)
 		"  --test-device          the test device of petrel's own test guests\n"
 		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
 		"                         (always on with --kernel)\n"
+		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
+		"  --gdb-wait             hold every vCPU until the debugger continues\n"
 		"\n"
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
@@ -66,24 +69,28 @@ enum {
 	OPT_TEST_DEVICE,
 	OPT_KVM,
 	OPT_IRQCHIP,
+	OPT_GDB,
+	OPT_GDB_WAIT,
 };
 
 static const struct option run_options[] = {
-	{"kernel", required_argument, NULL, OPT_KERNEL},
-	{"initramfs", required_argument, NULL, OPT_INITRAMFS},
-	{"cmdline", required_argument, NULL, OPT_CMDLINE},
-	{"firmware", required_argument, NULL, OPT_FIRMWARE},
-	{"mode", required_argument, NULL, OPT_MODE},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"serial", required_argument, NULL, OPT_SERIAL},
-	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"test-device", no_argument, NULL, OPT_TEST_DEVICE},
-	{"kvm", required_argument, NULL, OPT_KVM},
-	{"irqchip", no_argument, NULL, OPT_IRQCHIP},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initramfs", required_argument, NULL, OPT_INITRAMFS},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"firmware", required_argument, NULL, OPT_FIRMWARE},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"gdb", required_argument, NULL, OPT_GDB},
+    {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
+    {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
+    {"kvm", required_argument, NULL, OPT_KVM},
+    {"irqchip", no_argument, NULL, OPT_IRQCHIP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int check_readable(const char *what, const char *path)
@@ -135,8 +142,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		case OPT_MEMORY:
 			ret = vm_parse_size(optarg, &cfg->mem_size);
 			if (ret < 0)
-				return usage_error("--memory %s: expected a size such as 256M or 2G",
-						   optarg);
+				return usage_error(
+				    "--memory %s: expected a size such as 256M or 2G", optarg);
 			break;
 		case OPT_SERIAL:
 			if (vm_parse_serial(optarg, cfg) < 0)
@@ -152,6 +159,19 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_GDB: {
+			char host[256];
+			unsigned int port;
+
+			if (vm_gdb_parse_addr(optarg, host, sizeof(host), &port) < 0)
+				return usage_error("--gdb %s: expected tcp:HOST:PORT or tcp::PORT",
+						   optarg);
+			cfg->gdb = optarg;
+			break;
+		}
+		case OPT_GDB_WAIT:
+			cfg->gdb_wait = true;
 			break;
 		case OPT_TEST_DEVICE:
 			cfg->test_device = true;
@@ -184,10 +204,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	} else if (mode) {
 		return usage_error("%s", "--mode applies to --firmware only");
 	}
+	if (cfg->gdb_wait && !cfg->gdb)
+		return usage_error("%s", "--gdb-wait needs --gdb tcp:HOST:PORT");
 	if (cfg->mem_size < (16ULL << 20) || cfg->mem_size & 0xfff)
 		return usage_error("--memory: %s", "at least 16M, in whole 4 KiB pages");
-	if (sysinfo(&si) == 0 &&
-	    cfg->mem_size > (uint64_t)si.totalram * si.mem_unit + (uint64_t)si.totalswap * si.mem_unit)
+	if (sysinfo(&si) == 0 && cfg->mem_size > (uint64_t)si.totalram * si.mem_unit +
+						     (uint64_t)si.totalswap * si.mem_unit)
 		return usage_error("--memory: more than this host has (%s)", "RAM + swap");
 	if (cfg->kernel && check_readable("--kernel", cfg->kernel))
 		return VM_EXIT_ERROR;

@@ -49,6 +49,8 @@ struct vm_config {
 	enum vm_serial_mode serial;
 	const char *serial_path;
 	bool serial_append; /* keep what the file holds (after a guest reboot) */
+	const char *gdb;    /* --gdb tcp:HOST:PORT, or NULL */
+	bool gdb_wait;      /* --gdb-wait: hold the vCPUs until the debugger continues */
 	bool reboot_exits;  /* --on-reboot exit */
 	bool stats;	    /* print exit counters at the end */
 	bool test_device;   /* the test device used by petrel's own guests */
@@ -65,6 +67,7 @@ struct vm_vcpu {
 	bool started;
 	bool halted; /* waiting in HLT without an in-kernel irqchip */
 	bool paused; /* acknowledged a pause request */
+	bool held;   /* kept paused while the others run (a debugger's vCont) */
 };
 
 /* Where the boot vCPU starts, filled by the loader. */
@@ -77,6 +80,7 @@ struct vm_boot_entry {
 
 struct vm_testdev;
 struct vm_debug;
+struct vm_gdb;
 struct uart;
 struct vm_devices;
 
@@ -104,6 +108,7 @@ struct machine {
 	int stop_efd; /* signalled when the machine stops, wakes the event loop */
 	/* The debugger's side of the machine, when one is configured. */
 	struct vm_debug *debug;
+	struct vm_gdb *gdb;
 };
 
 /* Assemble everything from cfg; on failure nothing is left behind. */

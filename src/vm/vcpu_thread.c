@@ -52,7 +52,8 @@ static bool vcpu_check_requests(struct vm_vcpu *v)
 	bool stop;
 
 	pthread_mutex_lock(&m->lock);
-	while (m->state == VM_PAUSED || (m->pause_requested && m->state == VM_RUNNING)) {
+	while (m->state == VM_PAUSED || (m->pause_requested && m->state == VM_RUNNING) ||
+	       (v->held && m->state != VM_STOPPING)) {
 		if (!v->paused) {
 			v->paused = true;
 			pthread_cond_broadcast(&m->cond);
