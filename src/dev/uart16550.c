@@ -127,9 +127,9 @@ static void transmit(struct uart *u, uint8_t c)
 	if (u->s.mcr & MCR_LOOP) {
 		rx_put(&u->s, c);
 	} else {
+		/* Out at once: a prompt without a newline must not wait for one. */
 		u->tx[u->tx_len++] = c;
-		if (c == '\n' || u->tx_len == UART_TX_BUF)
-			flush_locked(u);
+		flush_locked(u);
 	}
 	/* Transmission is instantaneous: the holding register is empty again. */
 	u->s.lsr |= LSR_THRE | LSR_TEMT;
