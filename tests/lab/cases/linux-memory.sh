@@ -14,6 +14,14 @@ expect_status 0 "poweroff"
 mem=$(sed -n 's/^petrel-guest: memory \([0-9]*\) kB.*/\1/p' "$out")
 [ "$mem" -gt 20000 ] && [ "$mem" -le 98304 ] || fail "96M guest reports $mem kB"
 
+for m in 3584:3670016 6144:6291456; do
+	boot "mem-${m%%:*}m" --memory "${m%%:*}M"
+	expect_status 0 "poweroff"
+	mem=$(sed -n 's/^petrel-guest: memory \([0-9]*\) kB.*/\1/p' "$out")
+	[ "$mem" -gt $((${m#*:} * 9 / 10)) ] && [ "$mem" -le "${m#*:}" ] ||
+		fail "${m%%:*}M guest reports $mem kB"
+done
+
 boot mem-8g --memory 8G --cpus 2
 expect_status 0 "poweroff"
 line 'BIOS-e820: \[mem 0x0000000100000000-0x000000023fffffff\] usable'
