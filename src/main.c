@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"  --test-device          the test device of petrel's own test guests\n"
 		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
 		"                         (always on with --kernel)\n"
+		"  --rng                  a virtio-rng device (entropy from the host)\n"
 		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 		"  --gdb-wait             hold every vCPU until the debugger continues\n"
 		"\n"
@@ -71,6 +72,7 @@ enum {
 	OPT_IRQCHIP,
 	OPT_GDB,
 	OPT_GDB_WAIT,
+	OPT_RNG,
 };
 
 static const struct option run_options[] = {
@@ -86,6 +88,7 @@ static const struct option run_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"gdb", required_argument, NULL, OPT_GDB},
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
+    {"rng", no_argument, NULL, OPT_RNG},
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
     {"kvm", required_argument, NULL, OPT_KVM},
     {"irqchip", no_argument, NULL, OPT_IRQCHIP},
@@ -172,6 +175,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		}
 		case OPT_GDB_WAIT:
 			cfg->gdb_wait = true;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
 			break;
 		case OPT_TEST_DEVICE:
 			cfg->test_device = true;

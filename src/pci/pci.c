@@ -37,11 +37,11 @@ void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint8_t c
 
 	set_wmask16(d, PCI_COMMAND,
 		    PCI_COMMAND_IO | PCI_COMMAND_MEM | PCI_COMMAND_MASTER |
-			    PCI_COMMAND_INTX_DISABLE);
+			PCI_COMMAND_INTX_DISABLE);
 	pci_le16_put(&d->w1cmask[PCI_STATUS],
 		     PCI_STATUS_MASTER_PARITY | PCI_STATUS_SIG_TARGET_ABORT |
-			     PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |
-			     PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_PARITY_ERROR);
+			 PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |
+			 PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_PARITY_ERROR);
 	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff; /* read/write, no effect */
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
@@ -118,14 +118,14 @@ static uint64_t bar_target(const struct pci_dev *d, int i)
 		if (!(cmd & PCI_COMMAND_IO))
 			return 0;
 		addr = pci_le32_get(&d->cfg[reg]) & ~0x3u;
-		probe = (uint32_t)~(b->size - 1) & ~0x3u;
+		probe = (uint32_t) ~(b->size - 1) & ~0x3u;
 		if (addr + b->size > PCI_IO_SPACE_END)
 			return 0;
 	} else {
 		if (!(cmd & PCI_COMMAND_MEM))
 			return 0;
 		addr = pci_le32_get(&d->cfg[reg]) & ~0xfu;
-		probe = (uint32_t)~(b->size - 1) & ~0xfu;
+		probe = (uint32_t) ~(b->size - 1) & ~0xfu;
 		if (b->is64) {
 			addr |= (uint64_t)pci_le32_get(&d->cfg[reg + 4]) << 32;
 			probe = ~(b->size - 1);
@@ -205,8 +205,7 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, uint8_t len)
 	return (int)off;
 }
 
-int pci_cap_set_write_hook(struct pci_dev *d, uint8_t cap_off, pci_cap_write_fn *fn,
-			   void *opaque)
+int pci_cap_set_write_hook(struct pci_dev *d, uint8_t cap_off, pci_cap_write_fn *fn, void *opaque)
 {
 	unsigned int i;
 
@@ -268,11 +267,10 @@ void pci_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32
 		uint8_t wm = d->wmask[pos], w1c = d->w1cmask[pos];
 
 		d->cfg[pos] = (uint8_t)((d->cfg[pos] & ~wm) | (byte & wm));
-		d->cfg[pos] &= (uint8_t)~(byte & w1c);
+		d->cfg[pos] &= (uint8_t) ~(byte & w1c);
 	}
 
-	if (overlaps(off, size, PCI_COMMAND, 2) ||
-	    overlaps(off, size, PCI_BAR0, 4 * PCI_NUM_BARS))
+	if (overlaps(off, size, PCI_COMMAND, 2) || overlaps(off, size, PCI_BAR0, 4 * PCI_NUM_BARS))
 		pci_dev_update_bars(d);
 
 	for (i = 0; i < d->nr_caps; i++) {

@@ -58,9 +58,9 @@
 #define PCI_BAR_MEM_64 0x4
 #define PCI_BAR_PREFETCH 0x8
 
-#define PCI_DEVFN(slot, fn) ((uint8_t)(((slot) << 3) | ((fn) & 7)))
+#define PCI_DEVFN(slot, fn) ((uint8_t)(((slot) << 3) | ((fn)&7)))
 #define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1f)
-#define PCI_FUNC(devfn) ((devfn) & 7)
+#define PCI_FUNC(devfn) ((devfn)&7)
 
 struct pci_dev;
 
@@ -174,8 +174,7 @@ void pci_dev_unmap_bars(struct pci_dev *d);
  */
 int pci_cap_add(struct pci_dev *d, uint8_t id, uint8_t len);
 /* Call fn after writes that touch the capability at cap_off. */
-int pci_cap_set_write_hook(struct pci_dev *d, uint8_t cap_off, pci_cap_write_fn *fn,
-			   void *opaque);
+int pci_cap_set_write_hook(struct pci_dev *d, uint8_t cap_off, pci_cap_write_fn *fn, void *opaque);
 /* Offset of the first capability with this ID, or 0. */
 uint8_t pci_cap_find(const struct pci_dev *d, uint8_t id);
 

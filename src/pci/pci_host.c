@@ -77,8 +77,8 @@ static uint32_t config_read_locked(struct pci_host *h, unsigned int bus, unsigne
 {
 	struct pci_dev *d = lookup(h, bus, devfn);
 
-	if (!d)
-		return ~0u;
+	if (!d) /* master abort: all-ones */
+		return size < 4 ? (1u << (8 * size)) - 1 : ~0u;
 	return pci_config_read(d, reg, size);
 }
 
@@ -194,7 +194,8 @@ static uint64_t ecam_read(void *opaque, uint64_t off, unsigned int size)
 	if (!ecam_ok(off, size))
 		return ~0ULL;
 	return pci_host_config_read(h, (unsigned int)(off >> 20) & 0xff,
-				    (unsigned int)(off >> 12) & 0xff, (uint32_t)(off & 0xfff), size);
+				    (unsigned int)(off >> 12) & 0xff, (uint32_t)(off & 0xfff),
+				    size);
 }
 
 static void ecam_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
@@ -223,12 +224,12 @@ int pci_host_register(struct pci_host *h, uint64_t ecam_base)
 			   "pci-config-address");
 	if (ret)
 		return ret;
-	ret = bus_register(h->pio, PCI_HOST_CONFIG_DATA, 4, &pci_host_data_ops, h,
-			   "pci-config-data");
+	ret =
+	    bus_register(h->pio, PCI_HOST_CONFIG_DATA, 4, &pci_host_data_ops, h, "pci-config-data");
 	if (ret)
 		goto err_addr;
-	ret = bus_register(h->mmio, ecam_base, PCI_HOST_ECAM_SIZE, &pci_host_ecam_ops, h,
-			   "pci-ecam");
+	ret =
+	    bus_register(h->mmio, ecam_base, PCI_HOST_ECAM_SIZE, &pci_host_ecam_ops, h, "pci-ecam");
 	if (ret)
 		goto err_data;
 	h->ecam_base = ecam_base;

@@ -121,6 +121,10 @@ static int build_acpi(struct machine *m, uint64_t *rsdp)
 	    .reset_port = ACPI_PM_RESET_PORT,
 	    .has_uart = true,
 	    .pvpanic_port = PVPANIC_PORT,
+	    .ecam_addr = X86_ECAM_ADDR,
+	    .ecam_end_bus = 0,
+	    .pci_mmio_base = (uint32_t)X86_PCI_MMIO_START,
+	    .pci_mmio_size = (uint32_t)X86_PCI_MMIO_SIZE,
 	};
 	uint64_t len = X86_BIOS_END - X86_BIOS_ADDR;
 	uint8_t *buf = gm_ptr(&m->mem, X86_BIOS_ADDR, len);
@@ -170,7 +174,8 @@ static int load_kernel(struct machine *m)
 	ret = build_acpi(m, &rsdp);
 	if (ret < 0)
 		goto out;
-	n = x86_e820_build(m->cfg.mem_size, 0, 0, e820, X86_E820_MAX);
+	/* the ECAM of bus 0 (what the MCFG table describes) is reserved */
+	n = x86_e820_build(m->cfg.mem_size, X86_ECAM_ADDR, 1ULL << 20, e820, X86_E820_MAX);
 	cmdline = kernel_cmdline(&m->cfg);
 	if (n < 0 || !cmdline) {
 		ret = n < 0 ? n : -ENOMEM;

@@ -23,6 +23,8 @@
 #include "dev/pvpanic.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
+#include "pci/pci_host.h"
+#include "virtio/virtio_rng.h"
 #include "vm/event_loop.h"
 #include "vm/terminal.h"
 
@@ -45,7 +47,65 @@ struct vm_devices {
 	struct rtc_cmos rtc;
 	struct i8042 kbc;
 	struct pvpanic panic;
+	struct pci_host pci;
+	bool pci_on;
+	struct virtio_rng *rng;
 };
+
+/* The I/O thread watches virtio doorbells for the devices. */
+static int io_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
+		    void *opaque)
+{
+	struct vm_devices *d = ctx;
+
+	return vm_loop_add(&d->loop, fd, EPOLLIN, fn, opaque);
+}
+
+static void io_unwatch(void *ctx, int fd)
+{
+	struct vm_devices *d = ctx;
+
+	vm_loop_del(&d->loop, fd);
+}
+
+static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
+{
+	int slot = pci_host_plug(&d->pci, &vp->pci);
+
+	if (slot < 0) {
+		fprintf(stderr, "petrel: no free PCI slot for %s\n", vp->ops->name);
+		return slot;
+	}
+	virtio_pci_plugged(vp, pci_host_intx_gsi(&d->pci, (unsigned int)slot));
+	return 0;
+}
+
+/* The PCI host bridge and the virtio devices the configuration asks for. */
+static int create_pci(struct vm_devices *d)
+{
+	struct machine *m = d->m;
+	struct virtio_io io = {.watch = io_watch, .unwatch = io_unwatch, .ctx = d};
+	int ret;
+
+	ret = pci_host_init(&d->pci, &m->pio, &m->mmio);
+	if (ret < 0)
+		return ret;
+	d->pci_on = true;
+	ret = pci_host_register(&d->pci, X86_ECAM_ADDR);
+	if (ret < 0)
+		return ret;
+	if (m->cfg.rng) {
+		d->rng = calloc(1, sizeof(*d->rng));
+		if (!d->rng)
+			return -ENOMEM;
+		ret = virtio_rng_init(d->rng, &m->mem, &m->platform, &io);
+		if (!ret)
+			ret = plug_virtio(d, &d->rng->vp);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
 
 /* Port 0x80: POST codes, and Linux's I/O delay. Reads 0xff, writes dropped. */
 static uint64_t post_read(void *opaque, uint64_t off, unsigned int size)
@@ -274,6 +334,13 @@ int vm_devices_create(struct machine *m)
 		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
 	if (ret < 0)
 		return ret;
+	if (m->cfg.boot == VM_BOOT_KERNEL) {
+		ret = create_pci(d);
+		if (ret < 0) {
+			fprintf(stderr, "petrel: setting up PCI devices: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
 	/* stdin may be a file or /dev/null, which epoll refuses: then no input. */
 	if (d->stdin_on && vm_loop_add(&d->loop, STDIN_FILENO, EPOLLIN, on_stdin, d) < 0)
 		d->stdin_on = false;
@@ -286,6 +353,12 @@ void vm_devices_destroy(struct machine *m)
 
 	if (!d)
 		return;
+	if (d->rng) {
+		virtio_rng_destroy(d->rng);
+		free(d->rng);
+	}
+	if (d->pci_on)
+		pci_host_destroy(&d->pci);
 	uart_destroy(&d->com1);
 	if (d->loop.epfd >= 0)
 		vm_loop_destroy(&d->loop);

@@ -49,6 +49,7 @@ struct vm_config {
 	enum vm_serial_mode serial;
 	const char *serial_path;
 	bool serial_append; /* keep what the file holds (after a guest reboot) */
+	bool rng;           /* --rng: a virtio-rng device */
 	const char *gdb;    /* --gdb tcp:HOST:PORT, or NULL */
 	bool gdb_wait;      /* --gdb-wait: hold the vCPUs until the debugger continues */
 	bool reboot_exits;  /* --on-reboot exit */

@@ -55,3 +55,47 @@ wait_line() {
 	done
 	return 1
 }
+
+# wait_pid PID TIMEOUT: wait until the process has ended
+wait_pid() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# guest_shell NAME COMMANDS [petrel run options...]: boot to a guest shell,
+# type COMMANDS (one per line) then poweroff; console in $out. Sets $status.
+guest_shell() {
+	local cmds=$2 fifo
+	name=$1
+	shift 2
+	out=$out_dir/$name.out
+	fifo=$(mktemp -u /tmp/petrel-shell.XXXXXX)
+	mkfifo "$fifo"
+	"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" \
+		--cmdline "petrel.action=shell quiet" "$@" <"$fifo" >"$out" 2>"$out_dir/$name.err" &
+	local pid=$!
+	exec 5>"$fifo"
+	if ! wait_line "$out" '^petrel-guest: clocksource' 1 120 || ! wait_line "$out" '# ' 1 30; then
+		kill -9 $pid
+		exec 5>&-
+		rm -f "$fifo"
+		fail "$name: the guest shell did not start"
+	fi
+	printf '%s\necho shell-done\n' "$cmds" >&5
+	wait_line "$out" '^shell-done' 1 120 || true
+	echo 'poweroff -f' >&5
+	if ! wait_pid $pid 60; then
+		kill -9 $pid
+		fail "$name: the guest did not power off"
+	fi
+	status=0
+	wait $pid || status=$?
+	exec 5>&-
+	rm -f "$fifo"
+	tr -d '\r' <"$out" >"$out.txt"
+	mv "$out.txt" "$out"
+}

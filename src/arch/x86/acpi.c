@@ -357,7 +357,7 @@ static void aml_buffer(struct aml *a, const uint8_t *data, size_t n)
 
 /* Resource descriptors, collected before being wrapped in a Buffer. */
 struct aml_res {
-	uint8_t data[64];
+	uint8_t data[128];
 	size_t len;
 	bool overflow;
 };
@@ -390,6 +390,31 @@ static void res_irq_noflags(struct aml_res *r, unsigned int irq)
 }
 
 /* EndTag with a zero checksum ("treat as valid") and the whole thing as a Buffer. */
+/* Word address space descriptor: type 1 I/O, 2 bus numbers. */
+static void res_word_space(struct aml_res *r, uint8_t type, uint16_t min, uint16_t max)
+{
+	uint16_t len = (uint16_t)(max - min + 1);
+	uint8_t d[16] = {0x88, 13,	 0, type, 0x0c, type == 1 ? 3 : 0, 0, 0, min, min >> 8,
+			 max,  max >> 8, 0, 0,	  len,	len >> 8};
+
+	res_bytes(r, d, sizeof(d));
+}
+
+/* DWord memory descriptor: read-write, non-cacheable, fixed min and max. */
+static void res_dword_mem(struct aml_res *r, uint32_t min, uint32_t len)
+{
+	uint32_t max = min + len - 1;
+	uint8_t d[26] = {0x87, 23, 0, 0, 0x0c, 0x01, 0, 0, 0, 0};
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		d[10 + i] = (uint8_t)(min >> (8 * i));
+		d[14 + i] = (uint8_t)(max >> (8 * i));
+		d[22 + i] = (uint8_t)(len >> (8 * i));
+	}
+	res_bytes(r, d, sizeof(d));
+}
+
 static void aml_resource_template(struct aml *a, struct aml_res *r)
 {
 	static const uint8_t end[2] = {0x79, 0x00};
@@ -429,6 +454,41 @@ static void dsdt_body(struct aml *a, const struct x86_acpi_config *cfg)
 		res_io16(&crs, 0x3f8, 0x3f8, 0, 8);
 		res_irq_noflags(&crs, 4);
 		aml_resource_template(a, &crs);
+		aml_pkg_close(a); /* Device */
+	}
+	if (cfg->pci_mmio_size) {
+		struct aml_res crs = {0};
+		unsigned int slot, pin;
+
+		aml_device_open(a, "PCI0");
+		aml_name_decl(a, "_HID");
+		aml_eisaid(a, "PNP0A03");
+		aml_name_decl(a, "_UID");
+		aml_int(a, 0);
+		aml_name_decl(a, "_SEG");
+		aml_int(a, 0);
+		aml_name_decl(a, "_BBN");
+		aml_int(a, 0);
+		aml_name_decl(a, "_CRS");
+		res_word_space(&crs, 2, 0, 0);
+		res_io16(&crs, 0xcf8, 0xcf8, 1, 8);
+		res_word_space(&crs, 1, 0x0000, 0x0cf7);
+		res_word_space(&crs, 1, 0x0d00, 0xffff);
+		res_dword_mem(&crs, cfg->pci_mmio_base, cfg->pci_mmio_size);
+		aml_resource_template(a, &crs);
+		aml_name_decl(a, "_PRT");
+		aml_package_open(a, 128);
+		for (slot = 0; slot < 32; slot++) {
+			for (pin = 0; pin < 4; pin++) {
+				aml_package_open(a, 4);
+				aml_int(a, ((uint64_t)slot << 16) | 0xffff);
+				aml_int(a, pin);
+				aml_int(a, 0);
+				aml_int(a, 16 + (slot + pin) % 4);
+				aml_pkg_close(a);
+			}
+		}
+		aml_pkg_close(a); /* _PRT */
 		aml_pkg_close(a); /* Device */
 	}
 	if (cfg->pvpanic_port) {

@@ -25,8 +25,11 @@ struct x86_acpi_config {
 	uint16_t reset_port;	/* 0xcf9, reset value 0x06 (FADT RESET_REG, flag RESET_REG_SUP) */
 	uint64_t ecam_addr; /* 0 = no MCFG; else MCFG entry for segment 0, bus 0..ecam_end_bus */
 	uint8_t ecam_end_bus;
-	bool has_uart; /* COM1 0x3f8 IRQ 4 in the DSDT as PNP0501 with _CRS */
+	bool has_uart;	       /* COM1 0x3f8 IRQ 4 in the DSDT as PNP0501 with _CRS */
 	uint16_t pvpanic_port; /* 0 = none; else a QEMU0001 pvpanic device at this port */
+	/* A PCI root bridge (PNP0A03, bus 0) with this 32-bit window; 0 = none. Its
+	 * _PRT sends INTx pin p (0 = INTA) of slot s to GSI 16 + (s + p) % 4. */
+	uint32_t pci_mmio_base, pci_mmio_size;
 };
 
 /*

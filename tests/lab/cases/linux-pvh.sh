@@ -3,7 +3,7 @@
 # PVH entry note, without the decompressor.
 source "$(dirname "$0")/../linux-lib.sh"
 
-vmlinux=$out_dir/vmlinux
+vmlinux=$(mktemp /tmp/petrel-vmlinux.XXXXXX)  # tmpfs: not the 9p scratch
 "$root/scripts/extract-vmlinux.sh" "$KERNEL" "$vmlinux"
 KERNEL=$vmlinux
 boot pvh --cpus 2

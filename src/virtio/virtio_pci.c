@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The virtio-pci modern transport: registers, capabilities, queues, interrupts. */
+#include "virtio/virtio_pci.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define PCI_VENDOR_REDHAT_QUMRANET 0x1af4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040
+#define PCI_CAP_ID_VNDR 0x09
+
+enum virtio_pci_cap_type {
+	VIRTIO_PCI_CAP_COMMON_CFG = 1,
+	VIRTIO_PCI_CAP_NOTIFY_CFG = 2,
+	VIRTIO_PCI_CAP_ISR_CFG = 3,
+	VIRTIO_PCI_CAP_DEVICE_CFG = 4,
+};
+
+/* Common configuration registers */
+enum {
+	CC_DFSELECT = 0x00,
+	CC_DF = 0x04,
+	CC_GFSELECT = 0x08,
+	CC_GF = 0x0c,
+	CC_MSIX_CONFIG = 0x10,
+	CC_NUM_QUEUES = 0x12,
+	CC_STATUS = 0x14,
+	CC_CFG_GENERATION = 0x15,
+	CC_Q_SELECT = 0x16,
+	CC_Q_SIZE = 0x18,
+	CC_Q_MSIX_VECTOR = 0x1a,
+	CC_Q_ENABLE = 0x1c,
+	CC_Q_NOTIFY_OFF = 0x1e,
+	CC_Q_DESC_LO = 0x20,
+	CC_Q_DESC_HI = 0x24,
+	CC_Q_DRIVER_LO = 0x28,
+	CC_Q_DRIVER_HI = 0x2c,
+	CC_Q_DEVICE_LO = 0x30,
+	CC_Q_DEVICE_HI = 0x34,
+};
+
+static uint64_t offered_features(const struct virtio_pci *vp)
+{
+	return vp->ops->features | (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_INDIRECT_DESC) |
+	       (1ULL << VIRTIO_F_EVENT_IDX);
+}
+
+bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned int bit)
+{
+	return bit < 64 && (vp->guest_features & (1ULL << bit));
+}
+
+struct virtq *virtio_pci_vq(struct virtio_pci *vp, unsigned int q)
+{
+	if (q >= vp->ops->nr_queues || !vp->q[q].vq.ready)
+		return NULL;
+	return &vp->q[q].vq;
+}
+
+/* ---- interrupts ---- */
+
+static void raise_intx(struct virtio_pci *vp)
+{
+	if (vp->intx_gsi)
+		platform_set_irq(vp->platform, vp->intx_gsi, 1);
+}
+
+static void signal_vector(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
+{
+	vp->isr |= isr_bit;
+	if (msix_enabled(&vp->msix)) {
+		if (vec != VIRTIO_NO_VECTOR && vec < vp->msix.nvec)
+			msix_notify(&vp->msix, vec);
+		return;
+	}
+	raise_intx(vp);
+}
+
+void virtio_pci_queue_done(struct virtio_pci *vp, unsigned int q)
+{
+	if (q >= vp->ops->nr_queues || !virtq_should_notify(&vp->q[q].vq))
+		return;
+	signal_vector(vp, vp->q[q].msix_vector, 0x1);
+}
+
+void virtio_pci_config_changed(struct virtio_pci *vp)
+{
+	vp->config_generation++;
+	signal_vector(vp, vp->config_vector, 0x2);
+}
+
+void virtio_pci_needs_reset(struct virtio_pci *vp)
+{
+	if (vp->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_pci_config_changed(vp);
+}
+
+/* ---- queues ---- */
+
+static void queue_unbind_ioeventfd(struct virtio_pci_queue *q)
+{
+	const struct platform *p = q->vp->platform;
+
+	if (!q->ioeventfd)
+		return;
+	if (p && p->ops && p->ops->ioeventfd_set)
+		p->ops->ioeventfd_set(p->ctx, q->ioeventfd_addr, 2, q->notify_efd, true, false);
+	q->ioeventfd = false;
+}
+
+/* Doorbell writes go straight to the eventfd, without a vCPU exit. */
+static void queue_bind_ioeventfd(struct virtio_pci_queue *q)
+{
+	struct virtio_pci *vp = q->vp;
+	const struct platform *p = vp->platform;
+	const struct pci_bar *bar = &vp->pci.bar[0];
+	uint64_t addr;
+
+	if (!bar->mapped || !p || !p->ops || !p->ops->ioeventfd_set)
+		return;
+	addr = bar->addr + VIRTIO_PCI_NOTIFY_OFF + q->index * VIRTIO_PCI_NOTIFY_MULT;
+	if (q->ioeventfd && q->ioeventfd_addr == addr)
+		return;
+	queue_unbind_ioeventfd(q);
+	if (p->ops->ioeventfd_set(p->ctx, addr, 2, q->notify_efd, true, true) == 0) {
+		q->ioeventfd = true;
+		q->ioeventfd_addr = addr;
+	}
+}
+
+static void queue_reset(struct virtio_pci_queue *q)
+{
+	queue_unbind_ioeventfd(q);
+	virtq_reset(&q->vq);
+	q->size = q->vp->ops->queue_max;
+	q->msix_vector = VIRTIO_NO_VECTOR;
+	q->enabled = false;
+	q->desc = q->driver = q->device = 0;
+}
+
+static void queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *q)
+{
+	int ret;
+
+	if (q->enabled)
+		return;
+	ret = virtq_setup(&q->vq, vp->gm, q->size, q->desc, q->driver, q->device,
+			  virtio_pci_has_feature(vp, VIRTIO_F_EVENT_IDX),
+			  virtio_pci_has_feature(vp, VIRTIO_F_INDIRECT_DESC));
+	if (ret < 0) {
+		virtio_pci_needs_reset(vp);
+		return;
+	}
+	q->enabled = true;
+	queue_bind_ioeventfd(q);
+}
+
+/* The I/O thread saw a doorbell. */
+static void queue_kicked(void *opaque, int fd, uint32_t events)
+{
+	struct virtio_pci_queue *q = opaque;
+	struct virtio_pci *vp = q->vp;
+	uint64_t cnt;
+
+	if (read(fd, &cnt, sizeof(cnt)) < 0) {
+		/* nothing pending: a spurious wake-up */
+	}
+	pthread_mutex_lock(&vp->lock);
+	if (q->enabled && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
+	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET)) {
+		/*
+		 * Process until the ring is empty, then tell the driver where to
+		 * kick next (avail_event / NO_NOTIFY) and look again: a buffer
+		 * added in between would otherwise wait for a kick that never comes.
+		 */
+		do {
+			vp->ops->queue_notify(vp, q->index);
+		} while (q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
+		if (q->vq.broken)
+			virtio_pci_needs_reset(vp);
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+static void device_reset(struct virtio_pci *vp)
+{
+	unsigned int i;
+
+	for (i = 0; i < vp->ops->nr_queues; i++)
+		queue_reset(&vp->q[i]);
+	if (vp->ops->reset)
+		vp->ops->reset(vp);
+	msix_reset(&vp->msix);
+	vp->status = 0;
+	vp->dfselect = vp->gfselect = 0;
+	vp->guest_features = 0;
+	vp->config_vector = VIRTIO_NO_VECTOR;
+	vp->queue_select = 0;
+	if (vp->isr && vp->intx_gsi)
+		platform_set_irq(vp->platform, vp->intx_gsi, 0);
+	vp->isr = 0;
+}
+
+/* ---- common configuration ---- */
+
+static struct virtio_pci_queue *selected(struct virtio_pci *vp)
+{
+	return vp->queue_select < vp->ops->nr_queues ? &vp->q[vp->queue_select] : NULL;
+}
+
+static uint32_t common_read(struct virtio_pci *vp, uint32_t off)
+{
+	struct virtio_pci_queue *q = selected(vp);
+	uint64_t f = offered_features(vp);
+
+	switch (off) {
+	case CC_DFSELECT:
+		return vp->dfselect;
+	case CC_DF:
+		return vp->dfselect == 0   ? (uint32_t)f
+		       : vp->dfselect == 1 ? (uint32_t)(f >> 32)
+					   : 0;
+	case CC_GFSELECT:
+		return vp->gfselect;
+	case CC_GF:
+		return vp->gfselect == 0   ? (uint32_t)vp->guest_features
+		       : vp->gfselect == 1 ? (uint32_t)(vp->guest_features >> 32)
+					   : 0;
+	case CC_MSIX_CONFIG:
+		return vp->config_vector;
+	case CC_NUM_QUEUES:
+		return vp->ops->nr_queues;
+	case CC_STATUS:
+		return vp->status;
+	case CC_CFG_GENERATION:
+		return vp->config_generation;
+	case CC_Q_SELECT:
+		return vp->queue_select;
+	case CC_Q_SIZE:
+		return q ? q->size : 0;
+	case CC_Q_MSIX_VECTOR:
+		return q ? q->msix_vector : VIRTIO_NO_VECTOR;
+	case CC_Q_ENABLE:
+		return q ? q->enabled : 0;
+	case CC_Q_NOTIFY_OFF:
+		return q ? q->index : 0;
+	case CC_Q_DESC_LO:
+		return q ? (uint32_t)q->desc : 0;
+	case CC_Q_DESC_HI:
+		return q ? (uint32_t)(q->desc >> 32) : 0;
+	case CC_Q_DRIVER_LO:
+		return q ? (uint32_t)q->driver : 0;
+	case CC_Q_DRIVER_HI:
+		return q ? (uint32_t)(q->driver >> 32) : 0;
+	case CC_Q_DEVICE_LO:
+		return q ? (uint32_t)q->device : 0;
+	case CC_Q_DEVICE_HI:
+		return q ? (uint32_t)(q->device >> 32) : 0;
+	}
+	return 0;
+}
+
+static void set_lo(uint64_t *v, uint32_t lo)
+{
+	*v = (*v & ~0xffffffffULL) | lo;
+}
+
+static void set_hi(uint64_t *v, uint32_t hi)
+{
+	*v = (*v & 0xffffffffULL) | ((uint64_t)hi << 32);
+}
+
+static void status_write(struct virtio_pci *vp, uint8_t v)
+{
+	uint64_t offered = offered_features(vp);
+
+	if (v == 0) {
+		device_reset(vp);
+		return;
+	}
+	/* FEATURES_OK only for a subset of what we offered, with VERSION_1. */
+	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vp->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((vp->guest_features & ~offered) || !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1)))
+		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	/* NEEDS_RESET is the device's to set; the driver cannot clear it. */
+	vp->status =
+	    (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
+}
+
+static void common_write(struct virtio_pci *vp, uint32_t off, uint32_t v)
+{
+	struct virtio_pci_queue *q = selected(vp);
+	bool q_writable = q && !q->enabled;
+
+	switch (off) {
+	case CC_DFSELECT:
+		vp->dfselect = v;
+		break;
+	case CC_GFSELECT:
+		vp->gfselect = v;
+		break;
+	case CC_GF:
+		if (vp->status & VIRTIO_STATUS_FEATURES_OK)
+			break; /* negotiation is over */
+		if (vp->gfselect == 0)
+			set_lo(&vp->guest_features, v);
+		else if (vp->gfselect == 1)
+			set_hi(&vp->guest_features, v);
+		break;
+	case CC_MSIX_CONFIG:
+		vp->config_vector = v < vp->msix.nvec ? (uint16_t)v : VIRTIO_NO_VECTOR;
+		break;
+	case CC_STATUS:
+		status_write(vp, (uint8_t)v);
+		break;
+	case CC_Q_SELECT:
+		vp->queue_select = (uint16_t)v;
+		break;
+	case CC_Q_SIZE:
+		/* a power of two no larger than the maximum, else ignored */
+		if (q_writable && v && v <= vp->ops->queue_max && !(v & (v - 1)))
+			q->size = (uint16_t)v;
+		break;
+	case CC_Q_MSIX_VECTOR:
+		if (q)
+			q->msix_vector = v < vp->msix.nvec ? (uint16_t)v : VIRTIO_NO_VECTOR;
+		break;
+	case CC_Q_ENABLE:
+		if (q && v == 1)
+			queue_enable(vp, q);
+		break;
+	case CC_Q_DESC_LO:
+		if (q_writable)
+			set_lo(&q->desc, v);
+		break;
+	case CC_Q_DESC_HI:
+		if (q_writable)
+			set_hi(&q->desc, v);
+		break;
+	case CC_Q_DRIVER_LO:
+		if (q_writable)
+			set_lo(&q->driver, v);
+		break;
+	case CC_Q_DRIVER_HI:
+		if (q_writable)
+			set_hi(&q->driver, v);
+		break;
+	case CC_Q_DEVICE_LO:
+		if (q_writable)
+			set_lo(&q->device, v);
+		break;
+	case CC_Q_DEVICE_HI:
+		if (q_writable)
+			set_hi(&q->device, v);
+		break;
+	}
+}
+
+/* Registers are 1, 2 or 4 bytes wide; accept naturally sized accesses only. */
+static unsigned int common_width(uint32_t off)
+{
+	if (off == CC_STATUS || off == CC_CFG_GENERATION)
+		return 1;
+	if (off >= CC_MSIX_CONFIG && off < CC_Q_DESC_LO)
+		return off == CC_STATUS ? 1 : 2;
+	return 4;
+}
+
+/* ---- BAR 0 ---- */
+
+static uint64_t bar_read(void *opaque, uint64_t off, unsigned int size)
+{
+	struct virtio_pci *vp = opaque;
+	uint64_t val = 0;
+	uint8_t buf[8] = {0};
+
+	if (off >= VIRTIO_PCI_MSIX_TABLE_OFF) {
+		if (msix_bar_access(&vp->msix, off, size, &val, false))
+			return val;
+		return ~0ULL;
+	}
+	pthread_mutex_lock(&vp->lock);
+	if (off < VIRTIO_PCI_COMMON_LEN) {
+		if (size == common_width((uint32_t)off))
+			val = common_read(vp, (uint32_t)off);
+	} else if (off == VIRTIO_PCI_ISR_OFF) {
+		val = vp->isr;
+		if (vp->isr && !msix_enabled(&vp->msix) && vp->intx_gsi)
+			platform_set_irq(vp->platform, vp->intx_gsi, 0);
+		vp->isr = 0; /* reading acknowledges */
+	} else if (off >= VIRTIO_PCI_DEVICE_OFF &&
+		   off < VIRTIO_PCI_DEVICE_OFF + VIRTIO_PCI_DEVICE_LEN) {
+		uint32_t doff = (uint32_t)(off - VIRTIO_PCI_DEVICE_OFF);
+
+		if (size <= 8 && doff + size <= vp->ops->config_len && vp->ops->config_read) {
+			vp->ops->config_read(vp, doff, buf, size);
+			memcpy(&val, buf, size);
+		}
+	}
+	pthread_mutex_unlock(&vp->lock);
+	return val;
+}
+
+static void bar_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
+{
+	struct virtio_pci *vp = opaque;
+	uint64_t one = 1;
+
+	if (off >= VIRTIO_PCI_MSIX_TABLE_OFF) {
+		msix_bar_access(&vp->msix, off, size, &val, true);
+		return;
+	}
+	if (off >= VIRTIO_PCI_NOTIFY_OFF && off < VIRTIO_PCI_MSIX_TABLE_OFF) {
+		/* A doorbell that did not hit an ioeventfd: pass it to the I/O thread. */
+		uint64_t qi = (off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT;
+
+		if (qi < vp->ops->nr_queues && write(vp->q[qi].notify_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow from here */
+		}
+		pthread_mutex_lock(&vp->lock);
+		if (qi < vp->ops->nr_queues && vp->q[qi].enabled)
+			queue_bind_ioeventfd(&vp->q[qi]); /* the BAR may have moved */
+		pthread_mutex_unlock(&vp->lock);
+		return;
+	}
+	pthread_mutex_lock(&vp->lock);
+	if (off < VIRTIO_PCI_COMMON_LEN) {
+		if (size == common_width((uint32_t)off))
+			common_write(vp, (uint32_t)off, (uint32_t)val);
+	} else if (off >= VIRTIO_PCI_DEVICE_OFF &&
+		   off < VIRTIO_PCI_DEVICE_OFF + VIRTIO_PCI_DEVICE_LEN) {
+		uint32_t doff = (uint32_t)(off - VIRTIO_PCI_DEVICE_OFF);
+		uint8_t buf[8];
+
+		memcpy(buf, &val, sizeof(buf));
+		if (size <= 8 && doff + size <= vp->ops->config_len && vp->ops->config_write)
+			vp->ops->config_write(vp, doff, buf, size);
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+static const struct bus_ops virtio_pci_bar_ops = {
+    .read = bar_read,
+    .write = bar_write,
+};
+
+/* ---- set-up ---- */
+
+static int add_vendor_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, bool notify)
+{
+	int cap = pci_cap_add(d, PCI_CAP_ID_VNDR, notify ? 20 : 16);
+
+	if (cap < 0)
+		return cap;
+	d->cfg[cap + 2] = notify ? 20 : 16; /* cap_len */
+	d->cfg[cap + 3] = type;
+	d->cfg[cap + 4] = 0; /* BAR 0 */
+	pci_le32_put(&d->cfg[cap + 8], off);
+	pci_le32_put(&d->cfg[cap + 12], len);
+	if (notify)
+		pci_le32_put(&d->cfg[cap + 16], VIRTIO_PCI_NOTIFY_MULT);
+	return 0;
+}
+
+int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, void *dev,
+		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io)
+{
+	struct pci_dev *d = &vp->pci;
+	unsigned int i;
+	int ret;
+
+	if (!ops->nr_queues || ops->nr_queues > VIRTIO_PCI_MAX_QUEUES || !ops->queue_max ||
+	    ops->queue_max & (ops->queue_max - 1) || ops->config_len > VIRTIO_PCI_DEVICE_LEN)
+		return -EINVAL;
+	memset(vp, 0, sizeof(*vp));
+	pthread_mutex_init(&vp->lock, NULL);
+	vp->ops = ops;
+	vp->dev = dev;
+	vp->gm = gm;
+	vp->platform = p;
+	vp->io = *io;
+	vp->config_vector = VIRTIO_NO_VECTOR;
+	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		vp->q[i].notify_efd = -1;
+
+	pci_dev_init(d, PCI_VENDOR_REDHAT_QUMRANET, VIRTIO_PCI_DEVICE_BASE + ops->device_id,
+		     ops->pci_class, ops->pci_subclass, 0, PCI_VENDOR_REDHAT_QUMRANET,
+		     ops->device_id, 1);
+	d->name = ops->name;
+	d->opaque = vp;
+	pci_dev_set_intx_pin(d, 1);
+	ret = pci_bar_add(d, 0, VIRTIO_PCI_BAR_SIZE, false, true, &virtio_pci_bar_ops, vp);
+	if (!ret)
+		ret = add_vendor_cap(d, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
+				     VIRTIO_PCI_COMMON_LEN, false);
+	if (!ret)
+		ret = add_vendor_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
+				     ops->nr_queues * VIRTIO_PCI_NOTIFY_MULT, true);
+	if (!ret)
+		ret = add_vendor_cap(d, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1, false);
+	if (!ret && ops->config_len)
+		ret = add_vendor_cap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
+				     ops->config_len, false);
+	if (!ret)
+		ret = msix_init(&vp->msix, d, ops->nr_queues + 1, 0, VIRTIO_PCI_MSIX_TABLE_OFF,
+				VIRTIO_PCI_MSIX_PBA_OFF, p);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < ops->nr_queues; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+
+		q->vp = vp;
+		q->index = i;
+		q->notify_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->notify_efd < 0)
+			return -errno;
+		queue_reset(q);
+		if (io->watch) {
+			ret = io->watch(io->ctx, q->notify_efd, queue_kicked, q);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+void virtio_pci_plugged(struct virtio_pci *vp, uint8_t intx_gsi)
+{
+	vp->intx_gsi = intx_gsi;
+}
+
+void virtio_pci_destroy(struct virtio_pci *vp)
+{
+	unsigned int i;
+
+	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+
+		if (q->notify_efd < 0)
+			continue;
+		queue_unbind_ioeventfd(q);
+		if (vp->io.unwatch)
+			vp->io.unwatch(vp->io.ctx, q->notify_efd);
+		close(q->notify_efd);
+		q->notify_efd = -1;
+	}
+	msix_destroy(&vp->msix);
+	pci_dev_unmap_bars(&vp->pci);
+	pthread_mutex_destroy(&vp->lock);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio 1.x over PCI (the modern transport): common, notify, ISR and device
+ * configuration structures in BAR 0, MSI-X table and PBA in the same BAR, a
+ * notify address per queue backed by an ioeventfd, feature negotiation and a
+ * device reset that resets. Device models (rng, blk, ...) plug in through
+ * struct virtio_dev_ops and process their queues on the I/O thread.
+ */
+#ifndef PETREL_VIRTIO_VIRTIO_PCI_H
+#define PETREL_VIRTIO_VIRTIO_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dev/platform.h"
+#include "mem/guest_mem.h"
+#include "pci/msix.h"
+#include "pci/pci.h"
+#include "virtio/virtq.h"
+
+#define VIRTIO_PCI_MAX_QUEUES 8
+#define VIRTIO_NO_VECTOR 0xffff
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 0x01
+#define VIRTIO_STATUS_DRIVER 0x02
+#define VIRTIO_STATUS_DRIVER_OK 0x04
+#define VIRTIO_STATUS_FEATURES_OK 0x08
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+/* BAR 0 layout */
+#define VIRTIO_PCI_COMMON_OFF 0x0000
+#define VIRTIO_PCI_COMMON_LEN 0x38
+#define VIRTIO_PCI_ISR_OFF 0x1000
+#define VIRTIO_PCI_DEVICE_OFF 0x2000
+#define VIRTIO_PCI_DEVICE_LEN 0x1000
+#define VIRTIO_PCI_NOTIFY_OFF 0x3000
+#define VIRTIO_PCI_NOTIFY_MULT 4
+#define VIRTIO_PCI_MSIX_TABLE_OFF 0x4000
+#define VIRTIO_PCI_MSIX_PBA_OFF 0x6000
+#define VIRTIO_PCI_BAR_SIZE 0x8000
+
+struct virtio_pci;
+
+/* What a device model provides. Callbacks run with the transport's lock held. */
+struct virtio_dev_ops {
+	const char *name;
+	uint16_t device_id; /* virtio device type: 2 blk, 4 rng, ... */
+	uint8_t pci_class, pci_subclass;
+	uint64_t features; /* device-specific feature bits offered */
+	unsigned int nr_queues;
+	uint16_t queue_max;
+	uint32_t config_len;
+	/* Device configuration space: bytes at off (off + len <= config_len). */
+	void (*config_read)(struct virtio_pci *vp, uint32_t off, uint8_t *buf, unsigned int len);
+	void (*config_write)(struct virtio_pci *vp, uint32_t off, const uint8_t *buf,
+			     unsigned int len);
+	/* The driver kicked queue q (on the I/O thread). */
+	void (*queue_notify)(struct virtio_pci *vp, unsigned int q);
+	/* The device was reset by the driver: drop in-flight state. */
+	void (*reset)(struct virtio_pci *vp);
+};
+
+/* How the transport has the machine's I/O thread watch its eventfds. */
+struct virtio_io {
+	int (*watch)(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
+		     void *opaque);
+	void (*unwatch)(void *ctx, int fd);
+	void *ctx;
+};
+
+struct virtio_pci_queue {
+	struct virtio_pci *vp;
+	unsigned int index;
+	uint16_t size; /* what the driver chose (<= queue_max) */
+	uint16_t msix_vector;
+	bool enabled;
+	uint64_t desc, driver, device;
+	int notify_efd;
+	bool ioeventfd; /* notify_efd is bound to the notify address */
+	uint64_t ioeventfd_addr;
+	struct virtq vq;
+};
+
+struct virtio_pci {
+	pthread_mutex_t lock;
+	struct pci_dev pci;
+	struct msix msix;
+	const struct virtio_dev_ops *ops;
+	void *dev; /* the device model */
+	struct guest_mem *gm;
+	const struct platform *platform;
+	struct virtio_io io;
+	uint8_t intx_gsi;
+
+	uint32_t dfselect, gfselect;
+	uint64_t guest_features;
+	uint8_t status;
+	uint8_t isr;
+	uint8_t config_generation;
+	uint16_t config_vector;
+	uint16_t queue_select;
+	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
+	struct virtq_req req; /* scratch for device models, under lock */
+};
+
+int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, void *dev,
+		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
+void virtio_pci_destroy(struct virtio_pci *vp);
+/* After the host bridge plugged vp->pci: remember the INTx GSI. */
+void virtio_pci_plugged(struct virtio_pci *vp, uint8_t intx_gsi);
+
+/* For device models: the negotiated features, and interrupting the driver. */
+bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned int bit);
+struct virtq *virtio_pci_vq(struct virtio_pci *vp, unsigned int q);
+/* Used buffers were added to queue q: interrupt the driver if it wants one. */
+void virtio_pci_queue_done(struct virtio_pci *vp, unsigned int q);
+/* The driver broke the rules: DEVICE_NEEDS_RESET and a config interrupt. */
+void virtio_pci_needs_reset(struct virtio_pci *vp);
+/* Device configuration changed (e.g. link status): bump generation, interrupt. */
+void virtio_pci_config_changed(struct virtio_pci *vp);
+
+#endif
