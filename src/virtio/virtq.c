@@ -281,6 +281,28 @@ int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written)
 	return 0;
 }
 
+int virtq_push_head(struct virtq *q, uint16_t head, uint32_t written)
+{
+	uint64_t off;
+
+	if (q->broken || !q->ready)
+		return -EIO;
+	if (head >= q->size || q->last_avail_idx == q->used_idx)
+		return -EINVAL;
+	off = USED_RING(q->used_idx & (q->size - 1));
+	ring_st32(q->used_hva + off, head);
+	ring_st32(q->used_hva + off + 4, written);
+	gm_mark_dirty(q->gm, q->used + off, sizeof(struct virtq_used_elem));
+	/* the element (and the buffer contents) before the index */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	q->used_idx++;
+	if (q->used_idx == q->signalled_used)
+		q->signalled_valid = false;
+	ring_st16(q->used_hva + USED_IDX, q->used_idx);
+	gm_mark_dirty(q->gm, q->used + USED_IDX, 2);
+	return 0;
+}
+
 /* True when @event lies in the window (old, new] of used indices, mod 2^16. */
 static bool event_crossed(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {

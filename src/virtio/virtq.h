@@ -135,6 +135,13 @@ int virtq_pop(struct virtq *q, struct virtq_req *req);
  */
 int virtq_push(struct virtq *q, const struct virtq_req *req, uint32_t written);
 /*
+ * Like virtq_push for a chain known only by its @head (completed after the
+ * virtq_req was reused): the used ring is marked dirty but not the buffers,
+ * which the caller marks itself (gm_mark_dirty). -EINVAL when @head is out
+ * of range or nothing is in flight, -EIO when the queue is broken or not ready.
+ */
+int virtq_push_head(struct virtq *q, uint16_t head, uint32_t written);
+/*
  * After one or more pushes: does the driver want an interrupt? Uses
  * used_event with EVENT_IDX, else VIRTQ_AVAIL_F_NO_INTERRUPT.
  */

@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-blk on a raw image. The I/O thread pops request chains, checks
+ * them and turns reads, writes and flushes into io_uring submissions; the
+ * ring signals completions to an eventfd that the same thread watches, and
+ * each completion writes the status byte and returns the chain. Discard and
+ * write-zeroes are short fallocate calls, done at once.
+ */
+#include "virtio/virtio_blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mem/guest_mem.h"
+
+#define BLK_RING_ENTRIES 128
+#define BLK_HDR_BYTES 16
+#define BLK_DWZ_SEG_BYTES 16
+/* Most sectors of one discard / write-zeroes segment (2 GiB). */
+#define BLK_MAX_DWZ_SECTORS (1u << 22)
+/* Discard granularity in sectors: hole punching works on whole pages. */
+#define BLK_DISCARD_ALIGN 8
+/* Data segments of one request: all iovecs but room for a split or two. */
+#define BLK_SEG_MAX (VIRTIO_BLK_MAX_IOV - 2)
+/* Not a status: the request went to the io_uring and completes later. */
+#define BLK_QUEUED 0xff
+
+_Static_assert(offsetof(struct virtio_blk_config, seg_max) == 12, "seg_max");
+_Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20, "blk_size");
+_Static_assert(offsetof(struct virtio_blk_config, writeback) == 32, "writeback");
+_Static_assert(offsetof(struct virtio_blk_config, max_discard_sectors) == 36, "discard");
+_Static_assert(offsetof(struct virtio_blk_config, max_write_zeroes_sectors) == 48, "wz");
+_Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56, "unmap");
+_Static_assert(sizeof(struct virtio_blk_config) == 60, "config size");
+/* In flight at once: at most one per slot, and the CQ (2 x SQ) holds them all. */
+_Static_assert(VIRTIO_BLK_QUEUE_SIZE <= 2 * BLK_RING_ENTRIES, "CQ too small");
+
+/* ---- helpers on a popped chain ---- */
+
+/* Copy @len readable bytes from offset @off of the chain; false when short. */
+static bool copy_readable(const struct virtq_req *req, uint32_t off, void *buf, uint32_t len)
+{
+	uint8_t *dst = buf;
+	unsigned int i;
+
+	for (i = 0; len && i < req->nr_readable; i++) {
+		const struct virtq_seg *s = &req->segs[i];
+		uint32_t n;
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = s->len - off < len ? s->len - off : len;
+		memcpy(dst, (const uint8_t *)s->hva + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+	}
+	return !len;
+}
+
+/* Copy @len bytes into the start of the writable segments (room was checked). */
+static void copy_to_writable(const struct virtq_req *req, const void *buf, uint32_t len)
+{
+	const uint8_t *src = buf;
+	unsigned int i;
+
+	for (i = req->nr_readable; len && i < req->nr_readable + req->nr_writable; i++) {
+		const struct virtq_seg *s = &req->segs[i];
+		uint32_t n = s->len < len ? s->len : len;
+
+		memcpy(s->hva, src, n);
+		src += n;
+		len -= n;
+	}
+}
+
+static bool in_bounds(const struct virtio_blk *b, uint64_t sector, uint64_t nr_sectors)
+{
+	return sector <= b->capacity && nr_sectors <= b->capacity - sector;
+}
+
+/* ---- slots and the ring ---- */
+
+static struct virtio_blk_slot *slot_alloc(struct virtio_blk *b)
+{
+	struct virtio_blk_slot *s;
+
+	if (!b->nr_free)
+		return NULL;
+	s = &b->slots[b->free_slots[--b->nr_free]];
+	s->busy = true;
+	s->nr_iov = 0;
+	s->len = 0;
+	return s;
+}
+
+static void slot_free(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	s->busy = false;
+	s->status = NULL;
+	b->free_slots[b->nr_free++] = (uint16_t)(s - b->slots);
+}
+
+/* Hand the prepared submissions to the kernel. */
+static void ring_submit(struct virtio_blk *b)
+{
+	int ret;
+
+	do {
+		ret = io_uring_submit(b->ring);
+	} while (ret == -EINTR);
+}
+
+static struct io_uring_sqe *ring_sqe(struct virtio_blk *b)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(b->ring);
+
+	if (!sqe) {
+		ring_submit(b); /* the SQ is full of prepared entries */
+		sqe = io_uring_get_sqe(b->ring);
+	}
+	return sqe;
+}
+
+/*
+ * A read, write or flush finished with @res. With @q, tell the driver
+ * (status byte, used ring); without (the device is being reset), forget it.
+ */
+static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
+			  bool *pushed)
+{
+	uint8_t status = VIRTIO_BLK_S_OK;
+	uint32_t done = res > 0 ? (uint32_t)res : 0;
+	uint32_t written = 1;
+	unsigned int i;
+
+	/* short or failed transfers are errors, never success */
+	if (res < 0 || done != s->len) {
+		status = VIRTIO_BLK_S_IOERR;
+		b->errors++;
+	}
+	if (q) {
+		if (s->type == VIRTIO_BLK_T_IN) {
+			uint32_t left = done < s->len ? done : s->len;
+
+			written += left;
+			for (i = 0; left && i < s->nr_iov; i++) {
+				uint32_t n =
+				    s->iov[i].iov_len < left ? (uint32_t)s->iov[i].iov_len : left;
+
+				gm_mark_dirty(b->vp.gm, s->gpa[i], n);
+				left -= n;
+			}
+		}
+		*s->status = status;
+		gm_mark_dirty(b->vp.gm, s->status_gpa, 1);
+		if (!virtq_push_head(q, s->head, written))
+			*pushed = true;
+	}
+	slot_free(b, s);
+}
+
+/* Complete everything the ring has finished. */
+static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
+{
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(b->ring, &cqe) == 0) {
+		uint64_t idx = io_uring_cqe_get_data64(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(b->ring, cqe);
+		if (idx < VIRTIO_BLK_QUEUE_SIZE && b->slots[idx].busy)
+			complete_slot(b, q, &b->slots[idx], res, pushed);
+	}
+}
+
+/* Block until at least one request completes; false when the ring failed. */
+static bool ring_wait(struct virtio_blk *b, struct virtq *q, bool *pushed)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ring_submit(b);
+	do {
+		ret = io_uring_wait_cqe(b->ring, &cqe);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return false;
+	ring_reap(b, q, pushed);
+	return true;
+}
+
+/* Wait for every request in flight; with @q they are completed, else dropped. */
+static void ring_drain(struct virtio_blk *b, struct virtq *q, bool *pushed)
+{
+	unsigned int i;
+
+	while (b->nr_free < VIRTIO_BLK_QUEUE_SIZE) {
+		if (!ring_wait(b, q, pushed)) {
+			fprintf(stderr, "petrel: disk %s: waiting for I/O failed\n", b->path);
+			break;
+		}
+	}
+	for (i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		if (b->slots[i].busy)
+			slot_free(b, &b->slots[i]);
+}
+
+/* ---- requests ---- */
+
+/* IN or OUT: build the iovecs in a slot and queue the transfer. */
+static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint32_t type,
+			uint64_t sector, struct virtio_blk_slot *s)
+{
+	bool in = type == VIRTIO_BLK_T_IN;
+	unsigned int first = in ? req->nr_readable : 0;
+	unsigned int end = in ? req->nr_readable + req->nr_writable : req->nr_readable;
+	uint32_t skip = in ? 0 : BLK_HDR_BYTES;
+	uint64_t total = 0;
+	struct io_uring_sqe *sqe;
+	unsigned int i;
+
+	if (!in && b->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = first; i < end; i++) {
+		const struct virtq_seg *seg = &req->segs[i];
+		uint8_t *p = seg->hva;
+		uint64_t gpa = seg->gpa;
+		uint32_t n = seg->len;
+
+		if (skip) {
+			uint32_t k = skip < n ? skip : n;
+
+			p += k;
+			gpa += k;
+			n -= k;
+			skip -= k;
+		}
+		if (in && i == end - 1)
+			n--; /* the status byte */
+		if (!n)
+			continue;
+		if (s->nr_iov == VIRTIO_BLK_MAX_IOV)
+			return VIRTIO_BLK_S_IOERR;
+		s->iov[s->nr_iov].iov_base = p;
+		s->iov[s->nr_iov].iov_len = n;
+		s->gpa[s->nr_iov] = gpa;
+		s->nr_iov++;
+		total += n;
+	}
+	if (total % VIRTIO_BLK_SECTOR_SIZE || !in_bounds(b, sector, total / VIRTIO_BLK_SECTOR_SIZE))
+		return VIRTIO_BLK_S_IOERR;
+	if (!total)
+		return VIRTIO_BLK_S_OK;
+	sqe = ring_sqe(b);
+	if (!sqe)
+		return VIRTIO_BLK_S_IOERR;
+	if (in) {
+		io_uring_prep_readv(sqe, b->fd, s->iov, s->nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
+		b->reads++;
+	} else {
+		io_uring_prep_writev(sqe, b->fd, s->iov, s->nr_iov,
+				     sector * VIRTIO_BLK_SECTOR_SIZE);
+		/* no FLUSH negotiated: the driver expects write-through */
+		if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH))
+			sqe->rw_flags = RWF_DSYNC;
+		b->writes++;
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	s->len = (uint32_t)total;
+	return BLK_QUEUED;
+}
+
+/* FLUSH: fdatasync once every earlier submission has completed. */
+static uint8_t queue_flush(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	struct io_uring_sqe *sqe = ring_sqe(b);
+
+	if (!sqe)
+		return VIRTIO_BLK_S_IOERR;
+	io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	sqe->flags |= IOSQE_IO_DRAIN;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	b->flushes++;
+	return BLK_QUEUED;
+}
+
+/* GET_ID: the NUL-padded serial, as much as fits before the status byte. */
+static uint8_t get_id(struct virtio_blk *b, const struct virtq_req *req, uint32_t *written)
+{
+	uint32_t room = req->write_len - 1;
+	uint32_t n = room < VIRTIO_BLK_ID_BYTES ? room : VIRTIO_BLK_ID_BYTES;
+
+	copy_to_writable(req, b->serial, n);
+	*written += n;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Write zeroes over [off, off+len) by writing them (no fallocate support). */
+static int write_zeroes_slow(struct virtio_blk *b, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeroes[65536];
+
+	while (len) {
+		size_t n = len < sizeof(zeroes) ? (size_t)len : sizeof(zeroes);
+		ssize_t w = pwrite(b->fd, zeroes, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+static int do_fallocate(struct virtio_blk *b, int mode, uint64_t off, uint64_t len)
+{
+	return fallocate(b->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+}
+
+/* One discard or write-zeroes range, already checked. */
+static int discard_range(struct virtio_blk *b, bool zero, bool unmap, uint64_t off, uint64_t len)
+{
+	const int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	const int zero_range = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	int ret;
+
+	if (!zero) {
+		/* a discard is a hint: a file system that cannot punch keeps the data */
+		ret = do_fallocate(b, punch, off, len);
+		return ret == -EOPNOTSUPP ? 0 : ret;
+	}
+	ret = do_fallocate(b, unmap ? punch : zero_range, off, len);
+	if (ret == -EOPNOTSUPP)
+		ret = do_fallocate(b, unmap ? zero_range : punch, off, len);
+	if (ret == -EOPNOTSUPP)
+		ret = write_zeroes_slow(b, off, len);
+	return ret;
+}
+
+/* DISCARD and WRITE_ZEROES: check every segment, then do them all. */
+static uint8_t discard_wz(struct virtio_blk *b, const struct virtq_req *req, uint32_t type)
+{
+	bool zero = type == VIRTIO_BLK_T_WRITE_ZEROES;
+	uint32_t len = req->read_len - BLK_HDR_BYTES;
+	uint32_t nseg = len / BLK_DWZ_SEG_BYTES;
+	uint8_t raw[BLK_DWZ_SEG_BYTES];
+	uint64_t sector;
+	uint32_t num, flags;
+	unsigned int i, pass;
+
+	if (!virtio_pci_has_feature(&b->vp,
+				    zero ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (b->readonly || !nseg || len % BLK_DWZ_SEG_BYTES || nseg > VIRTIO_BLK_MAX_DISCARD_SEG)
+		return VIRTIO_BLK_S_IOERR;
+	/* pass 0 checks, pass 1 acts: a bad segment leaves the disk untouched */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < nseg; i++) {
+			if (!copy_readable(req, BLK_HDR_BYTES + i * BLK_DWZ_SEG_BYTES, raw,
+					   sizeof(raw)))
+				return VIRTIO_BLK_S_IOERR;
+			memcpy(&sector, raw, 8);
+			memcpy(&num, raw + 8, 4);
+			memcpy(&flags, raw + 12, 4);
+			sector = le64toh(sector);
+			num = le32toh(num);
+			flags = le32toh(flags);
+			if (pass == 0) {
+				if (flags & ~(uint32_t)VIRTIO_BLK_WZ_F_UNMAP)
+					return VIRTIO_BLK_S_UNSUPP;
+				if (!zero && (flags & VIRTIO_BLK_WZ_F_UNMAP))
+					return VIRTIO_BLK_S_UNSUPP;
+				if (num > BLK_MAX_DWZ_SECTORS || !in_bounds(b, sector, num))
+					return VIRTIO_BLK_S_IOERR;
+				continue;
+			}
+			if (num && discard_range(b, zero, flags & VIRTIO_BLK_WZ_F_UNMAP,
+						 sector * VIRTIO_BLK_SECTOR_SIZE,
+						 (uint64_t)num * VIRTIO_BLK_SECTOR_SIZE) < 0)
+				return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH) && fdatasync(b->fd) < 0)
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * One chain: queue it or complete it at once. False when it is malformed
+ * (no room for the header or the status byte): the queue is then broken.
+ */
+static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq_req *req,
+		       bool *pushed)
+{
+	const struct virtq_seg *last;
+	struct virtio_blk_slot *s = NULL;
+	uint8_t hdr[BLK_HDR_BYTES];
+	uint8_t *status_hva;
+	uint64_t sector, status_gpa;
+	uint32_t type, written = 1;
+	uint8_t status;
+
+	if (req->read_len < BLK_HDR_BYTES || !req->write_len || !req->nr_writable ||
+	    !copy_readable(req, 0, hdr, sizeof(hdr)))
+		return false;
+	last = &req->segs[req->nr_readable + req->nr_writable - 1];
+	if (!last->len)
+		return false;
+	status_hva = (uint8_t *)last->hva + last->len - 1;
+	status_gpa = last->gpa + last->len - 1;
+	memcpy(&type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	type = le32toh(type);
+	sector = le64toh(sector);
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		s = slot_alloc(b);
+		status = s ? queue_rw(b, req, type, sector, s) : VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH)) {
+			status = VIRTIO_BLK_S_UNSUPP;
+			break;
+		}
+		s = slot_alloc(b);
+		status = s ? queue_flush(b, s) : VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		status = get_id(b, req, &written);
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = discard_wz(b, req, type);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	if (status == BLK_QUEUED) {
+		s->head = req->head;
+		s->type = (uint8_t)type;
+		s->status = status_hva;
+		s->status_gpa = status_gpa;
+		return true;
+	}
+	if (s)
+		slot_free(b, s);
+	if (status != VIRTIO_BLK_S_OK)
+		b->errors++;
+	*status_hva = status;
+	gm_mark_dirty(b->vp.gm, status_gpa, 1);
+	if (!virtq_push(q, req, written))
+		*pushed = true;
+	return true;
+}
+
+/* ---- transport callbacks ---- */
+
+static void blk_notify(struct virtio_pci *vp, unsigned int qi)
+{
+	struct virtio_blk *b = vp->dev;
+	struct virtq *q = virtio_pci_vq(vp, qi);
+	struct virtq_req *req = &vp->req;
+	bool pushed = false;
+
+	if (!q)
+		return;
+	for (;;) {
+		/* a slot per chain: more than a queue's worth only from a rogue driver */
+		if (!b->nr_free && !ring_wait(b, q, &pushed)) {
+			q->broken = true;
+			break;
+		}
+		if (virtq_pop(q, req) <= 0)
+			break; /* empty, or broken (the transport then asks for a reset) */
+		if (!handle_req(b, q, req, &pushed)) {
+			q->broken = true;
+			virtio_pci_needs_reset(vp);
+			break;
+		}
+	}
+	ring_submit(b);
+	if (pushed)
+		virtio_pci_queue_done(vp, qi);
+}
+
+/* The I/O thread: the ring completed requests. */
+static void blk_completions(void *opaque, int fd, uint32_t events)
+{
+	struct virtio_blk *b = opaque;
+	bool pushed = false;
+	uint64_t cnt;
+
+	if (read(fd, &cnt, sizeof(cnt)) < 0) {
+		/* nothing pending: a spurious wake-up */
+	}
+	pthread_mutex_lock(&b->vp.lock);
+	ring_reap(b, virtio_pci_vq(&b->vp, 0), &pushed);
+	if (pushed)
+		virtio_pci_queue_done(&b->vp, 0);
+	pthread_mutex_unlock(&b->vp.lock);
+}
+
+static void blk_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *buf, unsigned int len)
+{
+	struct virtio_blk *b = vp->dev;
+
+	if (off <= sizeof(b->cfg) && len <= sizeof(b->cfg) - off)
+		memcpy(buf, (const uint8_t *)&b->cfg + off, len);
+}
+
+static void blk_config_write(struct virtio_pci *vp, uint32_t off, const uint8_t *buf,
+			     unsigned int len)
+{
+	/* nothing is writable without VIRTIO_BLK_F_CONFIG_WCE */
+}
+
+/* The driver reset the device: let the I/O in flight finish and forget it. */
+static void blk_reset(struct virtio_pci *vp)
+{
+	struct virtio_blk *b = vp->dev;
+	bool pushed = false;
+
+	ring_drain(b, NULL, &pushed);
+}
+
+#define BLK_FEATURES                                                                               \
+	((1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |                        \
+	 (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD) |                           \
+	 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+
+#define BLK_OPS(feat)                                                                              \
+	{                                                                                          \
+		.name = "virtio-blk", .device_id = 2, .pci_class = 0x01, .pci_subclass = 0x00,     \
+		.features = (feat), .nr_queues = 1, .queue_max = VIRTIO_BLK_QUEUE_SIZE,            \
+		.config_len = sizeof(struct virtio_blk_config), .config_read = blk_config_read,    \
+		.config_write = blk_config_write, .queue_notify = blk_notify, .reset = blk_reset,  \
+	}
+
+static const struct virtio_dev_ops blk_ops_rw = BLK_OPS(BLK_FEATURES);
+static const struct virtio_dev_ops blk_ops_ro = BLK_OPS(BLK_FEATURES | (1ULL << VIRTIO_BLK_F_RO));
+
+/* ---- set-up ---- */
+
+static void fill_config(struct virtio_blk *b)
+{
+	struct virtio_blk_config *c = &b->cfg;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(b->capacity);
+	c->seg_max = htole32(BLK_SEG_MAX);
+	c->blk_size = htole32(VIRTIO_BLK_SECTOR_SIZE);
+	c->num_queues = htole16(1);
+	c->max_discard_sectors = htole32(BLK_MAX_DWZ_SECTORS);
+	c->max_discard_seg = htole32(VIRTIO_BLK_MAX_DISCARD_SEG);
+	c->discard_sector_alignment = htole32(BLK_DISCARD_ALIGN);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_DWZ_SECTORS);
+	c->max_write_zeroes_seg = htole32(VIRTIO_BLK_MAX_DISCARD_SEG);
+	c->write_zeroes_may_unmap = 1;
+}
+
+/* Open, lock and size the image; one line on stderr for each failure. */
+static int open_image(struct virtio_blk *b)
+{
+	struct stat st;
+	int ret;
+
+	b->fd = open(b->path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
+		return ret;
+	}
+	if (flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		ret = -errno;
+		if (ret == -EWOULDBLOCK)
+			fprintf(stderr, "petrel: disk %s: in use by another process\n", b->path);
+		else
+			fprintf(stderr, "petrel: disk %s: cannot lock: %s\n", b->path,
+				strerror(-ret));
+		return ret;
+	}
+	if (fstat(b->fd, &st) < 0) {
+		ret = -errno;
+		fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
+		return ret;
+	}
+	if (S_ISREG(st.st_mode)) {
+		b->size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
+			ret = -errno;
+			fprintf(stderr, "petrel: disk %s: cannot get its size: %s\n", b->path,
+				strerror(-ret));
+			return ret;
+		}
+	} else {
+		fprintf(stderr, "petrel: disk %s: not a regular file or block device\n", b->path);
+		return -EINVAL;
+	}
+	b->capacity = b->size / VIRTIO_BLK_SECTOR_SIZE;
+	if (b->size % VIRTIO_BLK_SECTOR_SIZE)
+		fprintf(stderr,
+			"petrel: disk %s: size is not a multiple of 512 bytes, the last %u are "
+			"not visible\n",
+			b->path, (unsigned int)(b->size % VIRTIO_BLK_SECTOR_SIZE));
+	return 0;
+}
+
+static int setup_ring(struct virtio_blk *b)
+{
+	unsigned int i;
+	int ret;
+
+	b->slots = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->slots));
+	b->free_slots = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->free_slots));
+	b->ring = calloc(1, sizeof(*b->ring));
+	if (!b->slots || !b->free_slots || !b->ring)
+		return -ENOMEM;
+	for (i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		b->free_slots[i] = (uint16_t)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
+	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
+
+	ret = io_uring_queue_init(BLK_RING_ENTRIES, b->ring, 0);
+	if (ret < 0) {
+		free(b->ring);
+		b->ring = NULL;
+		fprintf(stderr, "petrel: disk %s: io_uring: %s\n", b->path, strerror(-ret));
+		return ret;
+	}
+	b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->efd < 0)
+		return -errno;
+	ret = io_uring_register_eventfd(b->ring, b->efd);
+	if (ret < 0) {
+		fprintf(stderr, "petrel: disk %s: io_uring eventfd: %s\n", b->path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Undo whatever virtio_blk_init did, in any state it stopped in. */
+static void blk_release(struct virtio_blk *b)
+{
+	bool pushed = false;
+
+	if (b->watched && b->vp.io.unwatch)
+		b->vp.io.unwatch(b->vp.io.ctx, b->efd);
+	b->watched = false;
+	if (b->ring) {
+		if (b->vp_inited)
+			pthread_mutex_lock(&b->vp.lock);
+		ring_drain(b, NULL, &pushed);
+		if (b->vp_inited)
+			pthread_mutex_unlock(&b->vp.lock);
+		io_uring_queue_exit(b->ring);
+		free(b->ring);
+		b->ring = NULL;
+	}
+	if (b->efd >= 0)
+		close(b->efd);
+	b->efd = -1;
+	if (b->fd >= 0)
+		close(b->fd); /* drops the lock */
+	b->fd = -1;
+	if (b->vp_inited)
+		virtio_pci_destroy(&b->vp);
+	b->vp_inited = false;
+	free(b->slots);
+	b->slots = NULL;
+	free(b->free_slots);
+	b->free_slots = NULL;
+	b->nr_free = 0;
+	free(b->path);
+	b->path = NULL;
+	b->initialized = false;
+}
+
+int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o,
+		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io)
+{
+	size_t serial_len = o && o->serial ? strlen(o->serial) : 0;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->efd = -1;
+	if (!o || !o->path || !*o->path || serial_len > VIRTIO_BLK_ID_BYTES)
+		return -EINVAL;
+	b->path = strdup(o->path);
+	if (!b->path)
+		return -ENOMEM;
+	b->readonly = o->readonly;
+	if (serial_len)
+		memcpy(b->serial, o->serial, serial_len);
+
+	ret = open_image(b);
+	if (!ret)
+		ret = setup_ring(b);
+	if (ret < 0)
+		goto fail;
+	fill_config(b);
+	ret = virtio_pci_init(&b->vp, b->readonly ? &blk_ops_ro : &blk_ops_rw, b, gm, p, io);
+	b->vp_inited = true;
+	if (ret < 0)
+		goto fail;
+	if (io->watch) {
+		ret = io->watch(io->ctx, b->efd, blk_completions, b);
+		if (ret < 0)
+			goto fail;
+		b->watched = true;
+	}
+	b->initialized = true;
+	return 0;
+fail:
+	blk_release(b);
+	return ret;
+}
+
+void virtio_blk_destroy(struct virtio_blk *b)
+{
+	if (b->initialized)
+		blk_release(b);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-blk (block device, type 2, virtio 1.2 section 5.2) backed by a raw
+ * image file or block device. Reads, writes and flushes go through io_uring,
+ * many in flight; discard and write-zeroes are done synchronously.
+ */
+#ifndef PETREL_VIRTIO_VIRTIO_BLK_H
+#define PETREL_VIRTIO_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtio/virtio_pci.h"
+
+struct io_uring;
+
+/* Feature bits (section 5.2.3). */
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Request types. */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+/* Status values. */
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+/* Flag of a discard / write-zeroes segment. */
+#define VIRTIO_BLK_WZ_F_UNMAP 1
+
+#define VIRTIO_BLK_SECTOR_SIZE 512
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_QUEUE_SIZE 256
+/* Most data buffers (after splitting at RAM region ends) of one read/write. */
+#define VIRTIO_BLK_MAX_IOV 256
+#define VIRTIO_BLK_MAX_DISCARD_SEG 16
+
+/* What --disk asks for. */
+struct virtio_blk_config_opts {
+	const char *path;
+	bool readonly;
+	const char *serial; /* NULL: none; at most 20 bytes */
+};
+
+/*
+ * Parse "path=FILE[,readonly=on|off][,serial=ID]" into *o (path and serial
+ * are malloc'ed copies: release them with virtio_blk_opts_free). -EINVAL on
+ * an unknown or repeated key, a bad value, an empty or missing path or a
+ * serial longer than 20 bytes; -ENOMEM. On error *o is left empty.
+ */
+int virtio_blk_parse(const char *spec, struct virtio_blk_config_opts *o);
+void virtio_blk_opts_free(struct virtio_blk_config_opts *o);
+
+/* Device configuration layout (little endian), section 5.2.4. */
+struct virtio_blk_config {
+	uint64_t capacity; /* in 512-byte sectors */
+	uint32_t size_max;
+	uint32_t seg_max;
+	uint16_t cylinders;
+	uint8_t heads;
+	uint8_t sectors;
+	uint32_t blk_size;
+	uint8_t physical_block_exp;
+	uint8_t alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;
+	uint8_t unused0;
+	uint16_t num_queues;
+	uint32_t max_discard_sectors;
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	uint8_t unused1[3];
+} __attribute__((packed));
+
+/* One read, write or flush in flight in the io_uring. */
+struct virtio_blk_slot {
+	bool busy;
+	uint16_t head;
+	uint8_t type;
+	uint8_t *status; /* host address of the status byte */
+	uint64_t status_gpa;
+	uint32_t len; /* data bytes expected to move */
+	unsigned int nr_iov;
+	struct iovec iov[VIRTIO_BLK_MAX_IOV];
+	uint64_t gpa[VIRTIO_BLK_MAX_IOV]; /* of each iov, to mark reads dirty */
+};
+
+struct virtio_blk {
+	struct virtio_pci vp;
+	bool initialized;
+	int fd;	 /* the image */
+	int efd; /* signalled on io_uring completions */
+	char *path;
+	bool readonly;
+	char serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
+	uint64_t size;			  /* bytes */
+	uint64_t capacity;		  /* sectors */
+	struct virtio_blk_config cfg;
+	struct io_uring *ring;
+	struct virtio_blk_slot *slots; /* VIRTIO_BLK_QUEUE_SIZE of them */
+	uint16_t *free_slots;	       /* stack of free slot indices */
+	unsigned int nr_free;
+	bool vp_inited; /* virtio_pci_init was called */
+	bool watched;	/* efd is watched by the I/O thread */
+	/* stats */
+	uint64_t reads, writes, flushes, errors;
+};
+
+/*
+ * Open o->path (read-only when o->readonly) and lock it against other
+ * users, set up the io_uring and the virtio-pci function. Errors are
+ * explained on stderr in one line naming the file ("...: in use by another
+ * process" when locked). virtio_blk_destroy is safe after a failed init and
+ * on a zeroed struct. Call virtio_pci_plugged(&b->vp, gsi) after plugging.
+ */
+int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o,
+		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
+/* Wait for in-flight requests, then release everything. */
+void virtio_blk_destroy(struct virtio_blk *b);
+
+#endif
