@@ -10,6 +10,7 @@
 
 #include "kvm/kvm.h"
 #include "vm/config_parse.h"
+#include "virtio/virtio_blk.h"
 #include "vm/gdb_stub.h"
 #include "vm/machine.h"
 #include "vm/session.h"
@@ -37,6 +38,8 @@ static void usage(FILE *out)
 		"  --test-device          the test device of petrel's own test guests\n"
 		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
 		"                         (always on with --kernel)\n"
+		"  --disk path=FILE[,readonly=on][,serial=ID]   a virtio-blk disk on a raw\n"
+		"                         image (repeatable, up to 8)\n"
 		"  --rng                  a virtio-rng device (entropy from the host)\n"
 		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 		"  --gdb-wait             hold every vCPU until the debugger continues\n"
@@ -73,6 +76,7 @@ enum {
 	OPT_GDB,
 	OPT_GDB_WAIT,
 	OPT_RNG,
+	OPT_DISK,
 };
 
 static const struct option run_options[] = {
@@ -89,6 +93,7 @@ static const struct option run_options[] = {
     {"gdb", required_argument, NULL, OPT_GDB},
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"rng", no_argument, NULL, OPT_RNG},
+    {"disk", required_argument, NULL, OPT_DISK},
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
     {"kvm", required_argument, NULL, OPT_KVM},
     {"irqchip", no_argument, NULL, OPT_IRQCHIP},
@@ -179,6 +184,19 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		case OPT_RNG:
 			cfg->rng = true;
 			break;
+		case OPT_DISK: {
+			struct virtio_blk_config_opts o;
+
+			if (virtio_blk_parse(optarg, &o) < 0)
+				return usage_error("--disk %s: expected path=FILE[,readonly=on|off]"
+						   "[,serial=ID of at most 20 bytes]",
+						   optarg);
+			virtio_blk_opts_free(&o);
+			if (cfg->nr_disks == VM_MAX_DISKS)
+				return usage_error("--disk %s: at most 8 disks", optarg);
+			cfg->disks[cfg->nr_disks++] = optarg;
+			break;
+		}
 		case OPT_TEST_DEVICE:
 			cfg->test_device = true;
 			break;

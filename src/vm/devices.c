@@ -24,6 +24,7 @@
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "pci/pci_host.h"
+#include "virtio/virtio_blk.h"
 #include "virtio/virtio_rng.h"
 #include "vm/event_loop.h"
 #include "vm/terminal.h"
@@ -50,6 +51,7 @@ struct vm_devices {
 	struct pci_host pci;
 	bool pci_on;
 	struct virtio_rng *rng;
+	struct virtio_blk *blk[VM_MAX_DISKS];
 };
 
 /* The I/O thread watches virtio doorbells for the devices. */
@@ -88,19 +90,41 @@ static int create_pci(struct vm_devices *d)
 	int ret;
 
 	ret = pci_host_init(&d->pci, &m->pio, &m->mmio);
-	if (ret < 0)
+	if (ret < 0) {
+		fprintf(stderr, "petrel: PCI host bridge: %s\n", strerror(-ret));
 		return ret;
+	}
 	d->pci_on = true;
 	ret = pci_host_register(&d->pci, X86_ECAM_ADDR);
-	if (ret < 0)
+	if (ret < 0) {
+		fprintf(stderr, "petrel: PCI host bridge ports: %s\n", strerror(-ret));
 		return ret;
+	}
+	for (unsigned int i = 0; i < m->cfg.nr_disks; i++) {
+		struct virtio_blk_config_opts o;
+
+		ret = virtio_blk_parse(m->cfg.disks[i], &o);
+		if (ret < 0)
+			return ret;
+		d->blk[i] = calloc(1, sizeof(*d->blk[i]));
+		ret = d->blk[i] ? virtio_blk_init(d->blk[i], &o, &m->mem, &m->platform, &io)
+				: -ENOMEM;
+		virtio_blk_opts_free(&o);
+		if (!ret)
+			ret = plug_virtio(d, &d->blk[i]->vp);
+		if (ret < 0)
+			return ret;
+	}
 	if (m->cfg.rng) {
 		d->rng = calloc(1, sizeof(*d->rng));
 		if (!d->rng)
 			return -ENOMEM;
 		ret = virtio_rng_init(d->rng, &m->mem, &m->platform, &io);
-		if (!ret)
-			ret = plug_virtio(d, &d->rng->vp);
+		if (ret < 0) {
+			fprintf(stderr, "petrel: virtio-rng: %s\n", strerror(-ret));
+			return ret;
+		}
+		ret = plug_virtio(d, &d->rng->vp);
 		if (ret < 0)
 			return ret;
 	}
@@ -335,11 +359,9 @@ int vm_devices_create(struct machine *m)
 	if (ret < 0)
 		return ret;
 	if (m->cfg.boot == VM_BOOT_KERNEL) {
-		ret = create_pci(d);
-		if (ret < 0) {
-			fprintf(stderr, "petrel: setting up PCI devices: %s\n", strerror(-ret));
+		ret = create_pci(d); /* each failure is reported where it happens */
+		if (ret < 0)
 			return ret;
-		}
 	}
 	/* stdin may be a file or /dev/null, which epoll refuses: then no input. */
 	if (d->stdin_on && vm_loop_add(&d->loop, STDIN_FILENO, EPOLLIN, on_stdin, d) < 0)
@@ -353,12 +375,19 @@ void vm_devices_destroy(struct machine *m)
 
 	if (!d)
 		return;
+	/* the host first: it unmaps the BARs of devices that still exist */
+	if (d->pci_on)
+		pci_host_destroy(&d->pci);
 	if (d->rng) {
 		virtio_rng_destroy(d->rng);
 		free(d->rng);
 	}
-	if (d->pci_on)
-		pci_host_destroy(&d->pci);
+	for (unsigned int i = 0; i < VM_MAX_DISKS; i++) {
+		if (!d->blk[i])
+			continue;
+		virtio_blk_destroy(d->blk[i]);
+		free(d->blk[i]);
+	}
 	uart_destroy(&d->com1);
 	if (d->loop.epfd >= 0)
 		vm_loop_destroy(&d->loop);

@@ -50,6 +50,9 @@ struct vm_config {
 	const char *serial_path;
 	bool serial_append; /* keep what the file holds (after a guest reboot) */
 	bool rng;           /* --rng: a virtio-rng device */
+#define VM_MAX_DISKS 8
+	const char *disks[VM_MAX_DISKS]; /* --disk path=FILE[,readonly=on][,serial=ID] */
+	unsigned int nr_disks;
 	const char *gdb;    /* --gdb tcp:HOST:PORT, or NULL */
 	bool gdb_wait;      /* --gdb-wait: hold the vCPUs until the debugger continues */
 	bool reboot_exits;  /* --on-reboot exit */

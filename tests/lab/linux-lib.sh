@@ -79,7 +79,7 @@ guest_shell() {
 		--cmdline "petrel.action=shell quiet" "$@" <"$fifo" >"$out" 2>"$out_dir/$name.err" &
 	local pid=$!
 	exec 5>"$fifo"
-	if ! wait_line "$out" '^petrel-guest: clocksource' 1 120 || ! wait_line "$out" '# ' 1 30; then
+	if ! wait_line "$out" "^petrel-guest: clocksource" 1 300 || ! wait_line "$out" '# ' 1 30; then
 		kill -9 $pid
 		exec 5>&-
 		rm -f "$fifo"

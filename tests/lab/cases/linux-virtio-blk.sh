@@ -1,0 +1,68 @@
+#!/bin/bash
+# virtio-blk: an ext4 image made on the host mounts and its files read back
+# with the host's checksums; a file the guest writes and syncs is in the image
+# after poweroff, byte for byte; a read-only disk refuses writes; four disks at
+# once, all on MSI-X; a second petrel cannot open a disk in use.
+source "$(dirname "$0")/../linux-lib.sh"
+
+work=$(mktemp -d /tmp/petrel-blk.XXXXXX)   # tmpfs inside the lab
+mkdir -p "$work/data"
+head -c 3000000 /dev/urandom >"$work/data/random.bin"
+seq 1 100000 >"$work/data/numbers.txt"
+(cd "$work/data" && md5sum random.bin numbers.txt) >"$work/host.md5"
+mkfs.ext4 -q -F -d "$work/data" "$work/root.img" 64M
+cp "$work/root.img" "$work/ro.img"
+ro_md5=$(md5sum <"$work/ro.img")
+truncate -s 16M "$work/c.img" "$work/d.img"
+head -c 65536 /dev/urandom >"$work/payload"
+md5=$(md5sum <"$work/payload" | cut -d' ' -f1)
+
+# The guest gets the payload through disk c (raw), copies it into the ext4
+# file system on disk a, and reads the host's files back.
+dd if="$work/payload" of="$work/c.img" conv=notrunc status=none
+guest_shell blk "mkdir -p /mnt
+mount -t ext4 /dev/vda /mnt && echo mounted-rw
+cd /mnt && md5sum random.bin numbers.txt; cd /
+head -c 65536 /dev/vdc > /mnt/from-guest.bin
+md5sum /mnt/from-guest.bin
+sync
+umount /mnt && echo unmounted
+cat /sys/block/vdb/ro
+dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=fsync 2>&1 | tail -n 1; echo ro-write-status \$?
+ls /sys/block | tr '\n' ' '; echo
+grep -c 'PCI-MSI.*virtio' /proc/interrupts" \
+	--disk "path=$work/root.img,serial=petrel-root" --disk "path=$work/ro.img,readonly=on" \
+	--disk "path=$work/c.img" --disk "path=$work/d.img" --memory 512M
+expect_status 0 "poweroff"
+line '^mounted-rw'
+while read -r sum file; do
+	line "^$sum  $file"
+done <"$work/host.md5"
+line "^$md5  /mnt/from-guest.bin"
+line '^unmounted'
+line '^1$'
+line 'vda vdb vdc vdd'
+# the written file is in the image on the host, byte for byte
+debugfs -R "dump /from-guest.bin $work/back.bin" "$work/root.img" 2>/dev/null
+cmp "$work/payload" "$work/back.bin" || fail "the guest's synced file differs in the image"
+# the read-only image is untouched
+[ "$(md5sum <"$work/ro.img")" = "$ro_md5" ] || fail "the read-only disk was written"
+
+# a disk in use by another petrel is a clear start-up error
+"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
+	--disk "path=$work/d.img" </dev/null >/dev/null 2>&1 &
+first=$!
+# wait until the first instance holds its lock on the image
+for _ in $(seq 300); do
+	flock -n "$work/d.img" true 2>/dev/null || break
+	sleep 0.1
+done
+second=$("$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
+	--disk "path=$work/d.img" </dev/null 2>&1 >/dev/null) && st=0 || st=$?
+kill -9 $first 2>/dev/null
+wait $first 2>/dev/null || true
+[ "$st" = 1 ] && grep -q 'in use' <<<"$second" || fail "second user of a disk: status $st, '$second'"
+missing=$("$petrel" run --kernel "$KERNEL" --disk "path=$work/nope.img" </dev/null 2>&1 >/dev/null) && st=0 || st=$?
+[ "$st" = 1 ] && grep -q 'nope.img' <<<"$missing" || fail "missing image: status $st, '$missing'"
+rm -rf "$work"
+echo "PASS"
