@@ -17,23 +17,12 @@ for c in "${cases[@]}"; do
 	name=$(basename "$c" .sh)
 	start=$(date +%s)
 	log=$LAB_SCRATCH/$name.log
-	st=0
-	timeout -k 10 "$limit" "$c" >"$log" 2>&1 || st=$?
-	note=""
-	if [ $st = 124 ] || [ $st = 137 ]; then
-		# The nested KVM under TCG has been seen to wedge a guest in the
-		# kernel, rarely: say so, and give the case one more try.
-		echo "[lab] $name: timed out after ${limit}s; trying once more"
-		sed 's/^/    /' "$log" | tail -n 20
-		st=0
-		timeout -k 10 "$limit" "$c" >"$log" 2>&1 || st=$?
-		note=" (second attempt)"
-	fi
-	if [ $st = 0 ]; then
-		r="PASS$note"
+	if timeout -k 10 "$limit" "$c" >"$log" 2>&1; then
+		r=PASS
 		passed=$((passed + 1))
 	else
-		r="FAIL (status $st$([ $st = 124 ] && echo ", timed out after ${limit}s"))$note"
+		st=$?
+		r="FAIL (status $st$([ $st = 124 ] && echo ", timed out after ${limit}s"))"
 		failed=$((failed + 1))
 	fi
 	sed 's/^/    /' "$log"
