@@ -26,6 +26,47 @@ void gm_init(struct guest_mem *gm)
 	gm->fd = -1;
 }
 
+#define HUGE_2M (2ULL << 20)
+
+/*
+ * Private anonymous RAM aligned to 2 MiB so transparent huge pages can back
+ * it (and KVM map it with large pages); faulted lazily.
+ */
+static void *map_private(uint64_t size)
+{
+	uint64_t span = size + HUGE_2M;
+	uint8_t *raw, *hva;
+	uint64_t head, tail;
+
+	raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	hva = (uint8_t *)(((uintptr_t)raw + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+	head = (uint64_t)(hva - raw);
+	tail = span - head - size;
+	if (head)
+		munmap(raw, head);
+	if (tail)
+		munmap(hva + size, tail);
+	madvise(hva, size, MADV_HUGEPAGE);
+	return hva;
+}
+
+/* RAM in the memfd, after what earlier regions use of it. */
+static void *map_shared(struct guest_mem *gm, uint64_t size)
+{
+	if (gm->fd < 0) {
+		gm->fd = memfd_create("petrel-ram", MFD_CLOEXEC);
+		if (gm->fd < 0)
+			return MAP_FAILED;
+	}
+	if (ftruncate(gm->fd, (off_t)(gm->fd_size + size)) < 0)
+		return MAP_FAILED;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm->fd,
+		    (off_t)gm->fd_size);
+}
+
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
@@ -44,15 +85,7 @@ int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t
 	for (i = 0; i < gm->nr_regions; i++)
 		if (ranges_overlap(gpa, size, gm->regions[i].gpa, gm->regions[i].size))
 			return -EEXIST;
-	if (gm->fd < 0) {
-		gm->fd = memfd_create("petrel-ram", MFD_CLOEXEC);
-		if (gm->fd < 0)
-			return -errno;
-	}
-	if (ftruncate(gm->fd, (off_t)(gm->fd_size + size)) < 0)
-		return -errno;
-	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm->fd,
-		   (off_t)gm->fd_size);
+	hva = gm->shared ? map_shared(gm, size) : map_private(size);
 	if (hva == MAP_FAILED)
 		return -errno;
 	madvise(hva, size, MADV_DONTDUMP);
@@ -67,9 +100,10 @@ int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t
 	r->gpa = gpa;
 	r->size = size;
 	r->hva = hva;
-	r->fd_offset = gm->fd_size;
+	r->fd_offset = gm->shared ? gm->fd_size : 0;
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "ram");
-	gm->fd_size += size;
+	if (gm->shared)
+		gm->fd_size += size;
 	return (int)gm->nr_regions++;
 }
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Guest physical memory: memfd-backed RAM regions and the one checked door
- * through which every guest-physical access from the VMM passes.
+ * Guest physical memory: RAM regions and the one checked door through which
+ * every guest-physical access from the VMM passes. RAM is private anonymous
+ * memory with transparent huge pages by default (2 MiB host pages let KVM map
+ * the guest with large pages: fewer faults, shorter nested page walks), or a
+ * memfd when another process must share it (snapshot restore by mapping,
+ * vhost-user back-ends).
  */
 #ifndef PETREL_MEM_GUEST_MEM_H
 #define PETREL_MEM_GUEST_MEM_H
@@ -15,16 +19,17 @@
 #define GM_MAX_REGIONS 16
 
 struct gm_region {
-	uint64_t gpa;       /* guest-physical start, page aligned */
-	uint64_t size;      /* bytes, page aligned */
-	uint8_t *hva;       /* host mapping */
-	uint64_t fd_offset; /* offset of this region inside the memfd */
+	uint64_t gpa;	      /* guest-physical start, page aligned */
+	uint64_t size;	      /* bytes, page aligned */
+	uint8_t *hva;	      /* host mapping */
+	uint64_t fd_offset;   /* offset of this region inside the memfd (shared only) */
 	unsigned long *dirty; /* VMM-side dirty bitmap, one bit per page */
 	char name[24];
 };
 
 struct guest_mem {
-	int fd; /* memfd holding every region back to back */
+	bool shared; /* regions live in one memfd; set before the first region */
+	int fd;	     /* memfd holding every region back to back, or -1 */
 	uint64_t fd_size;
 	unsigned int nr_regions;
 	struct gm_region regions[GM_MAX_REGIONS];
@@ -32,7 +37,10 @@ struct guest_mem {
 
 /* Initialise an empty guest memory (no regions, no memfd yet). */
 void gm_init(struct guest_mem *gm);
-/* Add a RAM region backed by the memfd; returns the region index or -errno. */
+/*
+ * Add a RAM region (anonymous with huge pages advised, or in the memfd when
+ * gm->shared); returns the region index or -errno.
+ */
 int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t size);
 void gm_destroy(struct guest_mem *gm);
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -54,6 +55,32 @@ static void test_read_write_and_translation(void **state)
 	gm_destroy(&gm);
 }
 
+static void test_backings(void **state)
+{
+	struct guest_mem gm;
+	char out[8];
+
+	/* private: huge-page aligned, no memfd */
+	gm_init(&gm);
+	assert_int_equal(gm_add_region(&gm, "low", 0, 6 * MB), 0);
+	assert_int_equal((uintptr_t)gm.regions[0].hva & (2 * MB - 1), 0);
+	assert_int_equal(gm.fd, -1);
+	gm_destroy(&gm);
+
+	/* shared: regions back to back in one memfd */
+	gm_init(&gm);
+	gm.shared = true;
+	assert_int_equal(gm_add_region(&gm, "low", 0, 2 * MB), 0);
+	assert_int_equal(gm_add_region(&gm, "high", 8 * MB, 1 * MB), 1);
+	assert_true(gm.fd >= 0);
+	assert_int_equal(gm.regions[1].fd_offset, 2 * MB);
+	assert_int_equal(gm.fd_size, 3 * MB);
+	assert_int_equal(gm_write(&gm, 8 * MB + 4, "petrel", 7), 0);
+	assert_int_equal(pread(gm.fd, out, 7, (off_t)(2 * MB + 4)), 7);
+	assert_string_equal(out, "petrel");
+	gm_destroy(&gm);
+}
+
 static void test_dirty_tracking(void **state)
 {
 	struct guest_mem gm;
@@ -83,9 +110,10 @@ static void test_dirty_tracking(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_regions_and_bounds),
-		cmocka_unit_test(test_read_write_and_translation),
-		cmocka_unit_test(test_dirty_tracking),
+	    cmocka_unit_test(test_regions_and_bounds),
+	    cmocka_unit_test(test_read_write_and_translation),
+	    cmocka_unit_test(test_backings),
+	    cmocka_unit_test(test_dirty_tracking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
