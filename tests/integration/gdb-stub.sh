@@ -1,9 +1,9 @@
 #!/bin/bash
 # The GDB remote stub against Debian's gdb, on this machine's /dev/kvm, with a
 # 2-vCPU guest of our own (ELF with symbols) held by --gdb-wait.
-#   gdb-stub.sh PETREL GUEST.bin GUEST.elf
+#   gdb-stub.sh PETREL GUEST.bin GUEST.elf INT3.bin INT3.elf
 set -u
-petrel=$1 bin=$2 elf=$3
+petrel=$1 bin=$2 elf=$3 int3_bin=$4 int3_elf=$5
 [ -c /dev/kvm ] || { echo "FAIL: /dev/kvm is missing: this test needs KVM"; exit 1; }
 command -v gdb >/dev/null || { echo "FAIL: gdb is not installed"; exit 1; }
 tmp=$(mktemp -d)
@@ -83,6 +83,24 @@ wait $second
 grep -q 'E10' "$tmp/second.out" || { echo "FAIL: second connection not refused: $(cat "$tmp/second.out")"; fail=1; }
 grep -q 'refused a second debugger' "$tmp/petrel.err" || { echo "FAIL: no log of the refusal"; fail=1; }
 finish 137
+
+# 4. An int3 of the guest's own is the guest's: with hardware virtualization
+# it is given back to the guest, whose #BP handler (a breakpoint there shows
+# it ran) exits with 43; kvm_pvm's emulator has no int3, so there it is the
+# emulation failure it is (status 10), never a stop reported as ours.
+bin=$int3_bin elf=$int3_elf
+start
+run_gdb -ex 'break bp_handler' -ex 'continue' -ex 'continue'
+if "$petrel" info | grep -q '^kvm flavour: kvm_pvm'; then
+	expect 'exited with code 012'
+	grep -q 'emulation failure' "$tmp/petrel.err" || { echo "FAIL: no emulation failure reported"; fail=1; }
+	finish 10
+else
+	expect 'hit Breakpoint 1, bp_handler'
+	expect 'exited with code 053'
+	finish 43
+fi
+grep -q 'SIGTRAP' "$tmp/gdb.out" && { echo "FAIL: the guest's own int3 was reported to gdb"; cat "$tmp/gdb.out"; fail=1; }
 
 [ $fail = 0 ] && echo "PASS: gdb stub"
 exit $fail

@@ -47,27 +47,29 @@ expect_status() {
 }
 
 # wait_line FILE REGEX COUNT TIMEOUT: wait until FILE has COUNT lines matching
+# (TIMEOUT in wall-clock seconds: under TCG each poll itself takes a while)
 wait_line() {
-	local i
-	for ((i = 0; i < $4 * 10; i++)); do
+	local end=$((SECONDS + $4))
+	while [ $SECONDS -lt $end ]; do
 		[ "$(grep -acE "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0
 		sleep 0.1
 	done
-	return 1
+	[ "$(grep -acE "$2" "$1" 2>/dev/null || true)" -ge "$3" ]
 }
 
 # wait_pid PID TIMEOUT: wait until the process has ended
 wait_pid() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	return 1
+	! kill -0 "$1" 2>/dev/null
 }
 
 # guest_shell NAME COMMANDS [petrel run options...]: boot to a guest shell,
 # type COMMANDS (one per line) then poweroff; console in $out. Sets $status.
+# The commands get SHELL_DONE_TIMEOUT seconds (default 120).
 guest_shell() {
 	local cmds=$2 fifo
 	name=$1
@@ -86,7 +88,7 @@ guest_shell() {
 		fail "$name: the guest shell did not start"
 	fi
 	printf '%s\necho shell-done\n' "$cmds" >&5
-	wait_line "$out" '^shell-done' 1 120 || true
+	wait_line "$out" '^shell-done' 1 "${SHELL_DONE_TIMEOUT:-120}" || true
 	echo 'poweroff -f' >&5
 	if ! wait_pid $pid 60; then
 		kill -9 $pid

@@ -27,7 +27,7 @@ failed=0
 for c in "${cases[@]}"; do
 	for attempt in 1 2; do
 		LAB_TIMING=1 tests/lab/lab run --memory 12G --timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" -- \
-			tests/lab/run-inside.sh "$c" 2>&1 | tee "$out"
+			env PETREL_BUILD="$PETREL_BUILD" tests/lab/run-inside.sh "$c" 2>&1 | tee "$out"
 		counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 		[ -n "$counts" ] && break
 		[ $attempt = 1 ] && echo "[lab] $c: the lab boot did not finish; retrying in a fresh lab boot"
