@@ -17,6 +17,7 @@ enum virtio_pci_cap_type {
 	VIRTIO_PCI_CAP_NOTIFY_CFG = 2,
 	VIRTIO_PCI_CAP_ISR_CFG = 3,
 	VIRTIO_PCI_CAP_DEVICE_CFG = 4,
+	VIRTIO_PCI_CAP_PCI_CFG = 5,
 };
 
 /* Common configuration registers */
@@ -279,6 +280,7 @@ static void set_hi(uint64_t *v, uint32_t hi)
 static void status_write(struct virtio_pci *vp, uint8_t v)
 {
 	uint64_t offered = offered_features(vp);
+	bool accepted;
 
 	if (v == 0) {
 		device_reset(vp);
@@ -288,9 +290,12 @@ static void status_write(struct virtio_pci *vp, uint8_t v)
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vp->status & VIRTIO_STATUS_FEATURES_OK) &&
 	    ((vp->guest_features & ~offered) || !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1)))
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	accepted = (v & VIRTIO_STATUS_FEATURES_OK) && !(vp->status & VIRTIO_STATUS_FEATURES_OK);
 	/* NEEDS_RESET is the device's to set; the driver cannot clear it. */
 	vp->status =
 	    (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
+	if (accepted && vp->ops->features_ok)
+		vp->ops->features_ok(vp);
 }
 
 static void common_write(struct virtio_pci *vp, uint32_t off, uint32_t v)
@@ -450,6 +455,68 @@ static const struct bus_ops virtio_pci_bar_ops = {
     .write = bar_write,
 };
 
+/* ---- BAR 0 through config space (VIRTIO_PCI_CAP_PCI_CFG) ---- */
+
+/* Where the window points: BAR 0 only, length 1, 2 or 4, offset aligned to it. */
+static bool pci_cfg_window(const struct virtio_pci *vp, uint32_t *off, unsigned int *len)
+{
+	const uint8_t *c = &vp->pci.cfg[vp->pci_cfg_cap];
+	uint32_t o = pci_le32_get(c + VIRTIO_PCI_CFG_CAP_OFFSET);
+	uint32_t l = pci_le32_get(c + VIRTIO_PCI_CFG_CAP_LENGTH);
+
+	if (c[VIRTIO_PCI_CFG_CAP_BAR] != 0 || (l != 1 && l != 2 && l != 4) || (o & (l - 1)) ||
+	    o >= VIRTIO_PCI_BAR_SIZE)
+		return false;
+	*off = o;
+	*len = l;
+	return true;
+}
+
+static bool touches_pci_cfg_data(const struct virtio_pci *vp, uint32_t off, unsigned int size)
+{
+	uint32_t data = vp->pci_cfg_cap + VIRTIO_PCI_CFG_CAP_DATA;
+
+	return vp->pci_cfg_cap && off < data + 4 && data < off + size;
+}
+
+static uint32_t low_bytes(uint64_t v, unsigned int len)
+{
+	return len < 4 ? (uint32_t)v & ((1u << (8 * len)) - 1) : (uint32_t)v;
+}
+
+/* A read of pci_cfg_data reads the BAR into it first (0 for a bad window). */
+static uint32_t pci_cfg_read(struct pci_dev *d, uint32_t off, unsigned int size, uint32_t val)
+{
+	struct virtio_pci *vp = d->opaque;
+	uint8_t *data = &d->cfg[vp->pci_cfg_cap + VIRTIO_PCI_CFG_CAP_DATA];
+	uint32_t boff, v = 0;
+	unsigned int len, i;
+
+	if (!touches_pci_cfg_data(vp, off, size))
+		return val;
+	if (pci_cfg_window(vp, &boff, &len))
+		v = low_bytes(bar_read(vp, boff, len), len);
+	pci_le32_put(data, v);
+	val = 0;
+	for (i = 0; i < size; i++)
+		val |= (uint32_t)d->cfg[off + i] << (8 * i);
+	return val;
+}
+
+/* A write of pci_cfg_data (already stored) writes its first length bytes to the BAR. */
+static void pci_cfg_write(void *opaque, struct pci_dev *d, uint32_t off, unsigned int size,
+			  uint32_t val)
+{
+	struct virtio_pci *vp = opaque;
+	uint32_t boff;
+	unsigned int len;
+
+	if (!touches_pci_cfg_data(vp, off, size) || !pci_cfg_window(vp, &boff, &len))
+		return;
+	bar_write(vp, boff, len,
+		  low_bytes(pci_le32_get(&d->cfg[vp->pci_cfg_cap + VIRTIO_PCI_CFG_CAP_DATA]), len));
+}
+
 /* ---- set-up ---- */
 
 static int add_vendor_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, bool notify)
@@ -466,6 +533,24 @@ static int add_vendor_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_
 	if (notify)
 		pci_le32_put(&d->cfg[cap + 16], VIRTIO_PCI_NOTIFY_MULT);
 	return 0;
+}
+
+static int add_pci_cfg_cap(struct virtio_pci *vp)
+{
+	struct pci_dev *d = &vp->pci;
+	int cap = pci_cap_add(d, PCI_CAP_ID_VNDR, VIRTIO_PCI_CFG_CAP_LEN);
+
+	if (cap < 0)
+		return cap;
+	d->cfg[cap + 2] = VIRTIO_PCI_CFG_CAP_LEN;
+	d->cfg[cap + 3] = VIRTIO_PCI_CAP_PCI_CFG;
+	/* bar, offset, length and pci_cfg_data are the driver's to write */
+	d->wmask[cap + VIRTIO_PCI_CFG_CAP_BAR] = 0xff;
+	memset(&d->wmask[cap + VIRTIO_PCI_CFG_CAP_OFFSET], 0xff,
+	       VIRTIO_PCI_CFG_CAP_LEN - VIRTIO_PCI_CFG_CAP_OFFSET);
+	vp->pci_cfg_cap = (uint8_t)cap;
+	d->config_read = pci_cfg_read;
+	return pci_cap_set_write_hook(d, (uint8_t)cap, pci_cfg_write, vp);
 }
 
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, void *dev,
@@ -507,6 +592,8 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, voi
 	if (!ret && ops->config_len)
 		ret = add_vendor_cap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
 				     ops->config_len, false);
+	if (!ret)
+		ret = add_pci_cfg_cap(vp);
 	if (!ret)
 		ret = msix_init(&vp->msix, d, ops->nr_queues + 1, 0, VIRTIO_PCI_MSIX_TABLE_OFF,
 				VIRTIO_PCI_MSIX_PBA_OFF, p);

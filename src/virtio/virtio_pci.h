@@ -45,6 +45,17 @@
 #define VIRTIO_PCI_MSIX_PBA_OFF 0x6000
 #define VIRTIO_PCI_BAR_SIZE 0x8000
 
+/*
+ * The VIRTIO_PCI_CAP_PCI_CFG capability (virtio 1.2, 4.1.4.9): the driver
+ * sets bar, offset and length, then config accesses to pci_cfg_data become
+ * accesses of that length to BAR 0 at that offset. Offsets in the capability:
+ */
+#define VIRTIO_PCI_CFG_CAP_BAR 4
+#define VIRTIO_PCI_CFG_CAP_OFFSET 8
+#define VIRTIO_PCI_CFG_CAP_LENGTH 12
+#define VIRTIO_PCI_CFG_CAP_DATA 16
+#define VIRTIO_PCI_CFG_CAP_LEN 20
+
 struct virtio_pci;
 
 /* What a device model provides. Callbacks run with the transport's lock held. */
@@ -64,6 +75,8 @@ struct virtio_dev_ops {
 	void (*queue_notify)(struct virtio_pci *vp, unsigned int q);
 	/* The device was reset by the driver: drop in-flight state. */
 	void (*reset)(struct virtio_pci *vp);
+	/* Optional: the driver set FEATURES_OK and the features were accepted. */
+	void (*features_ok)(struct virtio_pci *vp);
 };
 
 /* How the transport has the machine's I/O thread watch its eventfds. */
@@ -107,6 +120,7 @@ struct virtio_pci {
 	uint16_t queue_select;
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	struct virtq_req req; /* scratch for device models, under lock */
+	uint8_t pci_cfg_cap;  /* config offset of the PCI_CFG capability */
 };
 
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, void *dev,

@@ -82,6 +82,12 @@ static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
 	return 0;
 }
 
+/* Does the configuration put a device on the PCI bus? Each kind of PCI device is listed here. */
+static bool wants_pci(const struct vm_config *cfg)
+{
+	return cfg->rng || cfg->nr_disks;
+}
+
 /* The PCI host bridge and the virtio devices the configuration asks for. */
 static int create_pci(struct vm_devices *d)
 {
@@ -358,7 +364,7 @@ int vm_devices_create(struct machine *m)
 		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
 	if (ret < 0)
 		return ret;
-	if (m->cfg.boot == VM_BOOT_KERNEL) {
+	if (m->cfg.boot == VM_BOOT_KERNEL || wants_pci(&m->cfg)) {
 		ret = create_pci(d); /* each failure is reported where it happens */
 		if (ret < 0)
 			return ret;
