@@ -11,6 +11,7 @@
 #include "kvm/kvm.h"
 #include "vm/config_parse.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 #include "vm/gdb_stub.h"
 #include "vm/machine.h"
 #include "vm/session.h"
@@ -25,14 +26,17 @@ static void usage(FILE *out)
 		"run options:\n"
 		"  --kernel PATH          Linux bzImage, or ELF vmlinux with a PVH entry\n"
 		"  --initramfs PATH       initial ramdisk for the kernel\n"
-		"  --cmdline STR          kernel command line (console=ttyS0 is added when\n"
-		"                         the serial port is on)\n"
+		"  --cmdline STR          kernel command line (console=ttyS0, or hvc0 with\n"
+		"                         --console hvc, is added when the serial port is on)\n"
 		"  --firmware PATH        a flat binary instead of a kernel (test guests)\n"
 		"  --mode real|long       how --firmware starts: real mode at 1000:0000,\n"
 		"                         or 64-bit mode at 0x100000 (default real)\n"
 		"  --cpus N               vCPUs (default 1)\n"
 		"  --memory SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
 		"  --serial stdio|file=PATH|off   where COM1 goes (default stdio)\n"
+		"  --console hvc|serial   the guest's console: a virtio-console (hvc0, needs\n"
+		"                         --kernel; its output goes where --serial says) or\n"
+		"                         COM1 (default serial)\n"
 		"  --on-reboot restart|exit       what a guest reboot does (default restart)\n"
 		"  --stats                print per-vCPU exit counters when the guest stops\n"
 		"  --test-device          the test device of petrel's own test guests\n"
@@ -40,6 +44,8 @@ static void usage(FILE *out)
 		"                         (always on with --kernel)\n"
 		"  --disk path=FILE[,readonly=on][,serial=ID]   a virtio-blk disk on a raw\n"
 		"                         image (repeatable, up to 8)\n"
+		"  --net tap=NAME[,mac=MAC]   a virtio-net NIC on a TAP interface (MAC as\n"
+		"                         aa:bb:cc:dd:ee:ff; repeatable, up to 4)\n"
 		"  --rng                  a virtio-rng device (entropy from the host)\n"
 		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 		"  --gdb-wait             hold every vCPU until the debugger continues\n"
@@ -77,6 +83,8 @@ enum {
 	OPT_GDB_WAIT,
 	OPT_RNG,
 	OPT_DISK,
+	OPT_NET,
+	OPT_CONSOLE,
 };
 
 static const struct option run_options[] = {
@@ -88,12 +96,14 @@ static const struct option run_options[] = {
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"memory", required_argument, NULL, OPT_MEMORY},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"console", required_argument, NULL, OPT_CONSOLE},
     {"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
     {"stats", no_argument, NULL, OPT_STATS},
     {"gdb", required_argument, NULL, OPT_GDB},
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"rng", no_argument, NULL, OPT_RNG},
     {"disk", required_argument, NULL, OPT_DISK},
+    {"net", required_argument, NULL, OPT_NET},
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
     {"kvm", required_argument, NULL, OPT_KVM},
     {"irqchip", no_argument, NULL, OPT_IRQCHIP},
@@ -158,6 +168,14 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				return usage_error("--serial %s: expected stdio, file=PATH or off",
 						   optarg);
 			break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "hvc"))
+				cfg->console_hvc = true;
+			else if (!strcmp(optarg, "serial"))
+				cfg->console_hvc = false;
+			else
+				return usage_error("--console %s: expected hvc or serial", optarg);
+			break;
 		case OPT_ON_REBOOT:
 			if (!strcmp(optarg, "exit"))
 				cfg->reboot_exits = true;
@@ -197,6 +215,20 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			cfg->disks[cfg->nr_disks++] = optarg;
 			break;
 		}
+		case OPT_NET: {
+			struct virtio_net_config_opts o;
+
+			if (virtio_net_parse(optarg, &o) < 0)
+				return usage_error(
+				    "--net %s: expected tap=NAME[,mac=aa:bb:cc:dd:ee:ff]"
+				    " (NAME of 1 to 15 characters, a unicast MAC)",
+				    optarg);
+			if (cfg->nr_nets == VM_MAX_NETS)
+				return usage_error("--net %s: at most 4 network interfaces",
+						   optarg);
+			cfg->nets[cfg->nr_nets++] = optarg;
+			break;
+		}
 		case OPT_TEST_DEVICE:
 			cfg->test_device = true;
 			break;
@@ -228,6 +260,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	} else if (mode) {
 		return usage_error("%s", "--mode applies to --firmware only");
 	}
+	if (cfg->console_hvc && !cfg->kernel)
+		return usage_error("%s", "--console hvc needs --kernel");
 	if (cfg->gdb_wait && !cfg->gdb)
 		return usage_error("%s", "--gdb-wait needs --gdb tcp:HOST:PORT");
 	if (cfg->mem_size < (16ULL << 20) || cfg->mem_size & 0xfff)

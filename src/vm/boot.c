@@ -141,14 +141,18 @@ static int build_acpi(struct machine *m, uint64_t *rsdp)
 	return 0;
 }
 
-/* The command line the guest gets: console=ttyS0 first when the UART is on. */
+/*
+ * The command line the guest gets: console=ttyS0 (console=hvc0 with
+ * --console hvc) first when the console output goes somewhere.
+ */
 static char *kernel_cmdline(const struct vm_config *cfg)
 {
 	const char *user = cfg->cmdline ? cfg->cmdline : "";
 	bool console = cfg->serial != VM_SERIAL_OFF && !strstr(user, "console=");
+	const char *name = cfg->console_hvc ? "console=hvc0 " : "console=ttyS0 ";
 	char *s;
 
-	if (asprintf(&s, "%s%s", console ? "console=ttyS0 " : "", user) < 0)
+	if (asprintf(&s, "%s%s", console ? name : "", user) < 0)
 		return NULL;
 	return s;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@
 #include "dev/uart16550.h"
 #include "pci/pci_host.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
+#include "virtio/virtio_console.h"
 #include "virtio/virtio_rng.h"
 #include "vm/event_loop.h"
 #include "vm/terminal.h"
@@ -51,7 +54,9 @@ struct vm_devices {
 	struct pci_host pci;
 	bool pci_on;
 	struct virtio_rng *rng;
+	struct virtio_console *con; /* with --console hvc: gets the console's input */
 	struct virtio_blk *blk[VM_MAX_DISKS];
+	struct virtio_net *net[VM_MAX_NETS];
 };
 
 /* The I/O thread watches virtio doorbells for the devices. */
@@ -85,7 +90,45 @@ static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
 /* Does the configuration put a device on the PCI bus? Each kind of PCI device is listed here. */
 static bool wants_pci(const struct vm_config *cfg)
 {
-	return cfg->rng || cfg->nr_disks;
+	return cfg->rng || cfg->nr_disks || cfg->nr_nets;
+}
+
+static void console_out(void *opaque, const uint8_t *buf, size_t len);
+
+/*
+ * The guest gave the virtio console receive buffers (on this thread, with
+ * the device's lock held): feed the pending input from the next loop turn.
+ */
+static void hvc_rx_ready(void *opaque)
+{
+	struct vm_devices *d = opaque;
+
+	if (d->pending_len)
+		d->loop.timeout_ms = 0;
+}
+
+/* --console hvc: a virtio-console gets the console's output and input. */
+static int create_hvc(struct vm_devices *d, const struct virtio_io *io)
+{
+	struct machine *m = d->m;
+	struct winsize ws;
+	int ret;
+
+	d->con = calloc(1, sizeof(*d->con));
+	if (!d->con)
+		return -ENOMEM;
+	ret = virtio_console_init(d->con, &m->mem, &m->platform, io,
+				  d->out_fd >= 0 ? console_out : NULL, d);
+	if (ret < 0) {
+		fprintf(stderr, "petrel: virtio-console: %s\n", strerror(-ret));
+		return ret;
+	}
+	virtio_console_set_rx_ready(d->con, hvc_rx_ready);
+	/* the guest's console is as large as the terminal showing it */
+	if (d->out_fd >= 0 && isatty(d->out_fd) && ioctl(d->out_fd, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col && ws.ws_row)
+		virtio_console_set_size(d->con, ws.ws_col, ws.ws_row);
+	return plug_virtio(d, &d->con->vp);
 }
 
 /* The PCI host bridge and the virtio devices the configuration asks for. */
@@ -121,6 +164,20 @@ static int create_pci(struct vm_devices *d)
 		if (ret < 0)
 			return ret;
 	}
+	for (unsigned int i = 0; i < m->cfg.nr_nets; i++) {
+		struct virtio_net_config_opts o;
+
+		ret = virtio_net_parse(m->cfg.nets[i], &o);
+		if (ret < 0)
+			return ret;
+		d->net[i] = calloc(1, sizeof(*d->net[i]));
+		ret = d->net[i] ? virtio_net_init(d->net[i], &o, &m->mem, &m->platform, &io)
+				: -ENOMEM;
+		if (!ret)
+			ret = plug_virtio(d, &d->net[i]->vp);
+		if (ret < 0)
+			return ret;
+	}
 	if (m->cfg.rng) {
 		d->rng = calloc(1, sizeof(*d->rng));
 		if (!d->rng)
@@ -131,6 +188,11 @@ static int create_pci(struct vm_devices *d)
 			return ret;
 		}
 		ret = plug_virtio(d, &d->rng->vp);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->cfg.console_hvc) {
+		ret = create_hvc(d, &io);
 		if (ret < 0)
 			return ret;
 	}
@@ -182,10 +244,23 @@ static void guest_panicked(void *opaque)
 /* Move pending input into the FIFO; retry on a short timer while it is full. */
 static void console_feed(struct vm_devices *d)
 {
-	size_t n = uart_push_input(&d->com1, d->pending, d->pending_len);
+	size_t n = d->con ? virtio_console_input(d->con, d->pending, d->pending_len)
+			  : uart_push_input(&d->com1, d->pending, d->pending_len);
 
 	memmove(d->pending, d->pending + n, d->pending_len - n);
 	d->pending_len -= n;
+	if (d->con) {
+		/*
+		 * No timer: hvc_rx_ready says when the guest has buffers again.
+		 * stdin stays on while there is room, so Ctrl-A x still works
+		 * when the guest never reads its console.
+		 */
+		d->loop.timeout_ms = -1;
+		if (d->stdin_on)
+			vm_loop_mod(&d->loop, STDIN_FILENO,
+				    d->pending_len < sizeof(d->pending) ? EPOLLIN : 0);
+		return;
+	}
 	d->loop.timeout_ms = d->pending_len ? 5 : -1;
 	if (d->stdin_on)
 		vm_loop_mod(&d->loop, STDIN_FILENO, d->pending_len ? 0 : EPOLLIN);
@@ -202,6 +277,8 @@ static void on_stdin(void *opaque, int fd, uint32_t events)
 	uint8_t buf[sizeof(d->pending)];
 	ssize_t n, i;
 
+	if (d->pending_len == sizeof(d->pending))
+		return; /* no room: a read of 0 bytes would look like the end */
 	n = read(fd, buf, sizeof(buf) - d->pending_len);
 	if (n <= 0) {
 		/* end of input: the guest keeps running without it */
@@ -334,7 +411,9 @@ int vm_devices_create(struct machine *m)
 	ret = open_console(d);
 	if (ret < 0)
 		return ret;
-	uart_init(&d->com1, &m->platform, X86_IRQ_COM1, d->out_fd >= 0 ? console_out : NULL, d);
+	/* with --console hvc the UART stays (Linux probes it) but its output is dropped */
+	uart_init(&d->com1, &m->platform, X86_IRQ_COM1,
+		  d->out_fd >= 0 && !m->cfg.console_hvc ? console_out : NULL, d);
 	acpi_pm_init(&d->pm, &m->platform);
 	rtc_cmos_init(&d->rtc, &m->platform, x86_ram_below_4g(m->cfg.mem_size),
 		      x86_ram_above_4g(m->cfg.mem_size));
@@ -364,6 +443,7 @@ int vm_devices_create(struct machine *m)
 		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
 	if (ret < 0)
 		return ret;
+	/* kernels always get the PCI bus; firmware guests when they have a device on it */
 	if (m->cfg.boot == VM_BOOT_KERNEL || wants_pci(&m->cfg)) {
 		ret = create_pci(d); /* each failure is reported where it happens */
 		if (ret < 0)
@@ -388,11 +468,21 @@ void vm_devices_destroy(struct machine *m)
 		virtio_rng_destroy(d->rng);
 		free(d->rng);
 	}
+	if (d->con) {
+		virtio_console_destroy(d->con);
+		free(d->con);
+	}
 	for (unsigned int i = 0; i < VM_MAX_DISKS; i++) {
 		if (!d->blk[i])
 			continue;
 		virtio_blk_destroy(d->blk[i]);
 		free(d->blk[i]);
+	}
+	for (unsigned int i = 0; i < VM_MAX_NETS; i++) {
+		if (!d->net[i])
+			continue;
+		virtio_net_destroy(d->net[i]);
+		free(d->net[i]);
 	}
 	uart_destroy(&d->com1);
 	if (d->loop.epfd >= 0)

@@ -49,16 +49,20 @@ struct vm_config {
 	enum vm_serial_mode serial;
 	const char *serial_path;
 	bool serial_append; /* keep what the file holds (after a guest reboot) */
-	bool rng;           /* --rng: a virtio-rng device */
+	bool console_hvc;   /* --console hvc: a virtio-console is the guest's console */
+	bool rng;	    /* --rng: a virtio-rng device */
 #define VM_MAX_DISKS 8
 	const char *disks[VM_MAX_DISKS]; /* --disk path=FILE[,readonly=on][,serial=ID] */
 	unsigned int nr_disks;
-	const char *gdb;    /* --gdb tcp:HOST:PORT, or NULL */
-	bool gdb_wait;      /* --gdb-wait: hold the vCPUs until the debugger continues */
-	bool reboot_exits;  /* --on-reboot exit */
-	bool stats;	    /* print exit counters at the end */
-	bool test_device;   /* the test device used by petrel's own guests */
-	bool irqchip;	    /* in-kernel irqchip for firmware guests (always for kernels) */
+#define VM_MAX_NETS 4
+	const char *nets[VM_MAX_NETS]; /* --net tap=NAME[,mac=MAC] */
+	unsigned int nr_nets;
+	const char *gdb;   /* --gdb tcp:HOST:PORT, or NULL */
+	bool gdb_wait;	   /* --gdb-wait: hold the vCPUs until the debugger continues */
+	bool reboot_exits; /* --on-reboot exit */
+	bool stats;	   /* print exit counters at the end */
+	bool test_device;  /* the test device used by petrel's own guests */
+	bool irqchip;	   /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
 };
 

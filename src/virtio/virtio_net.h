@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-net (network device, type 1, virtio 1.2 section 5.1) on a TAP
+ * interface: one receive and one transmit queue, the 12-byte virtio_net_hdr
+ * passed to and from the TAP as its vnet header, so checksum and
+ * segmentation offloads go straight through.
+ */
+#ifndef PETREL_VIRTIO_VIRTIO_NET_H
+#define PETREL_VIRTIO_VIRTIO_NET_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtio/virtio_pci.h"
+
+/* Feature bits (section 5.1.3). */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_GUEST_UFO 10
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
+#define VIRTIO_NET_F_HOST_UFO 14
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
+
+/* Bits of the status field. */
+#define VIRTIO_NET_S_LINK_UP 1
+
+#define VIRTIO_NET_MAC_LEN 6
+/* virtio_net_hdr_v1 (with num_buffers), in front of every packet. */
+#define VIRTIO_NET_HDR_LEN 12
+/* Offset of num_buffers in the header. */
+#define VIRTIO_NET_HDR_NUM_BUFFERS 10
+/* Largest packet (with its header) a receive buffer must take (5.1.6.3.1). */
+#define VIRTIO_NET_MAX_PACKET (VIRTIO_NET_HDR_LEN + 65562)
+#define VIRTIO_NET_QUEUE_SIZE 256
+#define VIRTIO_NET_RX_QUEUE 0
+#define VIRTIO_NET_TX_QUEUE 1
+/* Segments of one chain kept while it waits for a packet or for the TAP. */
+#define VIRTIO_NET_MAX_SEGS 64
+/* Most iovecs of one read straight into guest buffers (the kernel's UIO_MAXIOV). */
+#define VIRTIO_NET_RX_IOV_MAX 1024
+
+/* What --net asks for. */
+struct virtio_net_config_opts {
+	char tap[IFNAMSIZ];
+	uint8_t mac[VIRTIO_NET_MAC_LEN];
+};
+
+/*
+ * Parse "tap=NAME[,mac=aa:bb:cc:dd:ee:ff]" into *o. NAME has 1 to 15
+ * characters, none of them '/', ':', '%' or white space, and is not "." or
+ * "..". The MAC must be unicast and not all zero; without one, *o gets
+ * virtio_net_default_mac(NAME). -EINVAL on an unknown or repeated key or a
+ * bad value.
+ */
+int virtio_net_parse(const char *spec, struct virtio_net_config_opts *o);
+/*
+ * The MAC of a TAP without mac=: 52:54:00 (locally administered, unicast)
+ * then three bytes of a 32-bit FNV-1a hash of @tap, lowest byte last.
+ */
+void virtio_net_default_mac(const char *tap, uint8_t mac[VIRTIO_NET_MAC_LEN]);
+
+/* Device configuration layout (little endian), section 5.1.4. */
+struct virtio_net_config {
+	uint8_t mac[VIRTIO_NET_MAC_LEN];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+} __attribute__((packed));
+
+/* A chain the device holds: a receive buffer, or a packet not yet sent. */
+struct virtio_net_chain {
+	uint16_t head;
+	uint16_t nr_segs;
+	uint32_t len; /* bytes in the segments */
+	struct iovec iov[VIRTIO_NET_MAX_SEGS];
+	uint64_t gpa[VIRTIO_NET_MAX_SEGS];
+};
+
+/* Chains popped from a queue, in order, not yet pushed back. */
+struct virtio_net_fifo {
+	struct virtio_net_chain *c; /* VIRTIO_NET_QUEUE_SIZE of them */
+	unsigned int first, count;
+};
+
+struct virtio_net_stats {
+	uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+};
+
+struct virtio_net {
+	struct virtio_pci vp;
+	bool initialized;
+	bool vp_inited;
+	char tap[IFNAMSIZ];
+	int tap_fd;
+	int timer_fd;	  /* retries a transmit the TAP refused with EAGAIN */
+	bool tap_watched; /* the I/O thread watches tap_fd for packets */
+	bool timer_watched;
+	bool tap_broken; /* reading failed for good: stop trying */
+	bool tx_blocked; /* the TAP said EAGAIN: the timer retries */
+	struct virtio_net_config cfg;
+	struct virtio_net_fifo rx; /* receive buffers the driver gave */
+	struct virtio_net_fifo tx; /* packets waiting for the TAP */
+	/* a packet read from the TAP that waits for receive buffers */
+	uint8_t *bounce;
+	uint32_t bounce_len;			    /* 0: nothing waits */
+	struct iovec rx_iov[VIRTIO_NET_RX_IOV_MAX]; /* scratch of the receive path */
+	struct virtio_net_stats stats;
+};
+
+/*
+ * Attach to the TAP o->tap and set up the virtio-pci function. Errors are
+ * explained on stderr in one line naming the TAP and the likely fix.
+ * virtio_net_destroy is safe after a failed init and on a zeroed struct.
+ * Call virtio_pci_plugged(&n->vp, gsi) after plugging.
+ */
+int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o,
+		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
+void virtio_net_destroy(struct virtio_net *n);
+/* Tell the driver the link went up or down (a config interrupt). */
+void virtio_net_set_link(struct virtio_net *n, bool up);
+
+#endif

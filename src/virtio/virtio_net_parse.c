@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Parsing of a --net specification: tap=NAME[,mac=aa:bb:cc:dd:ee:ff]. */
+#include "virtio/virtio_net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+/* Is [s, s+len) exactly the string @word? */
+static bool is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && !memcmp(s, word, len);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Six pairs of hex digits separated by ':', unicast and not all zero. */
+static int parse_mac(const char *v, size_t len, uint8_t mac[VIRTIO_NET_MAC_LEN])
+{
+	unsigned int i, any = 0;
+
+	if (len != 3 * VIRTIO_NET_MAC_LEN - 1)
+		return -EINVAL;
+	for (i = 0; i < VIRTIO_NET_MAC_LEN; i++) {
+		const char *p = v + 3 * i;
+		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+
+		if (hi < 0 || lo < 0 || (i < VIRTIO_NET_MAC_LEN - 1 && p[2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+		any |= mac[i];
+	}
+	if (!any || (mac[0] & 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* What the kernel accepts as an interface name, less the '%d' templates. */
+static bool valid_ifname(const char *v, size_t len)
+{
+	size_t i;
+
+	if (!len || len >= IFNAMSIZ || is(v, len, ".") || is(v, len, ".."))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '/' || c == ':' || c == '%' || isspace(c) || !isprint(c))
+			return false;
+	}
+	return true;
+}
+
+void virtio_net_default_mac(const char *tap, uint8_t mac[VIRTIO_NET_MAC_LEN])
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)tap; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* One "key=value" item of length @len (not NUL-terminated). */
+static int parse_item(const char *item, size_t len, struct virtio_net_config_opts *o,
+		      bool *seen_mac)
+{
+	const char *eq = memchr(item, '=', len);
+	const char *v;
+	size_t klen, vlen;
+
+	if (!eq)
+		return -EINVAL;
+	klen = (size_t)(eq - item);
+	v = eq + 1;
+	vlen = len - klen - 1;
+
+	if (is(item, klen, "tap")) {
+		if (o->tap[0] || !valid_ifname(v, vlen))
+			return -EINVAL;
+		memcpy(o->tap, v, vlen);
+		o->tap[vlen] = '\0';
+		return 0;
+	}
+	if (is(item, klen, "mac")) {
+		if (*seen_mac)
+			return -EINVAL;
+		*seen_mac = true;
+		return parse_mac(v, vlen, o->mac);
+	}
+	return -EINVAL;
+}
+
+int virtio_net_parse(const char *spec, struct virtio_net_config_opts *o)
+{
+	bool seen_mac = false;
+	const char *s = spec;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (!spec)
+		return -EINVAL;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+		ret = parse_item(s, len, o, &seen_mac);
+		if (ret < 0 || !comma)
+			break;
+		s = comma + 1;
+	}
+	if (!ret && !o->tap[0])
+		ret = -EINVAL;
+	if (ret < 0) {
+		memset(o, 0, sizeof(*o));
+		return ret;
+	}
+	if (!seen_mac)
+		virtio_net_default_mac(o->tap, o->mac);
+	return 0;
+}

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the virtio-net device: a driver written here sets the device
+ * up through BAR 0 and puts descriptors into a real guest memory; the TAP is
+ * one end of a SOCK_SEQPACKET socket pair (this file provides tap_open and
+ * friends), so the test plays the network on the other end. The I/O thread's
+ * watches are recorded and their handlers called by hand.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mem/guest_mem.h"
+#include "virtio/tap.h"
+#include "virtio/virtio_net.h"
+
+#define MB (1024ULL * 1024)
+#define QSZ 16
+#define RX 0
+#define TX 1
+/* Rings of queue q */
+#define DESC(q) (0x1000ULL + 0x3000ULL * (q))
+#define AVAIL(q) (0x2000ULL + 0x3000ULL * (q))
+#define USED(q) (0x3000ULL + 0x3000ULL * (q))
+#define BUF 0x10000ULL
+/* Common configuration registers */
+#define CC_GFSELECT 0x08
+#define CC_GF 0x0c
+#define CC_STATUS 0x14
+#define CC_Q_SELECT 0x16
+#define CC_Q_SIZE 0x18
+#define CC_Q_ENABLE 0x1c
+#define CC_Q_DESC_LO 0x20
+#define CC_Q_DRIVER_LO 0x28
+#define CC_Q_DEVICE_LO 0x30
+
+#define F_BASE ((1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_STATUS) | (1u << VIRTIO_NET_F_CSUM))
+#define F_MRG (F_BASE | (1u << VIRTIO_NET_F_MRG_RXBUF))
+
+/* ---- the TAP: a socket pair ---- */
+
+static int peer_fd = -1;		/* the network's end */
+static unsigned int tap_offloads = ~0u; /* what tap_set_offload was last given */
+
+int tap_open(const char *name, const char **what)
+{
+	int sv[2];
+
+	*what = "socketpair";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	peer_fd = sv[1];
+	tap_offloads = 0;
+	return sv[0];
+}
+
+int tap_set_offload(int fd, unsigned int offloads)
+{
+	tap_offloads = offloads;
+	return 0;
+}
+
+void tap_close(int fd)
+{
+	close(fd);
+}
+
+/* ---- the I/O thread's watches ---- */
+
+struct watch {
+	int fd;
+	void (*fn)(void *opaque, int fd, uint32_t events);
+	void *opaque;
+};
+
+struct fx {
+	struct guest_mem gm;
+	struct platform plat;
+	struct virtio_net *n;
+	struct watch w[16];
+	uint16_t avail_idx[2];
+	uint16_t used_seen[2];
+};
+
+static int fake_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
+		      void *opaque)
+{
+	struct fx *f = ctx;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd)
+			return -EEXIST;
+	}
+	for (i = 0; i < 16; i++) {
+		if (!f->w[i].fn) {
+			f->w[i] = (struct watch){fd, fn, opaque};
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void fake_unwatch(void *ctx, int fd)
+{
+	struct fx *f = ctx;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd)
+			memset(&f->w[i], 0, sizeof(f->w[i]));
+	}
+}
+
+static struct watch *watched(struct fx *f, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd)
+			return &f->w[i];
+	}
+	return NULL;
+}
+
+/* The I/O thread sees fd ready. */
+static void fire(struct fx *f, int fd)
+{
+	struct watch *w = watched(f, fd);
+
+	assert_non_null(w);
+	w->fn(w->opaque, fd, 1);
+}
+
+static void kick(struct fx *f, unsigned int q)
+{
+	fire(f, f->n->vp.q[q].notify_efd);
+}
+
+/* ---- the driver ---- */
+
+static void bar_wr(struct fx *f, uint64_t off, unsigned int size, uint64_t val)
+{
+	const struct pci_bar *b = &f->n->vp.pci.bar[0];
+
+	b->ops->write(b->opaque, off, size, val);
+}
+
+static uint64_t bar_rd(struct fx *f, uint64_t off, unsigned int size)
+{
+	const struct pci_bar *b = &f->n->vp.pci.bar[0];
+
+	return b->ops->read(b->opaque, off, size);
+}
+
+static void driver_start(struct fx *f, uint32_t features)
+{
+	unsigned int q;
+
+	bar_wr(f, CC_STATUS, 1, 0);
+	bar_wr(f, CC_STATUS, 1, 1);
+	bar_wr(f, CC_STATUS, 1, 3);
+	bar_wr(f, CC_GFSELECT, 4, 0);
+	bar_wr(f, CC_GF, 4, features);
+	bar_wr(f, CC_GFSELECT, 4, 1);
+	bar_wr(f, CC_GF, 4, 1); /* VIRTIO_F_VERSION_1 */
+	bar_wr(f, CC_STATUS, 1, 0xb);
+	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
+	for (q = 0; q < 2; q++) {
+		bar_wr(f, CC_Q_SELECT, 2, q);
+		bar_wr(f, CC_Q_SIZE, 2, QSZ);
+		bar_wr(f, CC_Q_DESC_LO, 4, DESC(q));
+		bar_wr(f, CC_Q_DRIVER_LO, 4, AVAIL(q));
+		bar_wr(f, CC_Q_DEVICE_LO, 4, USED(q));
+		bar_wr(f, CC_Q_ENABLE, 2, 1);
+		f->avail_idx[q] = 0;
+		f->used_seen[q] = 0;
+	}
+	bar_wr(f, CC_STATUS, 1, 0xf);
+}
+
+static void put(struct fx *f, uint64_t gpa, const void *p, uint64_t len)
+{
+	assert_int_equal(gm_write(&f->gm, gpa, p, len), 0);
+}
+
+static void get(struct fx *f, uint64_t gpa, void *p, uint64_t len)
+{
+	assert_int_equal(gm_read(&f->gm, gpa, p, len), 0);
+}
+
+static void desc(struct fx *f, unsigned int q, uint16_t i, uint64_t addr, uint32_t len,
+		 uint16_t flags, uint16_t next)
+{
+	struct virtq_desc d = {.addr = addr, .len = len, .flags = flags, .next = next};
+
+	put(f, DESC(q) + 16ULL * i, &d, sizeof(d));
+}
+
+static void avail_add(struct fx *f, unsigned int q, uint16_t head)
+{
+	uint16_t idx;
+
+	put(f, AVAIL(q) + 4 + 2 * (f->avail_idx[q] % QSZ), &head, 2);
+	idx = ++f->avail_idx[q];
+	put(f, AVAIL(q) + 2, &idx, 2);
+}
+
+/* A receive buffer of @len bytes at @gpa as descriptor (and chain) @i. */
+static void rx_buffer(struct fx *f, uint16_t i, uint64_t gpa, uint32_t len)
+{
+	desc(f, RX, i, gpa, len, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, RX, i);
+}
+
+static uint16_t used_idx(struct fx *f, unsigned int q)
+{
+	uint16_t v;
+
+	get(f, USED(q) + 2, &v, 2);
+	return v;
+}
+
+/* The next used element of queue q. */
+static void used_next(struct fx *f, unsigned int q, uint32_t *id, uint32_t *len)
+{
+	uint16_t slot = f->used_seen[q]++ % QSZ;
+
+	assert_true((uint16_t)(used_idx(f, q) - f->used_seen[q]) < 0x8000);
+	get(f, USED(q) + 4 + 8 * slot, id, 4);
+	get(f, USED(q) + 8 + 8 * slot, len, 4);
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+/* The network sends a packet of @len bytes (vnet header included). */
+static void peer_send(uint8_t seed, size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	assert_non_null(p);
+	fill(p, len, seed);
+	memset(p + VIRTIO_NET_HDR_NUM_BUFFERS, 0xee, 2); /* the device sets it */
+	assert_int_equal(send(peer_fd, p, len, 0), (ssize_t)len);
+	free(p);
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct virtio_net_config_opts o;
+	struct virtio_io io = {.watch = fake_watch, .unwatch = fake_unwatch};
+
+	if (!f)
+		return -1;
+	io.ctx = f;
+	gm_init(&f->gm);
+	if (gm_add_region(&f->gm, "ram", 0, 4 * MB) < 0)
+		return -1;
+	f->n = calloc(1, sizeof(*f->n));
+	if (!f->n || virtio_net_parse("tap=t0,mac=52:54:00:aa:bb:cc", &o) < 0 ||
+	    virtio_net_init(f->n, &o, &f->gm, &f->plat, &io) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	virtio_net_destroy(f->n);
+	free(f->n);
+	close(peer_fd);
+	peer_fd = -1;
+	gm_destroy(&f->gm);
+	free(f);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_config_and_offloads(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVICE_OFF + i, 1), mac[i]);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVICE_OFF + 6, 2), VIRTIO_NET_S_LINK_UP);
+	driver_start(f, F_MRG | (1u << VIRTIO_NET_F_GUEST_CSUM) | (1u << VIRTIO_NET_F_GUEST_TSO4) |
+			    (1u << VIRTIO_NET_F_GUEST_ECN));
+	assert_int_equal(tap_offloads, TAP_OFFLOAD_CSUM | TAP_OFFLOAD_TSO4 | TAP_OFFLOAD_ECN);
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(tap_offloads, 0);
+	/* a feature the device does not offer: FEATURES_OK refused */
+	bar_wr(f, CC_STATUS, 1, 3);
+	bar_wr(f, CC_GFSELECT, 4, 0);
+	bar_wr(f, CC_GF, 4, 1u << VIRTIO_NET_F_GUEST_UFO);
+	bar_wr(f, CC_GFSELECT, 4, 1);
+	bar_wr(f, CC_GF, 4, 1);
+	bar_wr(f, CC_STATUS, 1, 0xb);
+	assert_int_equal(bar_rd(f, CC_STATUS, 1), 3);
+}
+
+static void test_tx(void **state)
+{
+	struct fx *f = *state;
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0}, frame[60], got[200];
+	uint32_t id, len;
+
+	driver_start(f, F_BASE);
+	fill(frame, sizeof(frame), 1);
+	put(f, BUF, hdr, sizeof(hdr));
+	put(f, BUF + 0x100, frame, sizeof(frame));
+	desc(f, TX, 0, BUF, sizeof(hdr), VIRTQ_DESC_F_NEXT, 1);
+	desc(f, TX, 1, BUF + 0x100, sizeof(frame), 0, 0);
+	avail_add(f, TX, 0);
+	kick(f, TX);
+	assert_int_equal(recv(peer_fd, got, sizeof(got), 0), sizeof(hdr) + sizeof(frame));
+	assert_memory_equal(got, hdr, sizeof(hdr));
+	assert_memory_equal(got + sizeof(hdr), frame, sizeof(frame));
+	used_next(f, TX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(f->n->stats.tx_packets, 1);
+	assert_int_equal(f->n->stats.tx_bytes, sizeof(frame));
+}
+
+static void test_tx_bad_chains(void **state)
+{
+	struct fx *f = *state;
+	uint8_t got[200];
+	uint32_t id, len;
+
+	driver_start(f, F_BASE | (1u << VIRTIO_F_INDIRECT_DESC));
+	/* a writable part */
+	desc(f, TX, 0, BUF, 100, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, TX, 1, BUF + 0x100, 100, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, TX, 0);
+	/* shorter than the header */
+	desc(f, TX, 2, BUF, 8, 0, 0);
+	avail_add(f, TX, 2);
+	/* longer than the largest packet */
+	desc(f, TX, 3, BUF, VIRTIO_NET_MAX_PACKET + 1, 0, 0);
+	avail_add(f, TX, 3);
+	/* in more pieces than the device keeps (an indirect table) */
+	for (uint16_t i = 0; i <= VIRTIO_NET_MAX_SEGS; i++) {
+		struct virtq_desc d = {
+		    .addr = BUF, .len = 20, .flags = VIRTQ_DESC_F_NEXT, .next = i + 1};
+
+		if (i == VIRTIO_NET_MAX_SEGS)
+			d.flags = 0;
+		put(f, BUF + 0x10000 + 16 * i, &d, sizeof(d));
+	}
+	desc(f, TX, 4, BUF + 0x10000, 16 * (VIRTIO_NET_MAX_SEGS + 1), VIRTQ_DESC_F_INDIRECT, 0);
+	avail_add(f, TX, 4);
+	kick(f, TX);
+	assert_int_equal(used_idx(f, TX), 4);
+	for (unsigned int k = 0; k < 4; k++) {
+		used_next(f, TX, &id, &len);
+		assert_int_equal(len, 0);
+	}
+	assert_int_equal(recv(peer_fd, got, sizeof(got), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(f->n->stats.tx_dropped, 4);
+	assert_false(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void test_rx_mergeable(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *want = malloc(5012), *got = malloc(5012);
+	uint16_t nbufs;
+	uint32_t id, len;
+	unsigned int i;
+
+	driver_start(f, F_MRG);
+	for (i = 0; i < 4; i++)
+		rx_buffer(f, (uint16_t)i, BUF + 0x1000 * i, 2048);
+	kick(f, RX);
+	assert_non_null(watched(f, f->n->tap_fd)); /* buffers: the TAP is read */
+	peer_send(9, 5012);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(used_idx(f, RX), 3);
+	for (i = 0; i < 3; i++) {
+		used_next(f, RX, &id, &len);
+		assert_int_equal(id, i);
+		assert_int_equal(len, i < 2 ? 2048 : 5012 - 4096);
+		get(f, BUF + 0x1000 * i, got + 2048 * i, len);
+	}
+	fill(want, 5012, 9);
+	memcpy(&nbufs, got + VIRTIO_NET_HDR_NUM_BUFFERS, 2);
+	assert_int_equal(nbufs, 3);
+	memcpy(want + VIRTIO_NET_HDR_NUM_BUFFERS, &nbufs, 2);
+	assert_memory_equal(got, want, 5012);
+	assert_int_equal(f->n->rx.count, 1); /* the fourth buffer waits */
+	assert_int_equal(f->n->stats.rx_packets, 1);
+	assert_int_equal(f->n->stats.rx_bytes, 5000);
+	free(want);
+	free(got);
+}
+
+static void test_rx_runs_out_of_buffers(void **state)
+{
+	struct fx *f = *state;
+	uint8_t got[300], want[300];
+	uint32_t id, len;
+
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	peer_send(1, 100);
+	peer_send(2, 300);
+	fire(f, f->n->tap_fd);
+	/* one packet delivered; no buffer for the next: the TAP is left alone */
+	assert_int_equal(used_idx(f, RX), 1);
+	assert_null(watched(f, f->n->tap_fd));
+	/* a new buffer and a kick: the second packet, and the TAP is watched again */
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 2);
+	used_next(f, RX, &id, &len);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 1);
+	assert_int_equal(len, 300);
+	get(f, BUF + 0x1000, got, 300);
+	fill(want, 300, 2);
+	want[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
+	want[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = 0;
+	assert_memory_equal(got, want, 300);
+	rx_buffer(f, 2, BUF + 0x2000, 2048);
+	kick(f, RX);
+	assert_non_null(watched(f, f->n->tap_fd));
+	assert_int_equal(f->n->stats.rx_dropped, 0);
+}
+
+static void test_rx_waits_for_enough_buffers(void **state)
+{
+	struct fx *f = *state;
+	uint32_t id, len;
+
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	peer_send(3, 5012);
+	fire(f, f->n->tap_fd);
+	/* too big for the one buffer: it waits, nothing is lost */
+	assert_int_equal(used_idx(f, RX), 0);
+	assert_int_equal(f->n->bounce_len, 5012);
+	assert_null(watched(f, f->n->tap_fd));
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	rx_buffer(f, 2, BUF + 0x2000, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 3);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(f->n->bounce_len, 0);
+	assert_int_equal(f->n->stats.rx_packets, 1);
+}
+
+static void test_rx_one_buffer_per_packet(void **state)
+{
+	struct fx *f = *state;
+	uint8_t got[100], want[100];
+	uint32_t id, len;
+
+	driver_start(f, F_BASE); /* no MRG_RXBUF */
+	rx_buffer(f, 0, BUF, 1526);
+	rx_buffer(f, 1, BUF + 0x1000, 1526);
+	kick(f, RX);
+	peer_send(4, 2000); /* never fits one buffer: dropped */
+	peer_send(5, 100);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(used_idx(f, RX), 1);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 100);
+	get(f, BUF, got, 100);
+	fill(want, 100, 5);
+	want[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
+	want[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = 0;
+	assert_memory_equal(got, want, 100);
+	assert_int_equal(f->n->stats.rx_dropped, 1);
+}
+
+static void test_rx_straight_into_a_big_buffer(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *got = malloc(3000), *want = malloc(3000);
+	uint32_t id, len;
+
+	driver_start(f, F_BASE);
+	/* header apart, then room for the largest packet in pieces */
+	desc(f, RX, 0, BUF, VIRTIO_NET_HDR_LEN, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	desc(f, RX, 1, BUF + 0x100, 1000, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	desc(f, RX, 2, BUF + 0x1000, 70000, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, RX, 0);
+	kick(f, RX);
+	peer_send(6, 3000);
+	fire(f, f->n->tap_fd);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 3000);
+	get(f, BUF, got, VIRTIO_NET_HDR_LEN);
+	get(f, BUF + 0x100, got + VIRTIO_NET_HDR_LEN, 1000);
+	get(f, BUF + 0x1000, got + VIRTIO_NET_HDR_LEN + 1000, 3000 - VIRTIO_NET_HDR_LEN - 1000);
+	fill(want, 3000, 6);
+	want[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
+	want[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = 0;
+	assert_memory_equal(got, want, 3000);
+	free(got);
+	free(want);
+}
+
+static void test_rx_bad_buffers(void **state)
+{
+	struct fx *f = *state;
+	uint32_t id, len;
+
+	driver_start(f, F_MRG);
+	desc(f, RX, 0, BUF, 100, 0, 0); /* readable */
+	avail_add(f, RX, 0);
+	desc(f, RX, 1, BUF, 8, VIRTQ_DESC_F_WRITE, 0); /* no room for the header */
+	avail_add(f, RX, 1);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 2);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(len, 0);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(len, 0);
+	assert_int_equal(f->n->stats.rx_errors, 2);
+	assert_int_equal(f->n->rx.count, 0);
+}
+
+/* The TAP refuses packets (EAGAIN): they wait, in order, and none is lost. */
+static void test_tx_backpressure(void **state)
+{
+	struct fx *f = *state;
+	int one = 1;
+	uint8_t pkt[112], got[200];
+	uint16_t i;
+	unsigned int sent_first;
+
+	driver_start(f, F_BASE);
+	setsockopt(f->n->tap_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	for (i = 0; i < QSZ; i++) {
+		memset(pkt, 0, VIRTIO_NET_HDR_LEN);
+		fill(pkt + VIRTIO_NET_HDR_LEN, sizeof(pkt) - VIRTIO_NET_HDR_LEN, (uint8_t)i);
+		put(f, BUF + 0x100 * i, pkt, sizeof(pkt));
+		desc(f, TX, i, BUF + 0x100 * i, sizeof(pkt), 0, 0);
+		avail_add(f, TX, i);
+	}
+	kick(f, TX);
+	sent_first = used_idx(f, TX);
+	assert_true(sent_first < QSZ);
+	assert_true(f->n->tx_blocked);
+	assert_int_equal(f->n->tx.count, QSZ - sent_first);
+	/* the network drains; the retry timer sends the rest */
+	for (i = 0; i < sent_first; i++) {
+		assert_int_equal(recv(peer_fd, got, sizeof(got), 0), sizeof(pkt));
+		assert_int_equal(got[VIRTIO_NET_HDR_LEN], (uint8_t)i);
+	}
+	while (f->n->tx.count) {
+		fire(f, f->n->timer_fd);
+		while (recv(peer_fd, got, sizeof(got), 0) == sizeof(pkt))
+			assert_int_equal(got[VIRTIO_NET_HDR_LEN], (uint8_t)i++);
+	}
+	assert_int_equal(i, QSZ);
+	assert_int_equal(used_idx(f, TX), QSZ);
+	assert_false(f->n->tx_blocked);
+	assert_int_equal(f->n->stats.tx_packets, QSZ);
+}
+
+/* A reset forgets the chains held and keeps the TAP; the next driver works. */
+static void test_reset_with_chains_held(void **state)
+{
+	struct fx *f = *state;
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0}, got[100];
+	uint32_t id, len;
+	int tap = f->n->tap_fd;
+
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	kick(f, RX);
+	assert_int_equal(f->n->rx.count, 2);
+	peer_send(7, 5000);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(f->n->bounce_len, 5000); /* waits for a third buffer */
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(f->n->rx.count, 0);
+	assert_int_equal(f->n->bounce_len, 0);
+	assert_int_equal(f->n->tap_fd, tap);
+	/* the TAP's event after the reset: nothing to do, and no more watching */
+	if (watched(f, tap))
+		fire(f, tap);
+	peer_send(8, 60);
+	if (watched(f, tap))
+		fire(f, tap);
+	assert_null(watched(f, tap));
+
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 60);
+	put(f, BUF + 0x2000, hdr, sizeof(hdr));
+	desc(f, TX, 0, BUF + 0x2000, 50, 0, 0);
+	avail_add(f, TX, 0);
+	kick(f, TX);
+	assert_int_equal(recv(peer_fd, got, sizeof(got), 0), 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_config_and_offloads, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tx, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_bad_chains, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_mergeable, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_runs_out_of_buffers, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_waits_for_enough_buffers, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_one_buffer_per_packet, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_straight_into_a_big_buffer, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_bad_buffers, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_backpressure, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_with_chains_held, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
