@@ -24,6 +24,7 @@
 #include "vm/gdb_proto.h"
 #include "vm/gdb_x86.h"
 #include "vm/guest_debug.h"
+#include "vm/thread.h"
 
 #define GDB_SIGINT 2
 #define GDB_SIGTRAP 5
@@ -764,7 +765,7 @@ int vm_gdb_start(struct machine *m)
 
 	if (!g)
 		return 0;
-	ret = -pthread_create(&g->thread, NULL, gdb_thread, g);
+	ret = vm_thread_start(&g->thread, gdb_thread, g, "gdb");
 	if (ret < 0)
 		return ret;
 	g->thread_started = true;

@@ -3,6 +3,7 @@
 #include "vm/vcpu_thread.h"
 
 #include "vm/guest_debug.h"
+#include "vm/thread.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -180,16 +181,15 @@ int vcpu_thread_start(struct vm_vcpu *v)
 	char name[16];
 	int ret;
 
-	ret = pthread_create(&v->thread, NULL, vcpu_thread_main, v);
-	if (ret) {
-		fprintf(stderr, "petrel: starting vCPU %u thread: %s\n", v->kvm.id, strerror(ret));
-		return -ret;
+	snprintf(name, sizeof(name), "vcpu%u", v->kvm.id);
+	ret = vm_thread_start(&v->thread, vcpu_thread_main, v, name);
+	if (ret < 0) {
+		fprintf(stderr, "petrel: starting vCPU %u thread: %s\n", v->kvm.id, strerror(-ret));
+		return ret;
 	}
 	v->kvm.thread = v->thread;
 	__atomic_store_n(&v->kvm.thread_valid, true, __ATOMIC_RELEASE);
 	v->started = true;
-	snprintf(name, sizeof(name), "vcpu%u", v->kvm.id);
-	pthread_setname_np(v->thread, name);
 	return 0;
 }
 
