@@ -1,7 +1,8 @@
 #!/bin/bash
 # virtio-net on TAPs: two NICs, one with the MAC derived from its TAP's name
 # and one with mac=; the guest and the host ping each other over both; 100 MiB
-# go each way over TCP with matching checksums; the NICs are on MSI-X. A bad
+# go each way over TCP with matching checksums; the NICs are on MSI-X, with
+# four disks in the same machine. A bad
 # --net is a usage error; a TAP that cannot be used (not a TAP, in use) is a
 # start-up error that names it.
 source "$(dirname "$0")/../linux-lib.sh"
@@ -88,6 +89,11 @@ EOF
 ) &
 pids+=($!)
 
+for d in a b c d; do
+	printf 'petrel-vd%s' $d >"$work/vd$d.img"
+	truncate -s 4M "$work/vd$d.img"
+done
+
 # The commands go into a script first and run once all of them were typed:
 # the console's echo of typed-ahead input then cannot mix with their output.
 SHELL_DONE_TIMEOUT=240 guest_shell net "$(
@@ -99,6 +105,7 @@ echo "eth0-mac \$(cat /sys/class/net/eth0/address)"; echo "eth1-mac \$(cat /sys/
 ping -c 3 -W 5 10.0.0.1 >/tmp/p0; echo "ping0 \$? \$(grep -c 'bytes from' /tmp/p0)"
 ping -c 3 -W 5 10.0.1.1 >/tmp/p1; echo "ping1 \$? \$(grep -c 'bytes from' /tmp/p1)"
 echo "msix \$(grep -c 'PCI-MSI.*virtio' /proc/interrupts)"
+echo "disks \$(ls /sys/block | grep vd | tr '\n' ' ')"; for d in a b c d; do echo "disk-vd\$d \$(head -c 12 /dev/vd\$d)"; done
 head -c $size /dev/urandom >/tmp/out.bin; md5sum /tmp/out.bin
 t0=\$(cut -d' ' -f1 /proc/uptime); nc 10.0.0.1 5001 </tmp/out.bin >/dev/null; st=\$?; t1=\$(cut -d' ' -f1 /proc/uptime); echo "to-host \$st \$t0 \$t1"
 t0=\$(cut -d' ' -f1 /proc/uptime); nc 10.0.0.1 5002 </dev/null >/tmp/in.bin; st=\$?; t1=\$(cut -d' ' -f1 /proc/uptime); echo "from-host \$st \$t0 \$t1"
@@ -109,7 +116,8 @@ ping -c 3 -W 5 10.0.0.1 >/tmp/p3; echo "ping-after-reload \$? \$(grep -c 'bytes 
 END
 sh /tmp/t.sh </dev/null
 EOF
-)" --net tap=pt0 --net tap=pt1,mac=52:54:00:12:34:56 --memory 1G
+)" --net tap=pt0 --net tap=pt1,mac=52:54:00:12:34:56 --memory 1G \
+	--disk "path=$work/vda.img" --disk "path=$work/vdb.img" --disk "path=$work/vdc.img" --disk "path=$work/vdd.img"
 expect_status 0 "poweroff"
 line '^net-up'
 # pt0 has no mac=: 52:54:00 and three bytes of FNV-1a("pt0")
@@ -117,8 +125,11 @@ line '^eth0-mac 52:54:00:75:e4:23$'
 line '^eth1-mac 52:54:00:12:34:56$'
 line '^ping0 0 3$'
 line '^ping1 0 3$'
-# config, input and output vectors of each NIC
-line '^msix 6$'
+# config, input and output vectors of each NIC, config and request vectors of each disk
+line '^msix 14$'
+# four disks next to the two NICs
+line '^disks vda vdb vdc vdd $'
+for d in a b c d; do line "^disk-vd$d petrel-vd$d\$"; done
 guest_md5=$(grep -aE '^[0-9a-f]{32}  /tmp/out.bin' "$out" | cut -d' ' -f1)
 [ -n "$guest_md5" ] || fail "the guest did not checksum its file"
 line '^to-host 0 '
