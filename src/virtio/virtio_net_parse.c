@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Parsing of a --net specification: tap=NAME[,mac=aa:bb:cc:dd:ee:ff]. */
 #include "virtio/virtio_net.h"
+#include "virtio/device_opts.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
 /* Is [s, s+len) exactly the string @word? */
-static bool is(const char *s, size_t len, const char *word)
-{
-	return len == strlen(word) && !memcmp(s, word, len);
-}
 
 static int hex_digit(char c)
 {
@@ -49,7 +46,7 @@ static bool valid_ifname(const char *v, size_t len)
 {
 	size_t i;
 
-	if (!len || len >= IFNAMSIZ || is(v, len, ".") || is(v, len, ".."))
+	if (!len || len >= IFNAMSIZ || device_opts_is(v, len, ".") || device_opts_is(v, len, ".."))
 		return false;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
@@ -75,28 +72,25 @@ void virtio_net_default_mac(const char *tap, uint8_t mac[VIRTIO_NET_MAC_LEN])
 	mac[5] = (uint8_t)h;
 }
 
-/* One "key=value" item of length @len (not NUL-terminated). */
-static int parse_item(const char *item, size_t len, struct virtio_net_config_opts *o,
-		      bool *seen_mac)
+struct net_parse {
+	struct virtio_net_config_opts *o;
+	bool seen_mac;
+};
+
+static int parse_item(void *ctx, const char *item, size_t klen, const char *v, size_t vlen)
 {
-	const char *eq = memchr(item, '=', len);
-	const char *v;
-	size_t klen, vlen;
+	struct net_parse *np = ctx;
+	struct virtio_net_config_opts *o = np->o;
+	bool *seen_mac = &np->seen_mac;
 
-	if (!eq)
-		return -EINVAL;
-	klen = (size_t)(eq - item);
-	v = eq + 1;
-	vlen = len - klen - 1;
-
-	if (is(item, klen, "tap")) {
+	if (device_opts_is(item, klen, "tap")) {
 		if (o->tap[0] || !valid_ifname(v, vlen))
 			return -EINVAL;
 		memcpy(o->tap, v, vlen);
 		o->tap[vlen] = '\0';
 		return 0;
 	}
-	if (is(item, klen, "mac")) {
+	if (device_opts_is(item, klen, "mac")) {
 		if (*seen_mac)
 			return -EINVAL;
 		*seen_mac = true;
@@ -107,29 +101,18 @@ static int parse_item(const char *item, size_t len, struct virtio_net_config_opt
 
 int virtio_net_parse(const char *spec, struct virtio_net_config_opts *o)
 {
-	bool seen_mac = false;
-	const char *s = spec;
+	struct net_parse np = {.o = o};
 	int ret;
 
 	memset(o, 0, sizeof(*o));
-	if (!spec)
-		return -EINVAL;
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-
-		ret = parse_item(s, len, o, &seen_mac);
-		if (ret < 0 || !comma)
-			break;
-		s = comma + 1;
-	}
+	ret = device_opts_each(spec, parse_item, &np);
 	if (!ret && !o->tap[0])
 		ret = -EINVAL;
 	if (ret < 0) {
 		memset(o, 0, sizeof(*o));
 		return ret;
 	}
-	if (!seen_mac)
+	if (!np.seen_mac)
 		virtio_net_default_mac(o->tap, o->mac);
 	return 0;
 }
