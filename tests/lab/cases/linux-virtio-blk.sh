@@ -49,10 +49,11 @@ cmp "$work/payload" "$work/back.bin" || fail "the guest's synced file differs in
 [ "$(md5sum <"$work/ro.img")" = "$ro_md5" ] || fail "the read-only disk was written"
 
 # a disk in use by another petrel is a clear start-up error (the first one
-# waits in a guest shell whose input never ends, so it holds the disk)
+# waits in a guest shell on its serial console, whose input never ends, so it
+# holds the disk)
 hold=$(mktemp -u /tmp/petrel-hold.XXXXXX)
 mkfifo "$hold"
-"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
+"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" \
 	--cmdline "petrel.action=shell quiet" --disk "path=$work/d.img" <"$hold" >/dev/null 2>&1 &
 first=$!
 exec 6>"$hold"
