@@ -135,7 +135,7 @@ void kvm_vcpu_regs_invalidate(struct kvm_vcpu *v)
 void kvm_vcpu_kick(struct kvm_vcpu *v)
 {
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (v->thread_valid)
+	if (__atomic_load_n(&v->thread_valid, __ATOMIC_ACQUIRE))
 		pthread_kill(v->thread, KVM_KICK_SIGNAL);
 }
 

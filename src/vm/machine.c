@@ -227,7 +227,7 @@ void machine_pause(struct machine *m)
 	for (;;) {
 		paused = 0;
 		for (i = 0; i < m->nr_vcpus; i++)
-			paused += m->vcpus[i].paused || m->vcpus[i].halted || !m->vcpus[i].started;
+			paused += m->vcpus[i].paused || m->vcpus[i].halted || !m->vcpus[i].entered;
 		if (paused == m->nr_vcpus || m->state == VM_STOPPING)
 			break;
 		pthread_cond_wait(&m->cond, &m->lock);

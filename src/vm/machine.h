@@ -73,9 +73,10 @@ struct vm_vcpu {
 	struct kvm_vcpu kvm;
 	pthread_t thread;
 	bool started;
-	bool halted; /* waiting in HLT without an in-kernel irqchip */
-	bool paused; /* acknowledged a pause request */
-	bool held;   /* kept paused while the others run (a debugger's vCont) */
+	bool entered; /* its thread runs and obeys pause requests (set under the lock) */
+	bool halted;  /* waiting in HLT without an in-kernel irqchip */
+	bool paused;  /* acknowledged a pause request */
+	bool held;    /* kept paused while the others run (a debugger's vCont) */
 };
 
 /* Where the boot vCPU starts, filled by the loader. */

@@ -128,6 +128,16 @@ static void *vcpu_thread_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, KVM_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/*
+	 * Kicks reach this thread from now on. A pause that came before counted
+	 * us as stopped, so the first check of requests below must see it: that
+	 * check and the flag telling pausers to wait for us share the lock.
+	 */
+	v->kvm.thread = pthread_self();
+	__atomic_store_n(&v->kvm.thread_valid, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&m->lock);
+	v->entered = true;
+	pthread_mutex_unlock(&m->lock);
 
 	while (!vcpu_check_requests(v)) {
 		ev = kvm_vcpu_run(&v->kvm, &vcpu_exit_ops, v);
@@ -187,8 +197,6 @@ int vcpu_thread_start(struct vm_vcpu *v)
 		fprintf(stderr, "petrel: starting vCPU %u thread: %s\n", v->kvm.id, strerror(-ret));
 		return ret;
 	}
-	v->kvm.thread = v->thread;
-	__atomic_store_n(&v->kvm.thread_valid, true, __ATOMIC_RELEASE);
 	v->started = true;
 	return 0;
 }
@@ -199,5 +207,6 @@ void vcpu_thread_join(struct vm_vcpu *v)
 		return;
 	pthread_join(v->thread, NULL);
 	v->started = false;
+	v->entered = false;
 	v->kvm.thread_valid = false;
 }

@@ -3,7 +3,7 @@
 Ctrl-C (0x03) stops a spinning 2-vCPU guest, malformed packets get errors or
 NAKs and never hurt petrel, and after detach the guest runs on.
    gdb-rsp.py PETREL SPIN.bin"""
-import os, signal, socket, subprocess, sys, time
+import atexit, os, signal, socket, subprocess, sys, time
 
 petrel, guest = sys.argv[1], sys.argv[2]
 if not os.path.exists("/dev/kvm"):
@@ -13,18 +13,23 @@ p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--c
                       "--serial", "off", "--gdb", f"tcp:127.0.0.1:{port}"],
                      stderr=subprocess.PIPE, text=True)
 fails = []
+# petrel never outlives the test, whatever fails
+atexit.register(lambda: p.poll() is None and p.kill())
 
 def check(cond, what):
     print(("ok: " if cond else "FAIL: ") + what)
     if not cond:
         fails.append(what)
 
-for _ in range(100):
+# Connect as early as possible: the stub may stop the guest while its vCPU
+# threads are still starting, which must not let one of them run on unseen.
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
     try:
         s = socket.create_connection(("127.0.0.1", port))
         break
     except OSError:
-        time.sleep(0.05)
+        time.sleep(0.001)
 else:
     p.kill()
     sys.exit("FAIL: the stub never listened")
