@@ -29,9 +29,20 @@ failed=0
 retried=()
 for c in "${cases[@]}"; do
 	for attempt in 1 2 3; do
-		LAB_TIMING=1 tests/lab/lab run --memory 12G --timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" -- \
+		scratch=$PETREL_BUILD/lab/case-$c
+		rm -rf "$scratch"
+		LAB_TIMING=1 tests/lab/lab run --memory 12G --timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" \
+			--scratch "$scratch" -- \
 			env PETREL_BUILD="$PETREL_BUILD" tests/lab/run-inside.sh "$c" 2>&1 | tee "$out"
 		counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+		if [ -z "$counts" ]; then
+			# A wedged boot printed nothing of the case: show how far it got.
+			echo "[lab] $c: the case's output so far:"
+			tail -n 40 "$scratch/$c.log" 2>/dev/null | sed 's/^/    | /'
+			echo "[lab] $c: the inner machine's kernel log, last lines:"
+			tail -n 40 "$scratch/lab-kmsg.log" 2>/dev/null | sed 's/^/    k /'
+		fi
+		rm -rf "$scratch"
 		[ -n "$counts" ] && [ "$(cut -d' ' -f3 <<<"$counts")" = 0 ] && break
 		[ $attempt = 3 ] && break
 		if [ -z "$counts" ]; then
