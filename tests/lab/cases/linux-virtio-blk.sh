@@ -50,7 +50,7 @@ cmp "$work/payload" "$work/back.bin" || fail "the guest's synced file differs in
 
 # a disk in use by another petrel is a clear start-up error
 "$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
-	--disk "path=$work/d.img" </dev/null >/dev/null 2>&1 &
+	--cmdline "petrel.action=hold" --disk "path=$work/d.img" </dev/null >/dev/null 2>&1 &
 first=$!
 # wait until the first instance holds its lock on the image
 for _ in $(seq 300); do
@@ -59,7 +59,8 @@ for _ in $(seq 300); do
 done
 second=$("$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
 	--disk "path=$work/d.img" </dev/null 2>&1 >/dev/null) && st=0 || st=$?
-kill -9 $first 2>/dev/null || true
+kill -0 $first 2>/dev/null || fail "the petrel holding the disk ended early; the check proved nothing"
+kill -9 $first
 wait $first 2>/dev/null || true
 [ "$st" = 1 ] && grep -q 'in use' <<<"$second" || fail "second user of a disk: status $st, '$second'"
 missing=$("$petrel" run --kernel "$KERNEL" --disk "path=$work/nope.img" </dev/null 2>&1 >/dev/null) && st=0 || st=$?
