@@ -243,8 +243,7 @@ def main():
           + ("O_DIRECT" if direct["host"] else "buffered (O_DIRECT refused by the file system)"))
     print("  guests: blkbench on /dev/vda: "
           + ", ".join(f"{k} {'O_DIRECT' if direct[k] else 'buffered'}" for k in guests))
-    print("  petrel: opens the image without O_DIRECT (host page cache); reads through io_uring, "
-          "writes and flushes on a writer thread of the disk")
+    print("  petrel: opens the image without O_DIRECT (host page cache), I/O through io_uring")
     print(f"  qemu: -drive cache={cache} (its default, like petrel)"
           + "; 'qemu threads' is QEMU's default aio=threads, 'qemu io_uring' is aio=io_uring")
     # /sys/block/vda/stat of each guest's first run (warm-up and measured passes):

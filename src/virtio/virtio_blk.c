@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virtio-blk on a raw image. The I/O thread pops request chains, checks
- * them and turns reads into io_uring submissions, writes and flushes into
- * jobs for the image's writer thread (blk_writer.h says why); both signal
- * completions to an eventfd that the same thread watches, and each completion
- * writes the status byte and returns the chain. Discard and write-zeroes are
- * short fallocate calls, done at once.
+ * them and turns reads, writes and flushes into io_uring submissions; the
+ * ring signals completions to an eventfd that the same thread watches, and
+ * each completion writes the status byte and returns the chain. Discard and
+ * write-zeroes are short fallocate calls, done at once.
  */
 #include "virtio/virtio_blk.h"
 
@@ -18,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -47,8 +45,6 @@ _Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
 _Static_assert(sizeof(struct virtio_blk_config) == 60, "config size");
 /* In flight at once: at most one per slot, and the CQ (2 x SQ) holds them all. */
 _Static_assert(VIRTIO_BLK_QUEUE_SIZE <= 2 * BLK_RING_ENTRIES, "CQ too small");
-_Static_assert(VIRTIO_BLK_QUEUE_SIZE <= BLK_WRITER_JOBS, "writer FIFO too small");
-_Static_assert(VIRTIO_BLK_MAX_IOV <= BLK_WRITER_MAX_IOV, "writer iovecs");
 
 /* ---- helpers on a popped chain ---- */
 
@@ -192,41 +188,20 @@ static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
 	}
 }
 
-/* Complete every write and flush the writer has finished. */
-static void writer_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
-{
-	struct blk_writer_job jobs[32];
-	unsigned int n, i;
-
-	while ((n = blk_writer_reap(&b->writer, jobs, 32)) > 0) {
-		for (i = 0; i < n; i++)
-			if (jobs[i].id < VIRTIO_BLK_QUEUE_SIZE && b->slots[jobs[i].id].busy)
-				complete_slot(b, q, &b->slots[jobs[i].id], jobs[i].res, pushed);
-	}
-}
-
-/*
- * Complete what has finished; when nothing had, block until something does
- * (only called with requests in flight). False when waiting failed.
- */
+/* Block until at least one request completes; false when the ring failed. */
 static bool ring_wait(struct virtio_blk *b, struct virtq *q, bool *pushed)
 {
-	struct pollfd pfd = {.fd = b->efd, .events = POLLIN};
-	unsigned int before = b->nr_free;
-	uint64_t cnt;
+	struct io_uring_cqe *cqe;
+	int ret;
 
 	ring_submit(b);
-	for (;;) {
-		ring_reap(b, q, pushed);
-		writer_reap(b, q, pushed);
-		if (b->nr_free != before)
-			return true;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			return false;
-		if (read(b->efd, &cnt, sizeof(cnt)) < 0) {
-			/* EAGAIN: another reader took the count; reap anyway */
-		}
-	}
+	do {
+		ret = io_uring_wait_cqe(b->ring, &cqe);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return false;
+	ring_reap(b, q, pushed);
+	return true;
 }
 
 /* Wait for every request in flight; with @q they are completed, else dropped. */
@@ -291,31 +266,35 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 		return VIRTIO_BLK_S_IOERR;
 	if (!total)
 		return VIRTIO_BLK_S_OK;
-	s->len = (uint32_t)total;
-	if (!in) {
-		/* no FLUSH negotiated: the driver expects write-through */
-		bool dsync = !virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH);
-
-		if (blk_writer_push(&b->writer, (uint16_t)(s - b->slots), false, s->iov,
-				    (int)s->nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE, dsync) < 0)
-			return VIRTIO_BLK_S_IOERR;
-		b->writes++;
-		return BLK_QUEUED;
-	}
 	sqe = ring_sqe(b);
 	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
-	io_uring_prep_readv(sqe, b->fd, s->iov, s->nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
-	b->reads++;
+	if (in) {
+		io_uring_prep_readv(sqe, b->fd, s->iov, s->nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
+		b->reads++;
+	} else {
+		io_uring_prep_writev(sqe, b->fd, s->iov, s->nr_iov,
+				     sector * VIRTIO_BLK_SECTOR_SIZE);
+		/* no FLUSH negotiated: the driver expects write-through */
+		if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH))
+			sqe->rw_flags = RWF_DSYNC;
+		b->writes++;
+	}
 	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	s->len = (uint32_t)total;
 	return BLK_QUEUED;
 }
 
-/* FLUSH: fdatasync after every earlier write (the writer keeps their order). */
+/* FLUSH: fdatasync once every earlier submission has completed. */
 static uint8_t queue_flush(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
-	if (blk_writer_push(&b->writer, (uint16_t)(s - b->slots), true, NULL, 0, 0, false) < 0)
+	struct io_uring_sqe *sqe = ring_sqe(b);
+
+	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
+	io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	sqe->flags |= IOSQE_IO_DRAIN;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
 	b->flushes++;
 	return BLK_QUEUED;
 }
@@ -455,8 +434,6 @@ static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
 		s = slot_alloc(b);
-		if (s)
-			s->type = (uint8_t)type;
 		status = s ? queue_rw(b, req, type, sector, s) : VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
@@ -465,8 +442,6 @@ static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq
 			break;
 		}
 		s = slot_alloc(b);
-		if (s)
-			s->type = (uint8_t)type;
 		status = s ? queue_flush(b, s) : VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
@@ -540,7 +515,6 @@ static void blk_completions(void *opaque, int fd, uint32_t events)
 	}
 	pthread_mutex_lock(&b->vp.lock);
 	ring_reap(b, virtio_pci_vq(&b->vp, 0), &pushed);
-	writer_reap(b, virtio_pci_vq(&b->vp, 0), &pushed);
 	if (pushed)
 		virtio_pci_queue_done(&b->vp, 0);
 	pthread_mutex_unlock(&b->vp.lock);
@@ -698,7 +672,6 @@ static void blk_release(struct virtio_blk *b)
 		ring_drain(b, NULL, &pushed);
 		if (b->vp_inited)
 			pthread_mutex_unlock(&b->vp.lock);
-		blk_writer_stop(&b->writer);
 		io_uring_queue_exit(b->ring);
 		free(b->ring);
 		b->ring = NULL;
@@ -743,8 +716,6 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 	ret = open_image(b);
 	if (!ret)
 		ret = setup_ring(b);
-	if (!ret)
-		ret = blk_writer_start(&b->writer, b->fd, b->efd);
 	if (ret < 0)
 		goto fail;
 	fill_config(b);

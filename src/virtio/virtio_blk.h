@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/blk_writer.h"
 #include "virtio/virtio_pci.h"
 
 struct io_uring;
@@ -88,7 +87,7 @@ struct virtio_blk_config {
 	uint8_t unused1[3];
 } __attribute__((packed));
 
-/* One read, write or flush in flight (reads in the io_uring, the rest in the writer). */
+/* One read, write or flush in flight in the io_uring. */
 struct virtio_blk_slot {
 	bool busy;
 	uint16_t head;
@@ -105,7 +104,7 @@ struct virtio_blk {
 	struct virtio_pci vp;
 	bool initialized;
 	int fd;	 /* the image */
-	int efd; /* signalled on io_uring and writer completions */
+	int efd; /* signalled on io_uring completions */
 	char *path;
 	bool readonly;
 	char serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
@@ -113,7 +112,6 @@ struct virtio_blk {
 	uint64_t capacity;		  /* sectors */
 	struct virtio_blk_config cfg;
 	struct io_uring *ring;
-	struct blk_writer writer;      /* writes and flushes, in order */
 	struct virtio_blk_slot *slots; /* VIRTIO_BLK_QUEUE_SIZE of them */
 	uint16_t *free_slots;	       /* stack of free slot indices */
 	unsigned int nr_free;
