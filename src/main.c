@@ -42,8 +42,9 @@ static void usage(FILE *out)
 		"  --test-device          the test device of petrel's own test guests\n"
 		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
 		"                         (always on with --kernel)\n"
-		"  --disk path=FILE[,readonly=on][,serial=ID]   a virtio-blk disk on a raw\n"
-		"                         image (repeatable, up to 8)\n"
+		"  --disk path=FILE[,readonly=on][,direct=on][,serial=ID]   a virtio-blk\n"
+		"                         disk on a raw image (repeatable, up to 8); direct=on\n"
+		"                         bypasses the host's page cache (O_DIRECT)\n"
 		"  --net tap=NAME[,mac=MAC]   a virtio-net NIC on a TAP interface (MAC as\n"
 		"                         aa:bb:cc:dd:ee:ff; repeatable, up to 4)\n"
 		"  --rng                  a virtio-rng device (entropy from the host)\n"
@@ -206,9 +207,10 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			struct virtio_blk_config_opts o;
 
 			if (virtio_blk_parse(optarg, &o) < 0)
-				return usage_error("--disk %s: expected path=FILE[,readonly=on|off]"
-						   "[,serial=ID of at most 20 bytes]",
-						   optarg);
+				return usage_error(
+				    "--disk %s: expected path=FILE[,readonly=on|off]"
+				    "[,direct=on|off][,serial=ID of at most 20 bytes]",
+				    optarg);
 			virtio_blk_opts_free(&o);
 			if (cfg->nr_disks == VM_MAX_DISKS)
 				return usage_error("--disk %s: at most 8 disks", optarg);

@@ -109,6 +109,8 @@ static struct virtio_blk_slot *slot_alloc(struct virtio_blk *b)
 
 static void slot_free(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
+	free(s->bounce);
+	s->bounce = NULL;
 	s->busy = false;
 	s->status = NULL;
 	b->free_slots[b->nr_free++] = (uint16_t)(s - b->slots);
@@ -135,6 +137,55 @@ static struct io_uring_sqe *ring_sqe(struct virtio_blk *b)
 	return sqe;
 }
 
+/* A direct read through a bounce buffer: its first @n bytes to the guest's buffers. */
+static void bounce_out(struct virtio_blk_slot *s, uint32_t n)
+{
+	const uint8_t *src = s->bounce;
+	unsigned int i;
+
+	for (i = 0; n && i < s->nr_iov; i++) {
+		uint32_t k = s->iov[i].iov_len < n ? (uint32_t)s->iov[i].iov_len : n;
+
+		memcpy(s->iov[i].iov_base, src, k);
+		src += k;
+		n -= k;
+	}
+}
+
+/*
+ * Direct I/O wants aligned buffers; a chain whose buffers are not gets one
+ * aligned buffer for the whole transfer (filled now for a write, copied out
+ * on completion for a read). False when there is no memory for it.
+ */
+static bool bounce_prepare(struct virtio_blk *b, struct virtio_blk_slot *s, bool in,
+			   const struct iovec **iov, unsigned int *nr)
+{
+	uint8_t *dst;
+	unsigned int i;
+	size_t len = ((size_t)s->len + b->dio_mem_align - 1) & ~((size_t)b->dio_mem_align - 1);
+
+	*iov = s->iov;
+	*nr = s->nr_iov;
+	if (!b->direct || virtio_blk_iov_aligned(s->iov, s->nr_iov, b->dio_mem_align))
+		return true;
+	if (posix_memalign((void **)&s->bounce,
+			   b->dio_mem_align < sizeof(void *) ? sizeof(void *) : b->dio_mem_align,
+			   len))
+		return false;
+	if (!in) {
+		dst = s->bounce;
+		for (i = 0; i < s->nr_iov; i++) {
+			memcpy(dst, s->iov[i].iov_base, s->iov[i].iov_len);
+			dst += s->iov[i].iov_len;
+		}
+	}
+	s->bounce_iov.iov_base = s->bounce;
+	s->bounce_iov.iov_len = s->len;
+	*iov = &s->bounce_iov;
+	*nr = 1;
+	return true;
+}
+
 /*
  * A read, write or flush finished with @res. With @q, tell the driver
  * (status byte, used ring); without (the device is being reset), forget it.
@@ -156,6 +207,8 @@ static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_b
 		if (s->type == VIRTIO_BLK_T_IN) {
 			uint32_t left = done < s->len ? done : s->len;
 
+			if (s->bounce)
+				bounce_out(s, left);
 			written += left;
 			for (i = 0; left && i < s->nr_iov; i++) {
 				uint32_t n =
@@ -231,8 +284,9 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 	unsigned int end = in ? req->nr_readable + req->nr_writable : req->nr_readable;
 	uint32_t skip = in ? 0 : BLK_HDR_BYTES;
 	uint64_t total = 0;
+	const struct iovec *iov;
+	unsigned int i, nr_iov;
 	struct io_uring_sqe *sqe;
-	unsigned int i;
 
 	if (!in && b->readonly)
 		return VIRTIO_BLK_S_IOERR;
@@ -266,22 +320,26 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 		return VIRTIO_BLK_S_IOERR;
 	if (!total)
 		return VIRTIO_BLK_S_OK;
+	s->len = (uint32_t)total;
+	/* direct I/O: the offset and length on the image's block size */
+	if (b->direct && ((sector * VIRTIO_BLK_SECTOR_SIZE) | total) & (b->dio_offset_align - 1))
+		return VIRTIO_BLK_S_IOERR;
+	if (!bounce_prepare(b, s, in, &iov, &nr_iov))
+		return VIRTIO_BLK_S_IOERR;
 	sqe = ring_sqe(b);
 	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
 	if (in) {
-		io_uring_prep_readv(sqe, b->fd, s->iov, s->nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
+		io_uring_prep_readv(sqe, b->fd, iov, nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
 		b->reads++;
 	} else {
-		io_uring_prep_writev(sqe, b->fd, s->iov, s->nr_iov,
-				     sector * VIRTIO_BLK_SECTOR_SIZE);
+		io_uring_prep_writev(sqe, b->fd, iov, nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
 		/* no FLUSH negotiated: the driver expects write-through */
 		if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH))
 			sqe->rw_flags = RWF_DSYNC;
 		b->writes++;
 	}
 	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
-	s->len = (uint32_t)total;
 	return BLK_QUEUED;
 }
 
@@ -568,7 +626,10 @@ static void fill_config(struct virtio_blk *b)
 	memset(c, 0, sizeof(*c));
 	c->capacity = htole64(b->capacity);
 	c->seg_max = htole32(BLK_SEG_MAX);
-	c->blk_size = htole32(VIRTIO_BLK_SECTOR_SIZE);
+	/* direct I/O on a disk of larger blocks: the guest does whole blocks */
+	c->blk_size = htole32(b->direct && b->dio_offset_align > VIRTIO_BLK_SECTOR_SIZE
+				  ? b->dio_offset_align
+				  : VIRTIO_BLK_SECTOR_SIZE);
 	c->num_queues = htole16(1);
 	c->max_discard_sectors = htole32(BLK_MAX_DWZ_SECTORS);
 	c->max_discard_seg = htole32(VIRTIO_BLK_MAX_DISCARD_SEG);
@@ -578,16 +639,49 @@ static void fill_config(struct virtio_blk *b)
 	c->write_zeroes_may_unmap = 1;
 }
 
+/*
+ * What direct I/O on the image needs: buffer and offset alignment from statx
+ * (Linux 6.1 and later), else the device's logical block size, else 512.
+ */
+static void dio_alignment(struct virtio_blk *b, const struct stat *st)
+{
+	struct statx sx;
+	int ssz;
+
+	b->dio_mem_align = b->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
+	if (statx(b->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align) {
+		b->dio_mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align : 1;
+		b->dio_offset_align = sx.stx_dio_offset_align;
+	} else if (S_ISBLK(st->st_mode) && ioctl(b->fd, BLKSSZGET, &ssz) == 0 && ssz > 0) {
+		b->dio_mem_align = b->dio_offset_align = (uint32_t)ssz;
+	}
+	/* powers of two the guest can follow; anything odder falls back to 4 KiB */
+	if (b->dio_mem_align & (b->dio_mem_align - 1) || b->dio_mem_align > 4096)
+		b->dio_mem_align = 4096;
+	if (b->dio_offset_align < VIRTIO_BLK_SECTOR_SIZE)
+		b->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
+	if (b->dio_offset_align & (b->dio_offset_align - 1) || b->dio_offset_align > 4096)
+		b->dio_offset_align = 4096;
+}
+
 /* Open, lock and size the image; one line on stderr for each failure. */
 static int open_image(struct virtio_blk *b)
 {
 	struct stat st;
 	int ret;
 
-	b->fd = open(b->path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	b->fd = open(b->path,
+		     (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (b->direct ? O_DIRECT : 0));
 	if (b->fd < 0) {
 		ret = -errno;
-		fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
+		if (ret == -EINVAL && b->direct)
+			fprintf(stderr,
+				"petrel: disk %s: its file system refuses direct I/O (tmpfs does): "
+				"drop direct=on\n",
+				b->path);
+		else
+			fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
 		return ret;
 	}
 	if (flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
@@ -617,6 +711,8 @@ static int open_image(struct virtio_blk *b)
 		fprintf(stderr, "petrel: disk %s: not a regular file or block device\n", b->path);
 		return -EINVAL;
 	}
+	if (b->direct)
+		dio_alignment(b, &st);
 	b->capacity = b->size / VIRTIO_BLK_SECTOR_SIZE;
 	if (b->size % VIRTIO_BLK_SECTOR_SIZE)
 		fprintf(stderr,
@@ -710,6 +806,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 	if (!b->path)
 		return -ENOMEM;
 	b->readonly = o->readonly;
+	b->direct = o->direct;
 	if (serial_len)
 		memcpy(b->serial, o->serial, serial_len);
 

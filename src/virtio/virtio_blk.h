@@ -50,17 +50,33 @@ struct io_uring;
 struct virtio_blk_config_opts {
 	const char *path;
 	bool readonly;
+	bool direct;	    /* O_DIRECT: the host's page cache is bypassed */
 	const char *serial; /* NULL: none; at most 20 bytes */
 };
 
 /*
- * Parse "path=FILE[,readonly=on|off][,serial=ID]" into *o (path and serial
+ * Parse "path=FILE[,readonly=on|off][,direct=on|off][,serial=ID]" into *o (path and serial
  * are malloc'ed copies: release them with virtio_blk_opts_free). -EINVAL on
  * an unknown or repeated key, a bad value, an empty or missing path or a
  * serial longer than 20 bytes; -ENOMEM. On error *o is left empty.
  */
 int virtio_blk_parse(const char *spec, struct virtio_blk_config_opts *o);
 void virtio_blk_opts_free(struct virtio_blk_config_opts *o);
+
+/*
+ * Can these buffers go to an O_DIRECT read or write as they are? Each start
+ * and length must be a multiple of @align (a power of two); otherwise the
+ * transfer goes through an aligned bounce buffer.
+ */
+static inline bool virtio_blk_iov_aligned(const struct iovec *iov, unsigned int n, uint32_t align)
+{
+	uintptr_t bits = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		bits |= (uintptr_t)iov[i].iov_base | iov[i].iov_len;
+	return !(bits & (align - 1));
+}
 
 /* Device configuration layout (little endian), section 5.2.4. */
 struct virtio_blk_config {
@@ -98,6 +114,8 @@ struct virtio_blk_slot {
 	unsigned int nr_iov;
 	struct iovec iov[VIRTIO_BLK_MAX_IOV];
 	uint64_t gpa[VIRTIO_BLK_MAX_IOV]; /* of each iov, to mark reads dirty */
+	uint8_t *bounce;		  /* direct I/O of unaligned buffers, else NULL */
+	struct iovec bounce_iov;
 };
 
 struct virtio_blk {
@@ -107,6 +125,9 @@ struct virtio_blk {
 	int efd; /* signalled on io_uring completions */
 	char *path;
 	bool readonly;
+	bool direct;			  /* opened O_DIRECT */
+	uint32_t dio_mem_align;		  /* direct: buffer address and length alignment */
+	uint32_t dio_offset_align;	  /* direct: file offset alignment (the block size) */
 	char serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
 	uint64_t size;			  /* bytes */
 	uint64_t capacity;		  /* sectors */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Parsing of a --disk specification: path=FILE[,readonly=on|off][,serial=ID]. */
+/* Parsing of a --disk specification: path=FILE[,readonly=on|off][,direct=on|off][,serial=ID]. */
 #include "virtio/virtio_blk.h"
 #include "virtio/device_opts.h"
 
@@ -17,13 +17,28 @@ void virtio_blk_opts_free(struct virtio_blk_config_opts *o)
 struct blk_parse {
 	struct virtio_blk_config_opts *o;
 	bool seen_ro;
+	bool seen_direct;
 };
+
+/* "on" or "off" into *flag, once; -EINVAL for anything else or a repeat. */
+static int on_off(const char *v, size_t vlen, bool *seen, bool *flag)
+{
+	if (*seen)
+		return -EINVAL;
+	*seen = true;
+	if (device_opts_is(v, vlen, "on"))
+		*flag = true;
+	else if (device_opts_is(v, vlen, "off"))
+		*flag = false;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 static int parse_item(void *ctx, const char *item, size_t klen, const char *v, size_t vlen)
 {
 	struct blk_parse *bp = ctx;
 	struct virtio_blk_config_opts *o = bp->o;
-	bool *seen_ro = &bp->seen_ro;
 
 	if (device_opts_is(item, klen, "path")) {
 		if (o->path || !vlen)
@@ -31,18 +46,10 @@ static int parse_item(void *ctx, const char *item, size_t klen, const char *v, s
 		o->path = strndup(v, vlen);
 		return o->path ? 0 : -ENOMEM;
 	}
-	if (device_opts_is(item, klen, "readonly")) {
-		if (*seen_ro)
-			return -EINVAL;
-		*seen_ro = true;
-		if (device_opts_is(v, vlen, "on"))
-			o->readonly = true;
-		else if (device_opts_is(v, vlen, "off"))
-			o->readonly = false;
-		else
-			return -EINVAL;
-		return 0;
-	}
+	if (device_opts_is(item, klen, "readonly"))
+		return on_off(v, vlen, &bp->seen_ro, &o->readonly);
+	if (device_opts_is(item, klen, "direct"))
+		return on_off(v, vlen, &bp->seen_direct, &o->direct);
 	if (device_opts_is(item, klen, "serial")) {
 		if (o->serial || vlen > VIRTIO_BLK_ID_BYTES)
 			return -EINVAL;
