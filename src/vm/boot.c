@@ -257,8 +257,13 @@ static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 	}
 	if (m->vm.irqchip && kvm_sys_check_extension(&m->sys, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
 		extra |= X86_CPUID_TSC_DEADLINE;
-	if (!ret)
+	if (!ret) {
+		uint32_t brand[12];
+
 		x86_cpuid_adjust(cpuid->entries, cpuid->nent, v->kvm.id, m->cfg.cpus, extra);
+		x86_cpuid_host_brand(brand);
+		x86_cpuid_fill_brand(cpuid->entries, cpuid->nent, brand);
+	}
 	if (!ret)
 		ret = kvm_vcpu_ioctl(&v->kvm, KVM_SET_CPUID2, cpuid);
 	if (ret < 0)

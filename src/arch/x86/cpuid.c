@@ -2,7 +2,9 @@
 /* Per-vCPU CPUID adjustments. */
 #include "arch/x86/cpuid.h"
 
+#include <cpuid.h>
 #include <stddef.h>
+#include <string.h>
 
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
@@ -95,4 +97,34 @@ void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned in
 			break;
 		}
 	}
+}
+
+void x86_cpuid_fill_brand(struct kvm_cpuid_entry2 *e, unsigned int nent, const uint32_t brand[12])
+{
+	struct kvm_cpuid_entry2 *l[3];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		l[i] = x86_cpuid_find(e, nent, 0x80000002 + i, 0);
+		if (!l[i] || l[i]->eax || l[i]->ebx || l[i]->ecx || l[i]->edx)
+			return;
+	}
+	for (i = 0; i < 3; i++) {
+		l[i]->eax = brand[i * 4];
+		l[i]->ebx = brand[i * 4 + 1];
+		l[i]->ecx = brand[i * 4 + 2];
+		l[i]->edx = brand[i * 4 + 3];
+	}
+}
+
+void x86_cpuid_host_brand(uint32_t brand[12])
+{
+	unsigned int max = __get_cpuid_max(0x80000000, NULL), i;
+
+	memset(brand, 0, 12 * sizeof(brand[0]));
+	if (max < 0x80000004)
+		return;
+	for (i = 0; i < 3; i++)
+		__cpuid(0x80000002 + i, brand[i * 4], brand[i * 4 + 1], brand[i * 4 + 2],
+			brand[i * 4 + 3]);
 }

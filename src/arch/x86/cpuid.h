@@ -17,6 +17,15 @@
 void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned int cpu,
 		      unsigned int nr_cpus, unsigned int extra);
 
+/*
+ * The processor brand string (leaves 0x80000002-4, 48 bytes) where KVM left
+ * it empty: the guest's /proc/cpuinfo then names the host's processor, as
+ * under QEMU's -cpu host. Leaves KVM filled, or does not list, stay as they are.
+ */
+void x86_cpuid_fill_brand(struct kvm_cpuid_entry2 *e, unsigned int nent, const uint32_t brand[12]);
+/* The host processor's brand string leaves (zeros where it has none). */
+void x86_cpuid_host_brand(uint32_t brand[12]);
+
 /* Find a leaf (and sub-leaf, for indexed leaves); NULL if absent. */
 struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int nent,
 					uint32_t function, uint32_t index);

@@ -1,13 +1,17 @@
 #!/bin/bash
 # petrel boots Debian's kernel with the busybox initramfs: the guest sees the
 # vCPUs and memory it was given, uses kvmclock, has the host's time from the
-# CMOS RTC, and its poweroff ends petrel with status 0.
+# CMOS RTC, names the host's processor, and its poweroff ends petrel with status 0.
 source "$(dirname "$0")/../linux-lib.sh"
 
 boot one-cpu --cpus 1 --memory 256M
 expect_status 0 "poweroff"
 line "^petrel-guest: kernel $KVER"
 line '^petrel-guest: cpus 1$'
+# the host's processor name, as QEMU's -cpu host shows it
+host_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+grep -aFxq "petrel-guest: cpu model $host_model" "$out" ||
+	fail "the guest's processor is '$(sed -n 's/^petrel-guest: cpu model //p' "$out")', not the host's '$host_model'"
 line '^petrel-guest: clocksource kvm-clock'
 line 'ACPI: PM: Preparing to enter system sleep state S5|reboot: Power down'
 mem=$(sed -n 's/^petrel-guest: memory \([0-9]*\) kB.*/\1/p' "$out")

@@ -304,6 +304,43 @@ static void test_cpuid_adjust(void **state)
 	assert_null(x86_cpuid_find(e, 4, 7, 0));
 }
 
+static void test_cpuid_fill_brand(void **state)
+{
+	static const char name[48] = "Example CPU 1234 with a longer name";
+	struct kvm_cpuid_entry2 e[4];
+	uint32_t brand[12];
+
+	memcpy(brand, name, sizeof(brand));
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 3; i++)
+		e[i].function = 0x80000002 + i;
+	e[3].function = 0x80000005;
+	x86_cpuid_fill_brand(e, 4, brand);
+	assert_memory_equal(&e[0].eax, "Exam", 4);
+	assert_memory_equal(&e[0].ecx, "CPU ", 4);
+	assert_memory_equal(&e[0].edx, "1234", 4);
+	assert_memory_equal(&e[1].eax, " wit", 4);
+	assert_memory_equal(&e[2].eax, "ame", 4); /* with its NUL */
+	assert_int_equal(e[2].ebx, 0);
+	assert_int_equal(e[3].eax, 0); /* other leaves untouched */
+
+	/* a brand KVM filled stays */
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 3; i++)
+		e[i].function = 0x80000002 + i;
+	e[1].ecx = 0x41414141;
+	x86_cpuid_fill_brand(e, 3, brand);
+	assert_int_equal(e[0].eax, 0);
+	assert_int_equal(e[1].ecx, 0x41414141);
+
+	/* leaves KVM does not list are not added */
+	memset(e, 0, sizeof(e));
+	e[0].function = 0x80000002;
+	e[1].function = 0x80000003;
+	x86_cpuid_fill_brand(e, 2, brand);
+	assert_int_equal(e[0].eax, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_linux_load_places_everything),
 	    cmocka_unit_test(test_pvh_load),
 	    cmocka_unit_test(test_cpuid_adjust),
+	    cmocka_unit_test(test_cpuid_fill_brand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
