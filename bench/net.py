@@ -339,6 +339,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=int, default=64, help="MiB each way (default 64)")
     ap.add_argument("--only", default="", help="comma-separated configs: petrel,off,on")
+    ap.add_argument("--wrap", metavar="CMD", default="",
+                    help="run each VMM under CMD (e.g. 'perf trace -s -o FILE'; %%s in CMD "
+                    "becomes the configuration's name) to see where its time goes")
     ap.add_argument("runs", type=int, nargs="?", default=3)
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -379,6 +382,9 @@ def main():
     if a.only:
         keep = {"petrel": "petrel", "off": "qemu vhost=off", "on": "qemu vhost=on"}
         configs = {keep[k]: configs[keep[k]] for k in a.only.split(",")}
+    if a.wrap:
+        configs = {k: a.wrap.replace("%s", k.replace(" ", "-")).split() + v
+                   for k, v in configs.items()}
     unavailable = {}
     if "qemu vhost=on" in configs:
         why = load_vhost_net(root, kvars)
