@@ -14,7 +14,8 @@ fail() {
 }
 
 # boot NAME [petrel run options...]: run to the end, console in $out_dir/NAME.out;
-# sets $status and $secs.
+# sets $status and $secs. With --stats, a failing case's NAME.err shows each
+# vCPU's exits and where it stopped.
 boot() {
 	local start
 	name=$1
@@ -23,7 +24,7 @@ boot() {
 	start=$(date +%s.%N)
 	status=0
 	timeout -k 5 "${BOOT_TIMEOUT:-180}" "$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" \
-		--serial "file=$out" "$@" </dev/null 2>"$out_dir/$name.err" || status=$?
+		--stats --serial "file=$out" "$@" </dev/null 2>"$out_dir/$name.err" || status=$?
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	printf '%s: status %s in %.1fs\n' "$name" "$status" "$secs"
 	tr -d '\r' <"$out" >"$out.txt"
