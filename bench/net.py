@@ -47,6 +47,11 @@ head -c {size} /dev/zero >/tmp/out.bin
 say ready
 nc {host} {port_to_host} </tmp/out.bin >/dev/null
 say "to-host status $?"
+# what the guest saw of that transfer: packets, interrupts, retransmissions
+say "info guest->host: $(cat /sys/class/net/eth0/statistics/tx_packets) tx and \
+$(cat /sys/class/net/eth0/statistics/rx_packets) rx packets; interrupts \
+$(awk '/virtio.*(input|output)/ {{printf "%s=%s ", $NF, $2}}' /proc/interrupts)\
+tcp retransmits $(awk '/^Tcp:/ {{n++}} n == 2 && /^Tcp:/ {{print $13; exit}}' /proc/net/snmp)"
 rm -f /tmp/out.bin
 mkfifo /tmp/idle
 sleep 100000 >/tmp/idle &
@@ -315,7 +320,8 @@ def run_one(name, cmd, size):
             raise Failed(f"host->guest: the guest said {got!r}, expected {size} bytes")
         if g.p.returncode != 0:
             raise Failed(f"the VMM exited with status {g.p.returncode}")
-        return size / up_s / 1e6, size / down_s / 1e6
+        info = g.line("bench-net: info ") or ""
+        return size / up_s / 1e6, size / down_s / 1e6, info[len("bench-net: info "):]
     except Failed as e:
         if g.alive():
             g.p.kill()
@@ -419,7 +425,7 @@ def main():
                     break
                 if name in failed:
                     continue
-                up, down = res[name][-1]
+                up, down, _ = res[name][-1]
                 print(f"bench/net: run {i + 1} {name}: guest->host {up:.1f} MB/s,"
                       f" host->guest {down:.1f} MB/s", file=sys.stderr, flush=True)
     finally:
@@ -438,11 +444,14 @@ def main():
             up, down = med[k]
             ru = f"{up / base[0]:6.2f}" if base else f"{'-':>6}"
             rd = f"{down / base[1]:6.2f}" if base else f"{'-':>6}"
-            runs = " ".join(f"{u:.0f}/{d:.0f}" for u, d in res[k])
+            runs = " ".join(f"{u:.0f}/{d:.0f}" for u, d, _ in res[k])
             note = f"  (then failed: {failed[k]})" if k in failed else ""
             print(f"{k:16} {up:16.1f} {ru} {down:16.1f} {rd}   {runs}{note}")
         else:
             print(f"{k:16} {'unavailable' if k in unavailable else 'failed'}: {failed[k]}")
+    for k in configs:
+        if res.get(k) and res[k][0][2]:
+            print(f"{k}, run 1: {res[k][0][2]}")
     if any(crashes.values()):
         print("guests that died mid-run (crash or hang; booted again): " +
               ", ".join(f"{k} {v}" for k, v in crashes.items()))
