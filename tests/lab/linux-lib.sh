@@ -82,10 +82,11 @@ guest_shell() {
 		--cmdline "petrel.action=shell quiet" "$@" <"$fifo" >"$out" 2>"$out_dir/$name.err" &
 	local pid=$!
 	exec 5>"$fifo"
-	if ! wait_line "$out" "^petrel-guest: clocksource" 1 300 || ! wait_line "$out" '# ' 1 30; then
+	if ! wait_line "$out" "^petrel-guest: clocksource" 1 150 || ! wait_line "$out" '# ' 1 30; then
 		kill -9 $pid
 		exec 5>&-
 		rm -f "$fifo"
+		tail -n 20 "$out" "$out_dir/$name.err"
 		fail "$name: the guest shell did not start"
 	fi
 	printf '%s\necho shell-done\n' "$cmds" >&5

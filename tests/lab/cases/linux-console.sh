@@ -12,7 +12,7 @@ mkfifo "$fifo"
 	<"$fifo" >"$out" 2>"$out_dir/console.err" &
 pid=$!
 exec 3>"$fifo"
-wait_line "$out" "^petrel-guest: clocksource" 1 300 || { kill -9 $pid; fail "the guest shell never started"; }
+wait_line "$out" "^petrel-guest: clocksource" 1 150 || { kill -9 $pid; fail "the guest shell never started"; }
 wait_line "$out" "# " 1 30 || { kill -9 $pid; tail -c 600 "$out" | od -c | tail -12; fail "no shell prompt"; }
 echo 'echo answer-$((6 * 7))' >&3
 wait_line "$out" '^answer-42' 1 30 || { kill -9 $pid; cat "$out"; fail "the shell's answer did not come back"; }
@@ -34,7 +34,7 @@ mkfifo "$fifo2"
 	<"$fifo2" >"$out" 2>"$out_dir/reboot.err" &
 pid=$!
 exec 4>"$fifo2"
-wait_line "$out" "^petrel-guest: clocksource" 1 300 || { kill -9 $pid; fail "first boot"; }
+wait_line "$out" "^petrel-guest: clocksource" 1 150 || { kill -9 $pid; fail "first boot"; }
 wait_line "$out" "# " 1 30 || { kill -9 $pid; tail -c 600 "$out" | od -c | tail -12; fail "no shell prompt"; }
 echo 'reboot -f' >&4
 wait_line "$out" "^petrel-guest: clocksource" 2 300 || { kill -9 $pid; tail -n 5 "$out_dir/reboot.err" "$out"; fail "no second boot"; }

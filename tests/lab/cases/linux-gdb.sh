@@ -33,7 +33,12 @@ cleanup() {
 	exec 3>&-
 	rm -f "$fifo"
 }
-wait_line "$out" "^petrel-guest: clocksource" 1 300 || { cleanup; fail "the guest never booted"; }
+# well inside the case's time limit, so that a boot that hangs says so
+wait_line "$out" "^petrel-guest: clocksource" 1 150 || {
+	cleanup
+	tail -n 20 "$out" "$out_dir/gdb-guest.err"
+	fail "the guest never booted"
+}
 wait_line "$out" "# " 1 30 || { cleanup; fail "no shell prompt"; }
 # both vCPUs busy in user space, so a step always has an instruction to run;
 # a heartbeat line every second shows when the guest runs

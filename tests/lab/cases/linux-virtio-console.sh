@@ -23,7 +23,7 @@ pid=$!
 exec 3>"$fifo"
 # typed at once: petrel holds it until the guest's driver gives it buffers
 echo 'echo early-$((40 + 2))' >&3
-wait_line "$out" "^petrel-guest: clocksource" 1 300 || {
+wait_line "$out" "^petrel-guest: clocksource" 1 150 || {
 	kill -9 $pid
 	tail -n 20 "$out" "$out_dir/$name.err"
 	fail "no petrel-guest lines on hvc0"
