@@ -49,17 +49,23 @@ cmp "$work/payload" "$work/back.bin" || fail "the guest's synced file differs in
 [ "$(md5sum <"$work/ro.img")" = "$ro_md5" ] || fail "the read-only disk was written"
 
 # a disk in use by another petrel is a clear start-up error
-"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
-	--cmdline "petrel.action=hold" --disk "path=$work/d.img" </dev/null >/dev/null 2>&1 &
+"$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial "file=$work/first.out" \
+	--cmdline "petrel.action=hold" --disk "path=$work/d.img" </dev/null >/dev/null \
+	2>"$work/first.err" &
 first=$!
-# wait until the first instance holds its lock on the image
-for _ in $(seq 300); do
-	flock -n "$work/d.img" true 2>/dev/null || break
-	sleep 0.1
-done
+# Once its guest runs, the first petrel holds the image's lock (taken before the
+# boot). Probing the lock ourselves could make the first petrel find it taken.
+wait_line "$work/first.out" '^petrel-guest: holding' 1 150 || {
+	kill -9 $first 2>/dev/null
+	tail -n 10 "$work/first.out" "$work/first.err"
+	fail "the petrel that should hold the disk did not get its guest running"
+}
 second=$("$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off \
 	--disk "path=$work/d.img" </dev/null 2>&1 >/dev/null) && st=0 || st=$?
-kill -0 $first 2>/dev/null || fail "the petrel holding the disk ended early; the check proved nothing"
+kill -0 $first 2>/dev/null || {
+	tail -n 10 "$work/first.out" "$work/first.err"
+	fail "the petrel holding the disk ended early; the check proved nothing"
+}
 kill -9 $first
 wait $first 2>/dev/null || true
 [ "$st" = 1 ] && grep -q 'in use' <<<"$second" || fail "second user of a disk: status $st, '$second'"
