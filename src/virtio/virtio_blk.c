@@ -162,12 +162,13 @@ static bool bounce_prepare(struct virtio_blk *b, struct virtio_blk_slot *s, bool
 {
 	uint8_t *dst;
 	unsigned int i;
-	size_t len = ((size_t)s->len + b->dio_mem_align - 1) & ~((size_t)b->dio_mem_align - 1);
+	size_t len;
 
 	*iov = s->iov;
 	*nr = s->nr_iov;
 	if (!b->direct || virtio_blk_iov_aligned(s->iov, s->nr_iov, b->dio_mem_align))
 		return true;
+	len = ((size_t)s->len + b->dio_mem_align - 1) & ~((size_t)b->dio_mem_align - 1);
 	if (posix_memalign((void **)&s->bounce,
 			   b->dio_mem_align < sizeof(void *) ? sizeof(void *) : b->dio_mem_align,
 			   len))
