@@ -32,6 +32,25 @@ boot() {
 	grep -a '^petrel-guest:' "$out" | sed 's/^/  /' || true
 }
 
+# ext4_with_files DIR IMAGE: a 64 MiB ext4 IMAGE made (mkfs.ext4 -d) from two
+# files of known content in DIR/data; their checksums in DIR/host.md5.
+ext4_with_files() {
+	mkdir -p "$1/data"
+	head -c 3000000 /dev/urandom >"$1/data/random.bin"
+	seq 1 100000 >"$1/data/numbers.txt"
+	(cd "$1/data" && md5sum random.bin numbers.txt) >"$1/host.md5"
+	mkfs.ext4 -q -F -d "$1/data" "$2" 64M
+}
+
+# expect_host_files DIR: the last console shows the checksums in DIR/host.md5,
+# as md5sum prints them in the image's root
+expect_host_files() {
+	local sum file
+	while read -r sum file; do
+		line "^$sum  $file"
+	done <"$1/host.md5"
+}
+
 # line REGEX: the last boot's console has a line matching it
 line() {
 	tr -d '\r' <"$out" | grep -aqE "$1" || {

@@ -29,11 +29,7 @@ for sz in 512 4096; do
 	mount "$lo" "$work/m$sz"
 	mounts+=("$work/m$sz")
 done
-mkdir -p "$work/data"
-head -c 3000000 /dev/urandom >"$work/data/random.bin"
-seq 1 100000 >"$work/data/numbers.txt"
-(cd "$work/data" && md5sum random.bin numbers.txt) >"$work/host.md5"
-mkfs.ext4 -q -F -d "$work/data" "$work/m512/root.img" 64M
+ext4_with_files "$work" "$work/m512/root.img"
 truncate -s 16M "$work/m4096/raw.img"
 
 guest_shell direct "mkdir -p /mnt
@@ -52,9 +48,7 @@ md5sum /tmp/raw.bin" \
 expect_status 0 "poweroff"
 grep -aE '^(mounted|unmounted|lbs|raw-write|[0-9a-f]{32}  )' "$out" | sed 's/^/  guest| /'
 line '^mounted-rw'
-while read -r sum file; do
-	line "^$sum  $file"
-done <"$work/host.md5"
+expect_host_files "$work"
 line '^unmounted'
 line '^lbs 4096$'
 line '^raw-write 0$'

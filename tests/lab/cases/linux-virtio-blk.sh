@@ -6,11 +6,7 @@
 source "$(dirname "$0")/../linux-lib.sh"
 
 work=$(mktemp -d /tmp/petrel-blk.XXXXXX)   # tmpfs inside the lab
-mkdir -p "$work/data"
-head -c 3000000 /dev/urandom >"$work/data/random.bin"
-seq 1 100000 >"$work/data/numbers.txt"
-(cd "$work/data" && md5sum random.bin numbers.txt) >"$work/host.md5"
-mkfs.ext4 -q -F -d "$work/data" "$work/root.img" 64M
+ext4_with_files "$work" "$work/root.img"
 cp "$work/root.img" "$work/ro.img"
 ro_md5=$(md5sum <"$work/ro.img")
 truncate -s 16M "$work/c.img" "$work/d.img"
@@ -35,9 +31,7 @@ grep -c 'PCI-MSI.*virtio' /proc/interrupts" \
 	--disk "path=$work/c.img" --disk "path=$work/d.img" --memory 512M
 expect_status 0 "poweroff"
 line '^mounted-rw'
-while read -r sum file; do
-	line "^$sum  $file"
-done <"$work/host.md5"
+expect_host_files "$work"
 line "^$md5  /mnt/from-guest.bin"
 line '^unmounted'
 line '^1$'
