@@ -222,9 +222,62 @@ def accept(sock, guest, seconds, what):
     raise Failed(f"no connection for {what} within {seconds}s")
 
 
+KVM_STATS = "/sys/kernel/debug/kvm"
+# the exits of the guest that tell where a packet's cost goes
+KVM_COUNTERS = ("exits", "io_exits", "mmio_exits", "irq_injections", "halt_exits",
+                "irq_exits", "halt_wakeup")
+
+
+def kvm_counters():
+    """KVM's own counters over every VM (the bench runs one at a time), or {}."""
+    if not os.path.isdir(KVM_STATS) or not os.listdir(KVM_STATS):
+        sh("mount", "-t", "debugfs", "none", "/sys/kernel/debug", check=False)
+    out = {}
+    for k in KVM_COUNTERS:
+        try:
+            with open(os.path.join(KVM_STATS, k)) as f:
+                out[k] = int(f.read())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def cpu_ticks(pid):
+    """Clock ticks used by the VMM process (all threads) and by the whole machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        proc = int(v[11]) + int(v[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        proc = 0
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    return proc, sum(cpu) - cpu[3] - cpu[4]  # busy = all but idle and iowait
+
+
+class Costs:
+    """What one transfer cost: KVM exits per MiB moved, CPU of the VMM and the machine."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.kvm0, self.cpu0, self.t0 = kvm_counters(), cpu_ticks(pid), time.monotonic()
+
+    def report(self, nbytes):
+        kvm1, cpu1 = kvm_counters(), cpu_ticks(self.pid)
+        mib = nbytes / (1 << 20) or 1
+        hz = os.sysconf("SC_CLK_TCK")
+        secs = (time.monotonic() - self.t0) or 1
+        parts = [f"{k} {(kvm1[k] - self.kvm0[k]) / mib:.0f}" for k in KVM_COUNTERS
+                 if k in kvm1 and k in self.kvm0]
+        return ("per MiB: " + (", ".join(parts) if parts else "no KVM counters") +
+                f"; VMM CPU {(cpu1[0] - self.cpu0[0]) / hz / secs * 100:.0f}%,"
+                f" machine busy {(cpu1[1] - self.cpu0[1]) / hz / secs * 100:.0f}%")
+
+
 def to_host(sock, guest):
     """Bytes and seconds from the first byte to the guest's end of stream."""
     c = accept(sock, guest, BOOT_WAIT, "guest->host")
+    guest.costs = Costs(guest.p.pid)
     prog = Progress(guest, "guest->host")
     buf = bytearray(1 << 20)
     n = 0
@@ -244,6 +297,7 @@ def to_host(sock, guest):
             prog.moved()
     finally:
         c.close()
+    guest.costs = guest.costs.report(n)
     return n, time.monotonic() - start if start else 0.0
 
 
@@ -320,8 +374,8 @@ def run_one(name, cmd, size):
             raise Failed(f"host->guest: the guest said {got!r}, expected {size} bytes")
         if g.p.returncode != 0:
             raise Failed(f"the VMM exited with status {g.p.returncode}")
-        info = g.line("bench-net: info ") or ""
-        return size / up_s / 1e6, size / down_s / 1e6, info[len("bench-net: info "):]
+        info = (g.line("bench-net: info ") or "")[len("bench-net: info "):]
+        return size / up_s / 1e6, size / down_s / 1e6, f"{info}; {g.costs}"
     except Failed as e:
         if g.alive():
             g.p.kill()
@@ -425,9 +479,9 @@ def main():
                     break
                 if name in failed:
                     continue
-                up, down, _ = res[name][-1]
+                up, down, info = res[name][-1]
                 print(f"bench/net: run {i + 1} {name}: guest->host {up:.1f} MB/s,"
-                      f" host->guest {down:.1f} MB/s", file=sys.stderr, flush=True)
+                      f" host->guest {down:.1f} MB/s ({info})", file=sys.stderr, flush=True)
     finally:
         tap_teardown()
         shutil.rmtree(work, ignore_errors=True)
