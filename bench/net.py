@@ -277,7 +277,7 @@ class Costs:
 def to_host(sock, guest):
     """Bytes and seconds from the first byte to the guest's end of stream."""
     c = accept(sock, guest, BOOT_WAIT, "guest->host")
-    guest.costs = Costs(guest.p.pid)
+    costs = Costs(guest.p.pid)
     prog = Progress(guest, "guest->host")
     buf = bytearray(1 << 20)
     n = 0
@@ -297,13 +297,14 @@ def to_host(sock, guest):
             prog.moved()
     finally:
         c.close()
-    guest.costs = guest.costs.report(n)
+    guest.costs = ["guest->host " + costs.report(n)]
     return n, time.monotonic() - start if start else 0.0
 
 
 def to_guest(sock, guest, size):
     """Seconds from the first byte sent to the guest's close."""
     c = accept(sock, guest, 60, "host->guest")
+    costs = Costs(guest.p.pid)
     prog = Progress(guest, "host->guest")
     chunk = memoryview(bytes(1 << 20))
     left = size
@@ -326,6 +327,7 @@ def to_guest(sock, guest, size):
         raise Failed(f"host->guest: {e}")
     finally:
         c.close()
+    guest.costs.append("host->guest " + costs.report(size))
     return time.monotonic() - start
 
 
@@ -375,7 +377,7 @@ def run_one(name, cmd, size):
         if g.p.returncode != 0:
             raise Failed(f"the VMM exited with status {g.p.returncode}")
         info = (g.line("bench-net: info ") or "")[len("bench-net: info "):]
-        return size / up_s / 1e6, size / down_s / 1e6, f"{info}; {g.costs}"
+        return size / up_s / 1e6, size / down_s / 1e6, "; ".join([info] + g.costs)
     except Failed as e:
         if g.alive():
             g.p.kill()

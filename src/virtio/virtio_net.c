@@ -35,6 +35,17 @@
 #define NET_RX_BUDGET 64
 /* Retry delay of a transmit the TAP refused. */
 #define NET_TX_RETRY_NS 1000000
+/*
+ * How long a sent packet's chain is held before it goes back to the driver
+ * (transmit completion coalescing, as NICs do). The driver frees a packet
+ * when its chain comes back, and Linux's TCP holds back small writes while
+ * earlier data of the socket is still in the device (autocorking): chains
+ * returned at once made the guest send every application write as its own
+ * packet, with a transmit interrupt and an ACK each. Held this long, a
+ * guest's bulk TCP sent a quarter of the packets and ran twice as fast.
+ * The packets themselves leave at once: no latency is added.
+ */
+#define NET_TX_DONE_NS 50000
 
 _Static_assert(sizeof(struct virtio_net_config) == 10, "config size");
 _Static_assert(offsetof(struct virtio_net_config, status) == 6, "status");
@@ -176,12 +187,41 @@ static bool fifo_fill(struct virtio_net *n, struct virtq *q, struct virtio_net_f
 
 /* ---- transmit ---- */
 
-static void tx_arm_retry(struct virtio_net *n)
+static void arm_timer(int fd, long ns)
 {
-	struct itimerspec its = {.it_value = {.tv_sec = 0, .tv_nsec = NET_TX_RETRY_NS}};
+	struct itimerspec its = {.it_value = {.tv_sec = 0, .tv_nsec = ns}};
 
-	if (timerfd_settime(n->timer_fd, 0, &its, NULL) < 0) {
-		/* cannot happen with a valid fd; the next kick retries */
+	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+		/* cannot happen with a valid fd and delay */
+	}
+}
+
+/* Give the held chains of sent packets back to the driver. */
+static void tx_done_all(struct virtio_net *n, struct virtq *q, bool *pushed)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->tx_done_count; i++)
+		if (!virtq_push_head(q, n->tx_done[i], 0))
+			*pushed = true;
+	n->tx_done_count = 0;
+}
+
+/*
+ * The packet of chain @head is sent: hold the chain for NET_TX_DONE_NS, or
+ * give back all held ones when half the queue is held already (the driver
+ * must not run out of room while the timer runs).
+ */
+static void tx_done_later(struct virtio_net *n, struct virtq *q, uint16_t head, bool *pushed)
+{
+	n->tx_done[n->tx_done_count++] = head;
+	if (n->tx_done_count >= q->size / 2u || !n->done_watched) {
+		tx_done_all(n, q, pushed);
+		return;
+	}
+	if (!n->done_armed) {
+		arm_timer(n->done_fd, NET_TX_DONE_NS);
+		n->done_armed = true;
 	}
 }
 
@@ -196,7 +236,7 @@ static void tx_flush(struct virtio_net *n, struct virtq *q, bool *pushed)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			n->tx_blocked = true;
-			tx_arm_retry(n);
+			arm_timer(n->timer_fd, NET_TX_RETRY_NS);
 			return;
 		}
 		if (w < 0) {
@@ -206,7 +246,7 @@ static void tx_flush(struct virtio_net *n, struct virtq *q, bool *pushed)
 			n->stats.tx_packets++;
 			n->stats.tx_bytes += c->len - VIRTIO_NET_HDR_LEN;
 		}
-		chain_done(n, q, c, 0, pushed);
+		tx_done_later(n, q, c->head, pushed);
 		fifo_drop_first(&n->tx);
 	}
 	n->tx_blocked = false;
@@ -237,6 +277,28 @@ static void tx_retry(void *opaque, int fd, uint32_t events)
 	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
 	if (q && !q->broken && n->tx_blocked) {
 		tx_flush(n, q, &pushed);
+		if (pushed)
+			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
+	}
+	pthread_mutex_unlock(&n->vp.lock);
+}
+
+/* The I/O thread: time to give back the chains of sent packets. */
+static void tx_done_timer(void *opaque, int fd, uint32_t events)
+{
+	struct virtio_net *n = opaque;
+	struct virtq *q;
+	uint64_t ticks;
+	bool pushed = false;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* not expired: a spurious wake-up */
+	}
+	pthread_mutex_lock(&n->vp.lock);
+	n->done_armed = false;
+	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
+	if (q && !q->broken && n->tx_done_count) {
+		tx_done_all(n, q, &pushed);
 		if (pushed)
 			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
 	}
@@ -570,6 +632,7 @@ static void net_reset(struct virtio_pci *vp)
 		n->stats.rx_dropped++;
 	n->bounce_len = 0;
 	n->tx_blocked = false;
+	n->tx_done_count = 0; /* a timer still set finds nothing */
 	if (tap_set_offload(n->tap_fd, 0) < 0) {
 		/* the next FEATURES_OK sets them again */
 	}
@@ -654,6 +717,9 @@ static void net_release(struct virtio_net *n)
 	if (n->timer_watched && n->vp.io.unwatch)
 		n->vp.io.unwatch(n->vp.io.ctx, n->timer_fd);
 	n->timer_watched = false;
+	if (n->done_watched && n->vp.io.unwatch)
+		n->vp.io.unwatch(n->vp.io.ctx, n->done_fd);
+	n->done_watched = false;
 	if (n->vp_inited)
 		virtio_pci_destroy(&n->vp);
 	n->vp_inited = false;
@@ -662,6 +728,9 @@ static void net_release(struct virtio_net *n)
 	if (n->timer_fd >= 0)
 		close(n->timer_fd);
 	n->timer_fd = -1;
+	if (n->done_fd >= 0)
+		close(n->done_fd);
+	n->done_fd = -1;
 	free(n->rx.c);
 	free(n->tx.c);
 	n->rx.c = n->tx.c = NULL;
@@ -680,6 +749,7 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 	memset(n, 0, sizeof(*n));
 	n->tap_fd = -1;
 	n->timer_fd = -1;
+	n->done_fd = -1;
 	if (!o || !o->tap[0] || strnlen(o->tap, sizeof(o->tap)) >= sizeof(o->tap))
 		return -EINVAL;
 	memcpy(n->tap, o->tap, sizeof(n->tap));
@@ -701,7 +771,8 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 	}
 	n->tap_fd = ret;
 	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (n->timer_fd < 0) {
+	n->done_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (n->timer_fd < 0 || n->done_fd < 0) {
 		ret = -errno;
 		fprintf(stderr, "petrel: --net tap=%s: timer: %s\n", n->tap, strerror(-ret));
 		goto fail;
@@ -717,6 +788,10 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 		if (ret < 0)
 			goto fail;
 		n->timer_watched = true;
+		ret = io->watch(io->ctx, n->done_fd, tx_done_timer, n);
+		if (ret < 0)
+			goto fail;
+		n->done_watched = true;
 	}
 	n->initialized = true;
 	return 0;

@@ -117,6 +117,12 @@ struct virtio_net {
 	uint32_t bounce_len;			    /* 0: nothing waits */
 	struct iovec rx_iov[VIRTIO_NET_RX_IOV_MAX]; /* scratch of the receive path */
 	struct virtio_net_stats stats;
+	/* sent packets whose chains go back to the driver when done_fd fires */
+	uint16_t tx_done[VIRTIO_NET_QUEUE_SIZE];
+	unsigned int tx_done_count;
+	int done_fd;	 /* timer: return the sent packets' chains */
+	bool done_armed; /* done_fd is set to fire */
+	bool done_watched;
 };
 
 /*

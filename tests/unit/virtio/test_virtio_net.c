@@ -338,6 +338,11 @@ static void test_tx(void **state)
 	assert_int_equal(recv(peer_fd, got, sizeof(got), 0), sizeof(hdr) + sizeof(frame));
 	assert_memory_equal(got, hdr, sizeof(hdr));
 	assert_memory_equal(got + sizeof(hdr), frame, sizeof(frame));
+	/* sent at once; the chain goes back when the completion timer fires */
+	assert_int_equal(used_idx(f, TX), 0);
+	assert_true(f->n->done_armed);
+	fire(f, f->n->done_fd);
+	assert_false(f->n->done_armed);
 	used_next(f, TX, &id, &len);
 	assert_int_equal(id, 0);
 	assert_int_equal(len, 0);
@@ -570,7 +575,7 @@ static void test_tx_backpressure(void **state)
 		avail_add(f, TX, i);
 	}
 	kick(f, TX);
-	sent_first = used_idx(f, TX);
+	sent_first = (unsigned int)f->n->stats.tx_packets;
 	assert_true(sent_first < QSZ);
 	assert_true(f->n->tx_blocked);
 	assert_int_equal(f->n->tx.count, QSZ - sent_first);
@@ -585,9 +590,58 @@ static void test_tx_backpressure(void **state)
 			assert_int_equal(got[VIRTIO_NET_HDR_LEN], (uint8_t)i++);
 	}
 	assert_int_equal(i, QSZ);
+	if (f->n->tx_done_count)
+		fire(f, f->n->done_fd);
 	assert_int_equal(used_idx(f, TX), QSZ);
 	assert_false(f->n->tx_blocked);
 	assert_int_equal(f->n->stats.tx_packets, QSZ);
+}
+
+/*
+ * Sent packets' chains are held for the completion timer, but never more
+ * than half the queue: the driver always has room to send.
+ */
+static void test_tx_completions_held(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[80], got[200];
+	uint32_t id, len;
+	uint16_t i;
+
+	driver_start(f, F_BASE);
+	for (i = 0; i < QSZ / 2 + 1; i++) {
+		memset(pkt, 0, VIRTIO_NET_HDR_LEN);
+		fill(pkt + VIRTIO_NET_HDR_LEN, sizeof(pkt) - VIRTIO_NET_HDR_LEN, (uint8_t)i);
+		put(f, BUF + 0x100 * i, pkt, sizeof(pkt));
+		desc(f, TX, i, BUF + 0x100 * i, sizeof(pkt), 0, 0);
+	}
+	for (i = 0; i < QSZ / 2 - 1; i++)
+		avail_add(f, TX, i);
+	kick(f, TX);
+	assert_int_equal(f->n->stats.tx_packets, QSZ / 2 - 1);
+	assert_int_equal(used_idx(f, TX), 0);
+	assert_int_equal(f->n->tx_done_count, QSZ / 2 - 1);
+	/* the packet that makes half the queue held: all go back at once */
+	avail_add(f, TX, QSZ / 2 - 1);
+	kick(f, TX);
+	assert_int_equal(used_idx(f, TX), QSZ / 2);
+	assert_int_equal(f->n->tx_done_count, 0);
+	for (i = 0; i < QSZ / 2; i++) {
+		used_next(f, TX, &id, &len);
+		assert_int_equal(id, i);
+		assert_int_equal(len, 0);
+	}
+	/* the next one is held again, and a reset forgets it */
+	avail_add(f, TX, QSZ / 2);
+	kick(f, TX);
+	assert_int_equal(f->n->tx_done_count, 1);
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(f->n->tx_done_count, 0);
+	fire(f, f->n->done_fd); /* the timer that was set: nothing to give back */
+	assert_int_equal(used_idx(f, TX), QSZ / 2);
+	for (i = 0; i < QSZ / 2 + 1; i++)
+		assert_int_equal(recv(peer_fd, got, sizeof(got), 0), sizeof(pkt));
+	assert_int_equal(f->n->stats.tx_packets, QSZ / 2 + 1);
 }
 
 /* A reset forgets the chains held and keeps the TAP; the next driver works. */
@@ -646,6 +700,7 @@ int main(void)
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_bad_buffers, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_backpressure, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_completions_held, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_with_chains_held, fx_setup, fx_teardown),
 	};
 
