@@ -242,17 +242,31 @@ def kvm_counters():
     return out
 
 
-def cpu_ticks(pid):
-    """Clock ticks used by the VMM process (all threads) and by the whole machine."""
+def task_ticks(path):
+    """utime + stime of /proc/.../stat, and the task's name."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            v = f.read().rsplit(")", 1)[1].split()
-        proc = int(v[11]) + int(v[12])  # utime + stime
+        with open(path) as f:
+            name, v = f.read().split("(", 1)[1].rsplit(")", 1)
+        v = v.split()
+        return int(v[11]) + int(v[12]), name
     except (OSError, IndexError, ValueError):
-        proc = 0
+        return 0, "?"
+
+
+def cpu_ticks(pid):
+    """Clock ticks used by the VMM process, by each of its threads (by name)
+    and by the whole machine."""
+    threads = {}
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            ticks, name = task_ticks(f"/proc/{pid}/task/{t}/stat")
+            threads[f"{name}/{t}"] = ticks
+    except OSError:
+        pass
     with open("/proc/stat") as f:
         cpu = [int(x) for x in f.readline().split()[1:]]
-    return proc, sum(cpu) - cpu[3] - cpu[4]  # busy = all but idle and iowait
+    # busy = all but idle and iowait
+    return task_ticks(f"/proc/{pid}/stat")[0], sum(cpu) - cpu[3] - cpu[4], threads
 
 
 class Costs:
@@ -269,9 +283,13 @@ class Costs:
         secs = (time.monotonic() - self.t0) or 1
         parts = [f"{k} {(kvm1[k] - self.kvm0[k]) / mib:.0f}" for k in KVM_COUNTERS
                  if k in kvm1 and k in self.kvm0]
+        pct = lambda ticks: f"{ticks / hz / secs * 100:.0f}%"
+        busiest = sorted(((cpu1[2][t] - self.cpu0[2].get(t, 0), t) for t in cpu1[2]),
+                         reverse=True)[:3]
         return ("per MiB: " + (", ".join(parts) if parts else "no KVM counters") +
-                f"; VMM CPU {(cpu1[0] - self.cpu0[0]) / hz / secs * 100:.0f}%,"
-                f" machine busy {(cpu1[1] - self.cpu0[1]) / hz / secs * 100:.0f}%")
+                f"; VMM CPU {pct(cpu1[0] - self.cpu0[0])} (" +
+                ", ".join(f"{t.split('/')[0]} {pct(v)}" for v, t in busiest) +
+                f"), machine busy {pct(cpu1[1] - self.cpu0[1])}")
 
 
 def to_host(sock, guest):
@@ -377,6 +395,9 @@ def run_one(name, cmd, size):
         if g.p.returncode != 0:
             raise Failed(f"the VMM exited with status {g.p.returncode}")
         info = (g.line("bench-net: info ") or "")[len("bench-net: info "):]
+        # petrel's own counts of the whole run (--stats)
+        info += "".join("; " + l[len("petrel: "):] for l in g.lines
+                        if l.startswith("petrel: virtio-net 0"))
         return size / up_s / 1e6, size / down_s / 1e6, "; ".join([info] + g.costs)
     except Failed as e:
         if g.alive():
@@ -430,7 +451,7 @@ def main():
     mem = "512M"
     petrel = [os.path.join(build, "petrel"), "run", "--kernel", kernel, "--initramfs", initrd,
               "--memory", mem, "--cmdline", "quiet petrel.action=script",
-              "--net", f"tap={TAP},mac={MAC}", "--serial", "stdio"]
+              "--net", f"tap={TAP},mac={MAC}", "--serial", "stdio", "--stats"]
 
     def qemu(vhost):
         return ["qemu-system-x86_64", "-enable-kvm", "-cpu", "host", "-M", "pc", "-m", mem,

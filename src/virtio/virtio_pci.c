@@ -84,6 +84,7 @@ void virtio_pci_queue_done(struct virtio_pci *vp, unsigned int q)
 {
 	if (q >= vp->ops->nr_queues || !virtq_should_notify(&vp->q[q].vq))
 		return;
+	vp->q[q].interrupts++;
 	signal_vector(vp, vp->q[q].msix_vector, 0x1);
 }
 
@@ -167,12 +168,13 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_pci_queue *q = opaque;
 	struct virtio_pci *vp = q->vp;
-	uint64_t cnt;
+	uint64_t cnt = 0;
 
 	if (read(fd, &cnt, sizeof(cnt)) < 0) {
 		/* nothing pending: a spurious wake-up */
 	}
 	pthread_mutex_lock(&vp->lock);
+	q->kicks += cnt;
 	if (q->enabled && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET)) {
 		/*
@@ -180,9 +182,11 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 		 * kick next (avail_event / NO_NOTIFY) and look again: a buffer
 		 * added in between would otherwise wait for a kick that never comes.
 		 */
+		bool on_demand = vp->ops->kick_on_demand & (1u << q->index);
+
 		do {
 			vp->ops->queue_notify(vp, q->index);
-		} while (q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
+		} while (!on_demand && q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
 		if (q->vq.broken)
 			virtio_pci_needs_reset(vp);
 	}

@@ -65,6 +65,13 @@ struct virtio_dev_ops {
 	uint8_t pci_class, pci_subclass;
 	uint64_t features; /* device-specific feature bits offered */
 	unsigned int nr_queues;
+	/*
+	 * Queues (bit per index) whose doorbell the device turns on and off
+	 * itself (a receive queue wants kicks only when it ran out of buffers).
+	 * The others are turned on after every kick, once the device has taken
+	 * everything the driver gave.
+	 */
+	uint32_t kick_on_demand;
 	uint16_t queue_max;
 	uint32_t config_len;
 	/* Device configuration space: bytes at off (off + len <= config_len). */
@@ -98,6 +105,8 @@ struct virtio_pci_queue {
 	bool ioeventfd; /* notify_efd is bound to the notify address */
 	uint64_t ioeventfd_addr;
 	struct virtq vq;
+	uint64_t kicks;	     /* doorbell writes seen */
+	uint64_t interrupts; /* times the queue's vector (or INTx) was raised */
 };
 
 struct virtio_pci {

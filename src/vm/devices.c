@@ -500,6 +500,49 @@ void vm_devices_event_loop(struct machine *m)
 	vm_loop_run(&m->devs->loop);
 }
 
+static void print_queues(FILE *out, const char *what, unsigned int idx, struct virtio_pci *vp)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vp->lock);
+	for (i = 0; i < vp->ops->nr_queues; i++)
+		fprintf(out, "petrel: %s %u queue %u: %llu kicks, %llu interrupts\n", what, idx, i,
+			(unsigned long long)vp->q[i].kicks,
+			(unsigned long long)vp->q[i].interrupts);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+void vm_devices_print_stats(struct machine *m, FILE *out)
+{
+	struct vm_devices *d = m->devs;
+	unsigned int i;
+
+	if (!d)
+		return;
+	for (i = 0; i < VM_MAX_DISKS; i++)
+		if (d->blk[i])
+			print_queues(out, "virtio-blk", i, &d->blk[i]->vp);
+	for (i = 0; i < VM_MAX_NETS; i++) {
+		const struct virtio_net_stats *s;
+
+		if (!d->net[i])
+			continue;
+		print_queues(out, "virtio-net", i, &d->net[i]->vp);
+		s = &d->net[i]->stats;
+		fprintf(out,
+			"petrel: virtio-net %u: rx %llu packets %llu bytes (%llu dropped, %llu "
+			"errors), tx %llu packets %llu bytes (%llu dropped, %llu errors)\n",
+			i, (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+			(unsigned long long)s->rx_dropped, (unsigned long long)s->rx_errors,
+			(unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+			(unsigned long long)s->tx_dropped, (unsigned long long)s->tx_errors);
+	}
+	if (d->rng)
+		print_queues(out, "virtio-rng", 0, &d->rng->vp);
+	if (d->con)
+		print_queues(out, "virtio-console", 0, &d->con->vp);
+}
+
 void vm_devices_flush(struct machine *m)
 {
 	if (m->devs)

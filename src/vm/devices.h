@@ -11,5 +11,7 @@ void vm_devices_destroy(struct machine *m);
 void vm_devices_event_loop(struct machine *m);
 /* Flush buffered console output. */
 void vm_devices_flush(struct machine *m);
+/* Per virtio queue: doorbells and interrupts; per NIC: packets (for --stats). */
+void vm_devices_print_stats(struct machine *m, FILE *out);
 
 #endif

@@ -265,8 +265,10 @@ int machine_run(struct machine *m)
 		vcpu_thread_join(&m->vcpus[i]);
 	vm_gdb_destroy(m, m->exit_status);
 	vm_devices_flush(m);
-	if (m->cfg.stats)
+	if (m->cfg.stats) {
 		machine_print_stats(m, stderr);
+		vm_devices_print_stats(m, stderr);
+	}
 	return m->exit_status;
 }
 
