@@ -242,6 +242,29 @@ def kvm_counters():
     return out
 
 
+EXIT_HIST = "/sys/kernel/debug/tracing/events/kvm/kvm_exit/hist"
+# AMD exit codes (the lab's CPU) worth naming
+SVM_EXITS = {0x60: "intr", 0x61: "nmi", 0x64: "vintr", 0x72: "cpuid", 0x77: "pause",
+             0x78: "hlt", 0x7b: "io", 0x7c: "msr", 0x400: "npf", 0x401: "avic_ipi",
+             0x402: "avic_access"}
+
+
+def exit_reasons():
+    """Exits so far by reason, when --exit-reasons set up KVM's trace histogram."""
+    out = {}
+    try:
+        with open(EXIT_HIST) as f:
+            lines = f.readlines()
+    except OSError:
+        return out
+    for line in lines:
+        if line.startswith("{ exit_reason:"):  # "{ exit_reason: 7c } hitcount: 9802"
+            key, count = line.split("}")
+            code = int(key.split(":")[1].split()[0], 16)
+            out[SVM_EXITS.get(code, hex(code))] = int(count.split(":")[1])
+    return out
+
+
 def task_ticks(path):
     """utime + stime of /proc/.../stat, and the task's name."""
     try:
@@ -275,14 +298,19 @@ class Costs:
     def __init__(self, pid):
         self.pid = pid
         self.kvm0, self.cpu0, self.t0 = kvm_counters(), cpu_ticks(pid), time.monotonic()
+        self.why0 = exit_reasons()
 
     def report(self, nbytes):
-        kvm1, cpu1 = kvm_counters(), cpu_ticks(self.pid)
+        kvm1, cpu1, why1 = kvm_counters(), cpu_ticks(self.pid), exit_reasons()
         mib = nbytes / (1 << 20) or 1
         hz = os.sysconf("SC_CLK_TCK")
         secs = (time.monotonic() - self.t0) or 1
         parts = [f"{k} {(kvm1[k] - self.kvm0[k]) / mib:.0f}" for k in KVM_COUNTERS
                  if k in kvm1 and k in self.kvm0]
+        why = sorted(((why1[k] - self.why0.get(k, 0), k) for k in why1), reverse=True)
+        if why:
+            parts.append("(by reason: " + ", ".join(f"{k} {v / mib:.0f}" for v, k in why
+                                                     if v / mib >= 1) + ")")
         pct = lambda ticks: f"{ticks / hz / secs * 100:.0f}%"
         busiest = sorted(((cpu1[2][t] - self.cpu0[2].get(t, 0), t) for t in cpu1[2]),
                          reverse=True)[:3]
@@ -425,10 +453,16 @@ def main():
     ap.add_argument("--wrap", metavar="CMD", default="",
                     help="run each VMM under CMD (e.g. 'perf trace -s -o FILE'; %%s in CMD "
                     "becomes the configuration's name) to see where its time goes")
+    ap.add_argument("--exit-reasons", action="store_true",
+                    help="count KVM's exits by reason (a trace histogram) for each transfer")
     ap.add_argument("runs", type=int, nargs="?", default=3)
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/net: needs root (it creates a TAP)")
+    if a.exit_reasons:
+        kvm_counters()  # mounts debugfs
+        with open(os.path.dirname(EXIT_HIST) + "/trigger", "w") as f:
+            f.write("hist:keys=exit_reason.hex:size=256\n")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.environ.get("PETREL_BUILD", os.path.join(root, "build"))
     if not os.path.isabs(build):
