@@ -458,49 +458,6 @@ static void test_rx_runs_out_of_buffers(void **state)
 	assert_int_equal(f->n->stats.rx_dropped, 0);
 }
 
-static uint16_t used_flags(struct fx *f, unsigned int q)
-{
-	uint16_t v;
-
-	get(f, USED(q), &v, 2);
-	return v;
-}
-
-/* Receive kicks are wanted only when the device has run out of buffers. */
-static void test_rx_kicks_only_when_out(void **state)
-{
-	struct fx *f = *state;
-	uint32_t id, len;
-
-	driver_start(f, F_MRG);
-	assert_int_equal(used_flags(f, RX), 0);
-	rx_buffer(f, 0, BUF, 2048);
-	kick(f, RX);
-	assert_int_equal(used_flags(f, RX), VIRTQ_USED_F_NO_NOTIFY);
-	/* a buffer added without a kick is taken when a packet needs it */
-	rx_buffer(f, 1, BUF + 0x1000, 2048);
-	peer_send(1, 100);
-	peer_send(2, 200);
-	fire(f, f->n->tap_fd);
-	assert_int_equal(used_idx(f, RX), 2);
-	used_next(f, RX, &id, &len);
-	used_next(f, RX, &id, &len);
-	assert_int_equal(id, 1);
-	assert_int_equal(len, 200);
-	/* none left: kicks are asked for, and the TAP waits */
-	assert_int_equal(used_flags(f, RX), 0);
-	assert_null(watched(f, f->n->tap_fd));
-	peer_send(3, 300);
-	rx_buffer(f, 2, BUF + 0x2000, 2048);
-	kick(f, RX);
-	assert_int_equal(used_idx(f, RX), 3);
-	assert_int_equal(used_flags(f, RX), 0); /* ran out again */
-	rx_buffer(f, 3, BUF + 0x3000, 2048);
-	kick(f, RX);
-	assert_int_equal(used_flags(f, RX), VIRTQ_USED_F_NO_NOTIFY);
-	assert_non_null(watched(f, f->n->tap_fd));
-}
-
 static void test_rx_waits_for_enough_buffers(void **state)
 {
 	struct fx *f = *state;
@@ -736,7 +693,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_bad_chains, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_mergeable, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_runs_out_of_buffers, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_rx_kicks_only_when_out, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_waits_for_enough_buffers, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_one_buffer_per_packet, fx_setup, fx_teardown),
