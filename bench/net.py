@@ -10,7 +10,12 @@ side is this script: it times each transfer on its own clock, guest->host from
 the first byte received to the guest's end of stream, host->guest from the
 first byte sent to the guest's close, and checks the byte counts (the guest
 reports how much it received). Configurations are interleaved, RUNS times each;
-medians in MB/s (10^6 bytes) are printed with ratios to petrel.
+medians in MB/s (10^6 bytes) are printed with ratios to petrel, and the
+median round-trip time of 20 pings from the guest over the idle link.
+Each run also reports what each transfer cost per MiB moved: KVM's exits and
+interrupt injections (debugfs; by exit reason with --exit-reasons), the CPU
+used by the VMM's busiest threads and by the whole machine, the guest's own
+packet and interrupt counts, and for petrel its per-queue kicks and interrupts.
 In the lab the guest kernel dies now and then mid-transfer (a double fault on
 system call entry), or stops, under every VMM alike: such a run is booted again,
 up to max(3, RUNS) times per configuration, and these are counted in the output.
@@ -18,7 +23,7 @@ Needs a /dev/kvm with hardware virtualization (run it in the lab elsewhere),
 root (it creates a TAP) and /dev/vhost-net for the vhost=on row (it tries to
 load vhost_net; without it that row says why it is unavailable).
 
-  bench/net.py [--size MIB] [--only LIST] [RUNS]
+  bench/net.py [--size MIB] [--only LIST] [--wrap CMD] [--exit-reasons] [RUNS]
 """
 import argparse, gzip, os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
@@ -43,6 +48,8 @@ until ping -c 1 -W 1 {host} >/dev/null 2>&1; do
 	i=$((i + 1))
 	[ $i -lt 60 ] || {{ say "error the host does not answer pings"; exit 1; }}
 done
+# latency of an idle link: 20 pings, 0.2 s apart
+say "ping $(ping -q -c 20 -i 0.2 {host} 2>&1 | tail -1)"
 head -c {size} /dev/zero >/tmp/out.bin
 say ready
 nc {host} {port_to_host} </tmp/out.bin >/dev/null
@@ -426,7 +433,14 @@ def run_one(name, cmd, size):
         # petrel's own counts of the whole run (--stats)
         info += "".join("; " + l[len("petrel: "):] for l in g.lines
                         if l.startswith("petrel: virtio-net 0"))
-        return size / up_s / 1e6, size / down_s / 1e6, "; ".join([info] + g.costs)
+        # "round-trip min/avg/max = 0.412/0.533/0.951 ms"
+        ping = (g.line("bench-net: ping ") or "").split("=")[-1].split("/")
+        try:
+            rtt = float(ping[1])
+        except (IndexError, ValueError):
+            raise Failed(f"the guest's ping said {g.line('bench-net: ping ')!r}")
+        return (size / up_s / 1e6, size / down_s / 1e6, rtt,
+                "; ".join([info] + g.costs))
     except Failed as e:
         if g.alive():
             g.p.kill()
@@ -536,33 +550,34 @@ def main():
                     break
                 if name in failed:
                     continue
-                up, down, info = res[name][-1]
+                up, down, rtt, info = res[name][-1]
                 print(f"bench/net: run {i + 1} {name}: guest->host {up:.1f} MB/s,"
-                      f" host->guest {down:.1f} MB/s ({info})", file=sys.stderr, flush=True)
+                      f" host->guest {down:.1f} MB/s, ping {rtt:.3f} ms ({info})",
+                      file=sys.stderr, flush=True)
     finally:
         tap_teardown()
         shutil.rmtree(work, ignore_errors=True)
 
-    med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+    med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3))
            for k, v in res.items() if v}
     base = med.get("petrel")
     print(f"bench/net: TCP, {a.size} MiB each way per run, {a.runs} runs each, interleaved,"
           f" medians; ratio = config / petrel ({time.monotonic() - t0:.0f}s)")
     print(f"{'config':16} {'guest->host MB/s':>16} {'ratio':>6} {'host->guest MB/s':>16}"
-          f" {'ratio':>6}   runs (g->h / h->g)")
+          f" {'ratio':>6} {'ping ms':>8}   runs (g->h / h->g)")
     for k in configs:
         if k in med:
-            up, down = med[k]
+            up, down, rtt = med[k]
             ru = f"{up / base[0]:6.2f}" if base else f"{'-':>6}"
             rd = f"{down / base[1]:6.2f}" if base else f"{'-':>6}"
-            runs = " ".join(f"{u:.0f}/{d:.0f}" for u, d, _ in res[k])
+            runs = " ".join(f"{u:.0f}/{d:.0f}" for u, d, _, _ in res[k])
             note = f"  (then failed: {failed[k]})" if k in failed else ""
-            print(f"{k:16} {up:16.1f} {ru} {down:16.1f} {rd}   {runs}{note}")
+            print(f"{k:16} {up:16.1f} {ru} {down:16.1f} {rd} {rtt:8.3f}   {runs}{note}")
         else:
             print(f"{k:16} {'unavailable' if k in unavailable else 'failed'}: {failed[k]}")
     for k in configs:
-        if res.get(k) and res[k][0][2]:
-            print(f"{k}, run 1: {res[k][0][2]}")
+        if res.get(k) and res[k][0][3]:
+            print(f"{k}, run 1: {res[k][0][3]}")
     if any(crashes.values()):
         print("guests that died mid-run (crash or hang; booted again): " +
               ", ".join(f"{k} {v}" for k, v in crashes.items()))
