@@ -71,10 +71,17 @@ expect_status() {
 wait_line() {
 	local end=$((SECONDS + $4))
 	while [ $SECONDS -lt $end ]; do
-		[ "$(grep -acE "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0
+		[ "$(count_lines "$1" "$2")" -ge "$3" ] && return 0
 		sleep 0.1
 	done
-	[ "$(grep -acE "$2" "$1" 2>/dev/null || true)" -ge "$3" ]
+	[ "$(count_lines "$1" "$2")" -ge "$3" ]
+}
+
+# count_lines FILE REGEX: lines of FILE matching (0 while FILE does not exist)
+count_lines() {
+	local n
+	n=$(grep -acE "$2" "$1" 2>/dev/null) || true
+	echo "${n:-0}"
 }
 
 # wait_pid PID TIMEOUT: wait until the process has ended
