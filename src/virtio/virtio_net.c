@@ -560,19 +560,31 @@ static void on_tap(void *opaque, int fd, uint32_t events)
 	pthread_mutex_unlock(&n->vp.lock);
 }
 
-/* The driver added receive buffers. */
+/*
+ * The driver added receive buffers. While the device holds some, it takes
+ * new ones as packets come and needs no kicks (each costs the guest an
+ * exit): they are asked for again only when the buffers run out.
+ */
 static void rx_notify(struct virtio_net *n, struct virtq *q)
 {
+	enum rx_stop why;
 	bool pushed = false;
 
-	if (!fifo_fill(n, q, &n->rx, false, &pushed))
-		return;
-	if (rx_queue(n) && n->rx.count) {
-		/* never unwatch here: an event for the TAP may be pending in this round */
-		rx_work(n, q, &pushed);
-		if (n->rx.count || n->bounce_len)
-			rx_watch(n);
-	}
+	if (!fifo_fill(n, q, &n->rx, false, &pushed) || !rx_queue(n))
+		goto out;
+	if (!n->rx.count && !rx_refill(n, q, &pushed))
+		goto out; /* none usable: the next kick is asked for */
+	virtq_disable_notify(q);
+	/*
+	 * Unless receiving now waits for a kick (rx_refill asked for one) or
+	 * cannot go on, the TAP is watched, even with no buffers left: kicks
+	 * are off, and the TAP's handler is what asks for them again. (Never
+	 * unwatch here: an event for the TAP may be pending in this round.)
+	 */
+	why = rx_work(n, q, &pushed);
+	if (why == RX_BUDGET || why == RX_TAP_EMPTY)
+		rx_watch(n);
+out:
 	if (pushed)
 		virtio_pci_queue_done(&n->vp, VIRTIO_NET_RX_QUEUE);
 }
@@ -667,6 +679,7 @@ static const struct virtio_dev_ops net_ops = {
     .pci_subclass = 0x00,
     .features = NET_FEATURES,
     .nr_queues = 2,
+    .kick_on_demand = 1u << VIRTIO_NET_RX_QUEUE,
     .queue_max = VIRTIO_NET_QUEUE_SIZE,
     .config_len = sizeof(struct virtio_net_config),
     .config_read = net_config_read,

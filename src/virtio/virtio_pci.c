@@ -182,9 +182,11 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 		 * kick next (avail_event / NO_NOTIFY) and look again: a buffer
 		 * added in between would otherwise wait for a kick that never comes.
 		 */
+		bool on_demand = vp->ops->kick_on_demand & (1u << q->index);
+
 		do {
 			vp->ops->queue_notify(vp, q->index);
-		} while (q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
+		} while (!on_demand && q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
 		if (q->vq.broken)
 			virtio_pci_needs_reset(vp);
 	}

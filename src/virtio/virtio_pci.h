@@ -65,6 +65,13 @@ struct virtio_dev_ops {
 	uint8_t pci_class, pci_subclass;
 	uint64_t features; /* device-specific feature bits offered */
 	unsigned int nr_queues;
+	/*
+	 * Queues (bit per index) whose doorbell the device turns on and off
+	 * itself (a receive queue wants kicks only when it ran out of buffers).
+	 * The others are turned on after every kick, once the device has taken
+	 * everything the driver gave.
+	 */
+	uint32_t kick_on_demand;
 	uint16_t queue_max;
 	uint32_t config_len;
 	/* Device configuration space: bytes at off (off + len <= config_len). */

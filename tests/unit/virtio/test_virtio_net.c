@@ -91,6 +91,7 @@ struct fx {
 	struct watch w[16];
 	uint16_t avail_idx[2];
 	uint16_t used_seen[2];
+	uint16_t qsz; /* queue size the driver picks (QSZ unless a test says) */
 };
 
 static int fake_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
@@ -179,7 +180,7 @@ static void driver_start(struct fx *f, uint32_t features)
 	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
 	for (q = 0; q < 2; q++) {
 		bar_wr(f, CC_Q_SELECT, 2, q);
-		bar_wr(f, CC_Q_SIZE, 2, QSZ);
+		bar_wr(f, CC_Q_SIZE, 2, f->qsz);
 		bar_wr(f, CC_Q_DESC_LO, 4, DESC(q));
 		bar_wr(f, CC_Q_DRIVER_LO, 4, AVAIL(q));
 		bar_wr(f, CC_Q_DEVICE_LO, 4, USED(q));
@@ -212,7 +213,7 @@ static void avail_add(struct fx *f, unsigned int q, uint16_t head)
 {
 	uint16_t idx;
 
-	put(f, AVAIL(q) + 4 + 2 * (f->avail_idx[q] % QSZ), &head, 2);
+	put(f, AVAIL(q) + 4 + 2 * (f->avail_idx[q] % f->qsz), &head, 2);
 	idx = ++f->avail_idx[q];
 	put(f, AVAIL(q) + 2, &idx, 2);
 }
@@ -235,7 +236,7 @@ static uint16_t used_idx(struct fx *f, unsigned int q)
 /* The next used element of queue q. */
 static void used_next(struct fx *f, unsigned int q, uint32_t *id, uint32_t *len)
 {
-	uint16_t slot = f->used_seen[q]++ % QSZ;
+	uint16_t slot = f->used_seen[q]++ % f->qsz;
 
 	assert_true((uint16_t)(used_idx(f, q) - f->used_seen[q]) < 0x8000);
 	get(f, USED(q) + 4 + 8 * slot, id, 4);
@@ -271,6 +272,7 @@ static int fx_setup(void **state)
 	if (!f)
 		return -1;
 	io.ctx = f;
+	f->qsz = QSZ;
 	gm_init(&f->gm);
 	if (gm_add_region(&f->gm, "ram", 0, 4 * MB) < 0)
 		return -1;
@@ -454,6 +456,88 @@ static void test_rx_runs_out_of_buffers(void **state)
 	assert_memory_equal(got, want, 300);
 	rx_buffer(f, 2, BUF + 0x2000, 2048);
 	kick(f, RX);
+	assert_non_null(watched(f, f->n->tap_fd));
+	assert_int_equal(f->n->stats.rx_dropped, 0);
+}
+
+static uint16_t used_flags(struct fx *f, unsigned int q)
+{
+	uint16_t v;
+
+	get(f, USED(q), &v, 2);
+	return v;
+}
+
+/* Receive kicks are wanted only when the device has run out of buffers. */
+static void test_rx_kicks_only_when_out(void **state)
+{
+	struct fx *f = *state;
+	uint32_t id, len;
+
+	driver_start(f, F_MRG);
+	assert_int_equal(used_flags(f, RX), 0);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	assert_int_equal(used_flags(f, RX), VIRTQ_USED_F_NO_NOTIFY);
+	/* a buffer added without a kick is taken when a packet needs it */
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	peer_send(1, 100);
+	peer_send(2, 200);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(used_idx(f, RX), 2);
+	used_next(f, RX, &id, &len);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 1);
+	assert_int_equal(len, 200);
+	/* none left: kicks are asked for, and the TAP waits */
+	assert_int_equal(used_flags(f, RX), 0);
+	assert_null(watched(f, f->n->tap_fd));
+	peer_send(3, 300);
+	rx_buffer(f, 2, BUF + 0x2000, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 3);
+	assert_int_equal(used_flags(f, RX), 0); /* ran out again */
+	rx_buffer(f, 3, BUF + 0x3000, 2048);
+	kick(f, RX);
+	assert_int_equal(used_flags(f, RX), VIRTQ_USED_F_NO_NOTIFY);
+	assert_non_null(watched(f, f->n->tap_fd));
+}
+
+/*
+ * Buffers that run out just as the receive budget does: the TAP stays
+ * watched (kicks are off), and its handler asks for kicks.
+ */
+static void test_rx_budget_ends_with_the_buffers(void **state)
+{
+	struct fx *f = *state;
+	uint16_t i;
+
+	f->qsz = 128;
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	peer_send(0, 60);
+	fire(f, f->n->tap_fd); /* delivered; none left: kicks asked for */
+	assert_int_equal(used_idx(f, RX), 1);
+	assert_int_equal(used_flags(f, RX), 0);
+	for (i = 1; i <= 66; i++)
+		peer_send((uint8_t)i, 60);
+	for (i = 1; i <= 64; i++)
+		rx_buffer(f, i, BUF + 0x800 * i, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 65);
+	assert_int_equal(f->n->rx.count, 0);
+	assert_int_equal(used_flags(f, RX), VIRTQ_USED_F_NO_NOTIFY);
+	assert_non_null(watched(f, f->n->tap_fd));
+	fire(f, f->n->tap_fd);
+	assert_int_equal(used_flags(f, RX), 0);
+	assert_null(watched(f, f->n->tap_fd));
+	rx_buffer(f, 65, BUF + 0x800 * 65, 2048);
+	rx_buffer(f, 66, BUF + 0x800 * 66, 2048);
+	rx_buffer(f, 67, BUF + 0x800 * 67, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 67);
+	assert_int_equal(f->n->rx.count, 1);
 	assert_non_null(watched(f, f->n->tap_fd));
 	assert_int_equal(f->n->stats.rx_dropped, 0);
 }
@@ -693,6 +777,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_bad_chains, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_mergeable, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_runs_out_of_buffers, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_kicks_only_when_out, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_budget_ends_with_the_buffers, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_waits_for_enough_buffers, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_one_buffer_per_packet, fx_setup, fx_teardown),
