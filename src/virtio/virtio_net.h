@@ -117,7 +117,10 @@ struct virtio_net {
 	uint32_t bounce_len;			    /* 0: nothing waits */
 	struct iovec rx_iov[VIRTIO_NET_RX_IOV_MAX]; /* scratch of the receive path */
 	struct virtio_net_stats stats;
-	/* sent packets whose chains go back to the driver when done_fd fires */
+	/*
+	 * Sent packets whose chains go back to the driver when done_fd fires
+	 * (device state: whoever saves the device gives them back first).
+	 */
 	uint16_t tx_done[VIRTIO_NET_QUEUE_SIZE];
 	unsigned int tx_done_count;
 	int done_fd;	 /* timer: return the sent packets' chains */
