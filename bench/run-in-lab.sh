@@ -20,8 +20,11 @@ if "$build/petrel" info | grep -q '^kvm flavour: hardware'; then
 fi
 load() { echo "bench/$name: machine load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs ($1)"; }
 load before
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+. tests/lab/watched.sh
 rc=0
-tests/lab/lab run --memory "$memory" --timeout "$timeout" -- \
+lab_watched "$log" "bench/$name" --memory "$memory" --timeout "$timeout" -- \
 	env PETREL_BUILD="$build" python3 "bench/$name.py" "$@" || rc=$?
 load after
 exit $rc

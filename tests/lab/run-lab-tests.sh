@@ -23,31 +23,12 @@ if [ ${#cases[@]} -eq 0 ]; then
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-# One lab boot for case $1, its console in $out and on our output. A lab whose
-# own kernel reports a CPU locked up for a minute does not recover (seen under
-# the emulated SVM, CPUs waiting on each other for good): it is stopped then,
-# not at the boot timeout.
-lockup_re='^\[ *[0-9.]+\] watchdog: BUG: soft lockup - CPU#[0-9]+ stuck for ([6-9][0-9]|[1-9][0-9][0-9]+)s'
+# One lab boot for case $1, its console in $out and on our output.
+. tests/lab/watched.sh
 lab_boot() {
-	local c=$1 scratch=$2 pid tailpid
-	: >"$out"
-	LAB_TIMING=1 tests/lab/lab run --memory 12G --timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" \
-		--scratch "$scratch" -- \
-		env PETREL_BUILD="$PETREL_BUILD" tests/lab/run-inside.sh "$c" >>"$out" 2>&1 &
-	pid=$!
-	tail -n +1 -f --pid="$pid" "$out" &
-	tailpid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		if grep -qE "$lockup_re" "$out"; then
-			echo "[lab] $c: a CPU of the lab's own kernel is locked up: stopping this lab boot" \
-				>>"$out"
-			kill "$pid" 2>/dev/null
-			break
-		fi
-		sleep 5
-	done
-	wait "$pid"
-	wait "$tailpid"
+	LAB_TIMING=1 lab_watched "$out" "$1" --memory 12G \
+		--timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" --scratch "$2" -- \
+		env PETREL_BUILD="$PETREL_BUILD" tests/lab/run-inside.sh "$1" || true
 }
 
 start=$(date +%s)
