@@ -46,6 +46,13 @@
  * The packets themselves leave at once: no latency is added.
  */
 #define NET_TX_DONE_NS 50000
+/*
+ * A packet this small (header included: an ACK, a ping) sent while nothing
+ * is held goes back at once: holding it buys no coalescing, and its transmit
+ * interrupt, coming later, tends to land while the guest is busy with what it
+ * received (measured: higher throughput both ways, lower ping times).
+ */
+#define NET_TX_SMALL 256
 
 _Static_assert(sizeof(struct virtio_net_config) == 10, "config size");
 _Static_assert(offsetof(struct virtio_net_config, status) == 6, "status");
@@ -208,13 +215,18 @@ static void tx_done_all(struct virtio_net *n, struct virtq *q, bool *pushed)
 }
 
 /*
- * The packet of chain @head is sent: hold the chain for NET_TX_DONE_NS, or
- * give back all held ones when half the queue is held already (the driver
- * must not run out of room while the timer runs).
+ * The packet of chain @c is sent: hold the chain for NET_TX_DONE_NS, or give
+ * back all held ones when half the queue is held already (the driver must
+ * not run out of room while the timer runs). A lone small one goes back now.
  */
-static void tx_done_later(struct virtio_net *n, struct virtq *q, uint16_t head, bool *pushed)
+static void tx_done_later(struct virtio_net *n, struct virtq *q, const struct virtio_net_chain *c,
+			  bool *pushed)
 {
-	n->tx_done[n->tx_done_count++] = head;
+	if (c->len < NET_TX_SMALL && !n->tx_done_count) {
+		chain_done(n, q, c, 0, pushed);
+		return;
+	}
+	n->tx_done[n->tx_done_count++] = c->head;
 	if (n->tx_done_count >= q->size / 2u || !n->done_watched) {
 		tx_done_all(n, q, pushed);
 		return;
@@ -246,7 +258,7 @@ static void tx_flush(struct virtio_net *n, struct virtq *q, bool *pushed)
 			n->stats.tx_packets++;
 			n->stats.tx_bytes += c->len - VIRTIO_NET_HDR_LEN;
 		}
-		tx_done_later(n, q, c->head, pushed);
+		tx_done_later(n, q, c, pushed);
 		fifo_drop_first(&n->tx);
 	}
 	n->tx_blocked = false;
