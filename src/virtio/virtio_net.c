@@ -274,8 +274,11 @@ static void tx_notify(struct virtio_net *n, struct virtq *q)
 		virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
 }
 
-/* The I/O thread: time to retry a transmit the TAP refused. */
-static void tx_retry(void *opaque, int fd, uint32_t events)
+/*
+ * The I/O thread: a transmit timer fired. done_fd: the held chains of sent
+ * packets are due; timer_fd: the TAP may take the packets it refused.
+ */
+static void tx_timer(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_net *n = opaque;
 	struct virtq *q;
@@ -286,31 +289,14 @@ static void tx_retry(void *opaque, int fd, uint32_t events)
 		/* not expired: a spurious wake-up */
 	}
 	pthread_mutex_lock(&n->vp.lock);
+	if (fd == n->done_fd)
+		n->done_armed = false;
 	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
-	if (q && !q->broken && n->tx_blocked) {
-		tx_flush(n, q, &pushed);
-		if (pushed)
-			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
-	}
-	pthread_mutex_unlock(&n->vp.lock);
-}
-
-/* The I/O thread: time to give back the chains of sent packets. */
-static void tx_done_timer(void *opaque, int fd, uint32_t events)
-{
-	struct virtio_net *n = opaque;
-	struct virtq *q;
-	uint64_t ticks;
-	bool pushed = false;
-
-	if (read(fd, &ticks, sizeof(ticks)) < 0) {
-		/* not expired: a spurious wake-up */
-	}
-	pthread_mutex_lock(&n->vp.lock);
-	n->done_armed = false;
-	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
-	if (q && !q->broken && n->tx_done_count) {
-		tx_done_all(n, q, &pushed);
+	if (q && !q->broken) {
+		if (fd == n->done_fd)
+			tx_done_all(n, q, &pushed);
+		else if (n->tx_blocked)
+			tx_flush(n, q, &pushed);
 		if (pushed)
 			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
 	}
@@ -809,11 +795,11 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 		goto fail;
 	}
 	if (io->watch) {
-		ret = io->watch(io->ctx, n->timer_fd, tx_retry, n);
+		ret = io->watch(io->ctx, n->timer_fd, tx_timer, n);
 		if (ret < 0)
 			goto fail;
 		n->timer_watched = true;
-		ret = io->watch(io->ctx, n->done_fd, tx_done_timer, n);
+		ret = io->watch(io->ctx, n->done_fd, tx_timer, n);
 		if (ret < 0)
 			goto fail;
 		n->done_watched = true;
