@@ -12,9 +12,9 @@
 #include "vm/config_parse.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
-#include "vm/gdb_stub.h"
+#include "debug/gdb_stub.h"
 #include "vm/machine.h"
-#include "vm/session.h"
+#include "api/session.h"
 
 static void usage(FILE *out)
 {
@@ -318,5 +318,5 @@ int main(int argc, char **argv)
 	ret = parse_run(argc - 1, argv + 1, &cfg);
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	return vm_session_run(&cfg);
+	return api_session_run(&cfg);
 }

@@ -12,7 +12,6 @@
 #include "arch/x86/layout.h"
 #include "vm/boot.h"
 #include "vm/devices.h"
-#include "vm/gdb_stub.h"
 #include "vm/platform_kvm.h"
 #include "vm/testdev.h"
 #include "vm/vcpu_thread.h"
@@ -137,11 +136,6 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	ret = machine_create_vcpus(m);
 	if (ret < 0)
 		goto fail;
-	if (cfg->gdb) {
-		ret = vm_gdb_create(m, cfg->gdb, cfg->gdb_wait);
-		if (ret < 0)
-			goto fail;
-	}
 	return 0;
 fail:
 	machine_destroy(m);
@@ -152,7 +146,6 @@ void machine_destroy(struct machine *m)
 {
 	unsigned int i;
 
-	vm_gdb_destroy(m, 0);
 	for (i = 0; i < m->nr_vcpus; i++)
 		kvm_vcpu_destroy(&m->vcpus[i].kvm);
 	free(m->vcpus);
@@ -252,7 +245,6 @@ int machine_run(struct machine *m)
 	unsigned int i;
 	int ret = 0;
 
-	ret = vm_gdb_start(m);
 	for (i = 0; i < m->nr_vcpus && !ret; i++)
 		ret = vcpu_thread_start(&m->vcpus[i]);
 	if (ret < 0)
@@ -263,7 +255,6 @@ int machine_run(struct machine *m)
 	machine_request_stop(m, VM_EXIT_ERROR);
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_thread_join(&m->vcpus[i]);
-	vm_gdb_destroy(m, m->exit_status);
 	vm_devices_flush(m);
 	if (m->cfg.stats) {
 		machine_print_stats(m, stderr);

@@ -93,6 +93,12 @@ struct vm_gdb;
 struct uart;
 struct vm_devices;
 
+/* Each returns true when it took the exit (the vCPU goes on running). */
+struct machine_debug_hooks {
+	bool (*debug_exit)(struct vm_debug *d, struct vm_vcpu *v);
+	bool (*emulation_failure)(struct vm_debug *d, struct vm_vcpu *v);
+};
+
 struct machine {
 	struct vm_config cfg;
 	struct kvm_sys sys;
@@ -115,7 +121,11 @@ struct machine {
 	bool reset_requested;
 	int exit_status;
 	int stop_efd; /* signalled when the machine stops, wakes the event loop */
-	/* The debugger's side of the machine, when one is configured. */
+	/*
+	 * A debugger attached from above (src/debug): the vCPU threads hand it
+	 * their debug exits and the emulation failures it may have caused.
+	 */
+	const struct machine_debug_hooks *debug_hooks;
 	struct vm_debug *debug;
 	struct vm_gdb *gdb;
 };

@@ -2,7 +2,6 @@
 /* One thread per vCPU: run the guest, dispatch its exits, obey lifecycle requests. */
 #include "vm/vcpu_thread.h"
 
-#include "vm/guest_debug.h"
 #include "vm/thread.h"
 
 #include <errno.h>
@@ -161,9 +160,9 @@ static void *vcpu_thread_main(void *arg)
 			vcpu_system_event(v);
 			break;
 		case KVM_EV_INTERNAL_ERROR:
-			if (m->debug &&
+			if (m->debug_hooks &&
 			    v->kvm.run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-			    vm_debug_handle_emulation_failure(m->debug, v))
+			    m->debug_hooks->emulation_failure(m->debug, v))
 				break;
 			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
 			break;
@@ -171,7 +170,7 @@ static void *vcpu_thread_main(void *arg)
 			vcpu_fatal(v, VM_EXIT_INTERNAL_ERROR);
 			break;
 		case KVM_EV_DEBUG:
-			if (m->debug && vm_debug_handle_exit(m->debug, v))
+			if (m->debug_hooks && m->debug_hooks->debug_exit(m->debug, v))
 				break;
 			fprintf(stderr, "petrel: vCPU %u: debug exit with no debugger attached\n",
 				v->kvm.id);

@@ -5,8 +5,8 @@
  * plain register struct, qXfer slicing, and DR0-DR3/DR7/DR6 for hardware
  * breakpoints and watchpoints.
  */
-#ifndef PETREL_VM_GDB_X86_H
-#define PETREL_VM_GDB_X86_H
+#ifndef PETREL_DEBUG_GDB_X86_H
+#define PETREL_DEBUG_GDB_X86_H
 
 #include <stdbool.h>
 #include <stddef.h>

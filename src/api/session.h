@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef PETREL_VM_SESSION_H
-#define PETREL_VM_SESSION_H
+#ifndef PETREL_API_SESSION_H
+#define PETREL_API_SESSION_H
 
 #include "vm/machine.h"
 
@@ -9,6 +9,6 @@
  * (a guest reset builds the machine anew unless --on-reboot exit).
  * Returns petrel's exit status.
  */
-int vm_session_run(const struct vm_config *cfg);
+int api_session_run(const struct vm_config *cfg);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "vm/guest_debug.h"
+#include "debug/guest_debug.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "vm/session.h"
+#include "api/session.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug/gdb_stub.h"
 #include "vm/terminal.h"
 
-int vm_session_run(const struct vm_config *user_cfg)
+int api_session_run(const struct vm_config *user_cfg)
 {
 	struct vm_config c = *user_cfg, *cfg = &c;
 	struct machine *m;
@@ -38,7 +39,19 @@ int vm_session_run(const struct vm_config *user_cfg)
 			status = VM_EXIT_ERROR;
 			break;
 		}
+		if (cfg->gdb && vm_gdb_create(m, cfg->gdb, cfg->gdb_wait) < 0) {
+			machine_destroy(m);
+			status = VM_EXIT_ERROR;
+			break;
+		}
+		if (vm_gdb_start(m) < 0) {
+			vm_gdb_destroy(m, 0);
+			machine_destroy(m);
+			status = VM_EXIT_ERROR;
+			break;
+		}
 		status = machine_run(m);
+		vm_gdb_destroy(m, status);
 		if (!m->reset_requested || cfg->reboot_exits) {
 			machine_destroy(m);
 			break;

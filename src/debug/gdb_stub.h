@@ -4,8 +4,8 @@
  * protocol to one debugger at a time, on top of the machine's debug side
  * (vm/guest_debug.h). One gdb thread per vCPU; all-stop.
  */
-#ifndef PETREL_VM_GDB_STUB_H
-#define PETREL_VM_GDB_STUB_H
+#ifndef PETREL_DEBUG_GDB_STUB_H
+#define PETREL_DEBUG_GDB_STUB_H
 
 #include <stdbool.h>
 

@@ -4,7 +4,7 @@
  * dispatcher and stop replies. The protocol pieces live in gdb_proto.c and
  * gdb_x86.c; breakpoints, memory and stops in guest_debug.c.
  */
-#include "vm/gdb_stub.h"
+#include "debug/gdb_stub.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,9 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vm/gdb_proto.h"
-#include "vm/gdb_x86.h"
-#include "vm/guest_debug.h"
+#include "debug/gdb_proto.h"
+#include "debug/gdb_x86.h"
+#include "debug/guest_debug.h"
 #include "vm/thread.h"
 
 #define GDB_SIGINT 2
@@ -686,6 +686,11 @@ static void *gdb_thread(void *arg)
 	return NULL;
 }
 
+static const struct machine_debug_hooks gdb_hooks = {
+    .debug_exit = vm_debug_handle_exit,
+    .emulation_failure = vm_debug_handle_emulation_failure,
+};
+
 int vm_gdb_create(struct machine *m, const char *spec, bool wait)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
@@ -713,6 +718,7 @@ int vm_gdb_create(struct machine *m, const char *spec, bool wait)
 	g->dbg.on_stop_opaque = g;
 	m->gdb = g;
 	m->debug = &g->dbg;
+	m->debug_hooks = &gdb_hooks;
 
 	snprintf(port_s, sizeof(port_s), "%u", g->port);
 	ret = getaddrinfo(g->host, port_s, &hints, &ai);
@@ -798,6 +804,7 @@ void vm_gdb_destroy(struct machine *m, int status)
 	if (g->wake_efd >= 0)
 		close(g->wake_efd);
 	vm_debug_destroy(&g->dbg);
+	m->debug_hooks = NULL;
 	m->debug = NULL;
 	m->gdb = NULL;
 	free(g);

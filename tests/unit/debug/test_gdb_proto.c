@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/gdb_proto.h"
+#include "debug/gdb_proto.h"
 
 /* Feed a string; return the last non-NONE event (or NONE) and count the events. */
 static enum gdb_rx_event feed(struct gdb_rx *rx, const char *s, size_t n, int *events)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* GDB remote protocol packets: receiver state machine, framing, hex and command parsing. */
-#include "vm/gdb_proto.h"
+#include "debug/gdb_proto.h"
 
 #include <errno.h>
 #include <limits.h>

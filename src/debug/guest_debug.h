@@ -5,8 +5,8 @@
  * use-counted, original bytes kept), the four hardware debug registers on
  * every vCPU, single-step, and stop events from the vCPU threads.
  */
-#ifndef PETREL_VM_GUEST_DEBUG_H
-#define PETREL_VM_GUEST_DEBUG_H
+#ifndef PETREL_DEBUG_GUEST_DEBUG_H
+#define PETREL_DEBUG_GUEST_DEBUG_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vm/gdb_proto.h"
-#include "vm/gdb_x86.h"
+#include "debug/gdb_proto.h"
+#include "debug/gdb_x86.h"
 
 static void fill_regs(struct gdb_x86_regs *r)
 {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* x86-64 registers, target description and debug registers for the GDB stub. */
-#include "vm/gdb_x86.h"
+#include "debug/gdb_x86.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "vm/gdb_proto.h"
+#include "debug/gdb_proto.h"
 
 /* clang-format off */
 #define GPR64(n) "    <reg name=\"" n "\" bitsize=\"64\" type=\"int64\"/>\n"

@@ -5,8 +5,8 @@
  * parsers for the commands a stub has to understand (m/M/X, Z/z, thread ids,
  * vCont). Nothing here touches KVM, sockets or the machine.
  */
-#ifndef PETREL_VM_GDB_PROTO_H
-#define PETREL_VM_GDB_PROTO_H
+#ifndef PETREL_DEBUG_GDB_PROTO_H
+#define PETREL_DEBUG_GDB_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
