@@ -49,8 +49,8 @@ struct kvm_exit_ops {
 	void (*pio)(void *opaque, struct kvm_vcpu *v, uint16_t port, bool in, unsigned int size,
 		    uint8_t *data);
 	/* One MMIO access of 1 to 8 bytes. */
-	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write,
-		     unsigned int len, uint8_t *data);
+	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write, unsigned int len,
+		     uint8_t *data);
 };
 
 struct kvm_vcpu {
@@ -96,6 +96,23 @@ void kvm_vcpu_regs_invalidate(struct kvm_vcpu *v);
 int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaque);
 /* From another thread: make the vCPU leave KVM_RUN at once. */
 void kvm_vcpu_kick(struct kvm_vcpu *v);
+
+/*
+ * KVM_KVMCLOCK_CTRL: tell the guest, through its pvclock page, that the host
+ * stopped it (PVCLOCK_GUEST_STOPPED), so its soft-lockup and RCU stall
+ * watchdogs do not count the pause against it. Call it for each vCPU of a
+ * paused machine, before resuming it. Returns 0 or -errno: -EINVAL when the
+ * guest has not set up kvmclock on this vCPU (callers ignore it); x86 KVM
+ * also answers -EINVAL to an ioctl it lacks, which kvm_vcpu_has_kvmclock_ctrl
+ * tells apart.
+ *
+ * Any thread may call it: KVM serialises vCPU ioctls, so while the vCPU is
+ * inside KVM_RUN the call waits until the vCPU leaves it (kick it first, or
+ * call it only when the vCPU threads are parked). It touches no petrel state.
+ */
+int kvm_vcpu_kvmclock_ctrl(struct kvm_vcpu *v);
+/* Does the host offer KVM_KVMCLOCK_CTRL (KVM_CAP_KVMCLOCK_CTRL, cached)? */
+bool kvm_vcpu_has_kvmclock_ctrl(const struct kvm_vcpu *v);
 
 /* Guest-virtual -> guest-physical through the vCPU's current paging. */
 int kvm_vcpu_translate(struct kvm_vcpu *v, uint64_t gva, uint64_t *gpa);
