@@ -212,10 +212,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				    "--disk %s: expected path=FILE[,readonly=on|off]"
 				    "[,direct=on|off][,serial=ID of at most 20 bytes]",
 				    optarg);
-			virtio_blk_opts_free(&o);
-			if (cfg->nr_disks == VM_MAX_DISKS)
+			if (cfg->nr_disks == VM_MAX_DISKS) {
+				virtio_blk_opts_free(&o);
 				return usage_error("--disk %s: at most 8 disks", optarg);
-			cfg->disks[cfg->nr_disks++] = optarg;
+			}
+			cfg->disks[cfg->nr_disks++] = o;
 			break;
 		}
 		case OPT_NET: {
@@ -229,7 +230,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			if (cfg->nr_nets == VM_MAX_NETS)
 				return usage_error("--net %s: at most 4 network interfaces",
 						   optarg);
-			cfg->nets[cfg->nr_nets++] = optarg;
+			cfg->nets[cfg->nr_nets++] = o;
 			break;
 		}
 		case OPT_TEST_DEVICE:

@@ -150,28 +150,19 @@ static int create_pci(struct vm_devices *d)
 		return ret;
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_disks; i++) {
-		struct virtio_blk_config_opts o;
-
-		ret = virtio_blk_parse(m->cfg.disks[i], &o);
-		if (ret < 0)
-			return ret;
 		d->blk[i] = calloc(1, sizeof(*d->blk[i]));
-		ret = d->blk[i] ? virtio_blk_init(d->blk[i], &o, &m->mem, &m->platform, &io)
+		ret = d->blk[i] ? virtio_blk_init(d->blk[i], &m->cfg.disks[i], &m->mem,
+						  &m->platform, &io)
 				: -ENOMEM;
-		virtio_blk_opts_free(&o);
 		if (!ret)
 			ret = plug_virtio(d, &d->blk[i]->vp);
 		if (ret < 0)
 			return ret;
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_nets; i++) {
-		struct virtio_net_config_opts o;
-
-		ret = virtio_net_parse(m->cfg.nets[i], &o);
-		if (ret < 0)
-			return ret;
 		d->net[i] = calloc(1, sizeof(*d->net[i]));
-		ret = d->net[i] ? virtio_net_init(d->net[i], &o, &m->mem, &m->platform, &io)
+		ret = d->net[i] ? virtio_net_init(d->net[i], &m->cfg.nets[i], &m->mem,
+						  &m->platform, &io)
 				: -ENOMEM;
 		if (!ret)
 			ret = plug_virtio(d, &d->net[i]->vp);

@@ -15,6 +15,8 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_vcpu.h"
 #include "mem/guest_mem.h"
+#include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
 
 #define VM_MAX_VCPUS 256
 
@@ -52,10 +54,11 @@ struct vm_config {
 	bool console_hvc;   /* --console hvc: a virtio-console is the guest's console */
 	bool rng;	    /* --rng: a virtio-rng device */
 #define VM_MAX_DISKS 8
-	const char *disks[VM_MAX_DISKS]; /* --disk path=FILE[,readonly=on][,serial=ID] */
+	/* --disk path=FILE[,readonly=on][,serial=ID]: the strings belong to the filler */
+	struct virtio_blk_config_opts disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 #define VM_MAX_NETS 4
-	const char *nets[VM_MAX_NETS]; /* --net tap=NAME[,mac=MAC] */
+	struct virtio_net_config_opts nets[VM_MAX_NETS]; /* --net tap=NAME[,mac=MAC] */
 	unsigned int nr_nets;
 	const char *gdb;   /* --gdb tcp:HOST:PORT, or NULL */
 	bool gdb_wait;	   /* --gdb-wait: hold the vCPUs until the debugger continues */

@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The control interface: checks, the specification, the state machine. */
+#include "api/api_vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define API_DEFAULT_MEM_MIB 128
+#define API_METRICS_PERIOD_S 60
+
+int api_fail(struct api_err *err, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+const char *api_vm_state_fc_name(enum api_vm_state s)
+{
+	switch (s) {
+	case API_VM_RUNNING:
+		return "Running";
+	case API_VM_PAUSED:
+		return "Paused";
+	default:
+		return "Not started";
+	}
+}
+
+const char *api_vm_state_ch_name(enum api_vm_state s)
+{
+	switch (s) {
+	case API_VM_RUNNING:
+		return "Running";
+	case API_VM_PAUSED:
+		return "Paused";
+	case API_VM_SHUTDOWN:
+		return "Shutdown";
+	default:
+		return "Created";
+	}
+}
+
+static void spec_defaults(struct api_vm_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cpus = 1;
+	s->mem_mib = API_DEFAULT_MEM_MIB;
+	s->serial = API_SERIAL_STDIO;
+	s->boot = VM_BOOT_KERNEL;
+}
+
+static void drive_free(struct api_drive *d)
+{
+	free(d->path);
+	free(d->partuuid);
+	free(d->serial);
+	memset(d, 0, sizeof(*d));
+}
+
+void api_vm_spec_free(struct api_vm_spec *s)
+{
+	unsigned int i;
+
+	free(s->kernel);
+	free(s->initramfs);
+	free(s->cmdline);
+	free(s->serial_path);
+	for (i = 0; i < s->nr_drives; i++)
+		drive_free(&s->drives[i]);
+	spec_defaults(s);
+}
+
+/* strdup that keeps NULL; false when out of memory. */
+static bool dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst;
+}
+
+static int drive_copy(struct api_drive *dst, const struct api_drive *src)
+{
+	*dst = *src;
+	dst->path = dst->partuuid = dst->serial = NULL;
+	if (!dup_opt(&dst->path, src->path) || !dup_opt(&dst->partuuid, src->partuuid) ||
+	    !dup_opt(&dst->serial, src->serial)) {
+		drive_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int api_vm_spec_copy(struct api_vm_spec *dst, const struct api_vm_spec *src)
+{
+	unsigned int i;
+
+	*dst = *src;
+	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = NULL;
+	dst->nr_drives = 0;
+	if (!dup_opt(&dst->kernel, src->kernel) || !dup_opt(&dst->initramfs, src->initramfs) ||
+	    !dup_opt(&dst->cmdline, src->cmdline) || !dup_opt(&dst->serial_path, src->serial_path))
+		goto fail;
+	for (i = 0; i < src->nr_drives; i++) {
+		if (drive_copy(&dst->drives[i], &src->drives[i]) < 0)
+			goto fail;
+		dst->nr_drives++;
+	}
+	return 0;
+fail:
+	api_vm_spec_free(dst);
+	return -ENOMEM;
+}
+
+void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id)
+{
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	spec_defaults(&v->spec);
+	v->state = API_VM_CONFIGURED;
+	v->backend = b;
+	v->backend_ctx = ctx;
+	v->max_vcpus = VM_MAX_VCPUS;
+	v->metrics_fd = -1;
+	snprintf(v->id, sizeof(v->id), "%s", id ? id : "anonymous-instance");
+}
+
+void api_vmm_destroy(struct api_vmm *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->quit = true;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	if (v->metrics_thread_on)
+		pthread_join(v->metrics_thread, NULL);
+	if (v->metrics_fd >= 0)
+		close(v->metrics_fd);
+	api_vm_spec_free(&v->spec);
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cond);
+}
+
+enum api_vm_state api_vmm_state(struct api_vmm *v)
+{
+	enum api_vm_state s;
+
+	pthread_mutex_lock(&v->lock);
+	s = v->state;
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+void api_vmm_machine_ended(struct api_vmm *v)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+		v->state = API_VM_SHUTDOWN;
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* The common guard of every pre-boot call; the lock is held. */
+static int need_configurable(struct api_vmm *v, struct api_err *err)
+{
+	if (v->state == API_VM_NONE)
+		return api_fail(err, -ENOENT, "the VM is not created (vm.create first)");
+	if (v->state != API_VM_CONFIGURED && v->state != API_VM_SHUTDOWN)
+		return api_fail(err, -EBUSY,
+				"the operation is not supported after the VM has started");
+	return 0;
+}
+
+static int need_booted(struct api_vmm *v, struct api_err *err)
+{
+	if (v->state == API_VM_NONE)
+		return api_fail(err, -ENOENT, "the VM is not created (vm.create first)");
+	if (v->state != API_VM_RUNNING && v->state != API_VM_PAUSED)
+		return api_fail(err, -EINVAL, "the VM is not running (boot it first)");
+	return 0;
+}
+
+int api_vmm_create(struct api_vmm *v, struct api_err *err)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->state != API_VM_NONE)
+		ret = api_fail(err, -EEXIST, "the VM is already created (vm.delete it first)");
+	else {
+		spec_defaults(&v->spec);
+		v->state = API_VM_CONFIGURED;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_delete(struct api_vmm *v, struct api_err *err)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+		ret = v->backend->shutdown(v->backend_ctx, VM_EXIT_POWEROFF, err);
+	if (!ret) {
+		api_vm_spec_free(&v->spec);
+		v->state = API_VM_NONE;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+static int check_machine(const struct api_vmm *v, unsigned int cpus, uint64_t mem_mib, bool smt,
+			 struct api_err *err)
+{
+	if (cpus < 1 || cpus > v->max_vcpus)
+		return api_fail(err, -EINVAL,
+				"vcpu count %u is out of range: this host allows 1 to %u", cpus,
+				v->max_vcpus);
+	if (smt && cpus > 1 && cpus % 2)
+		return api_fail(err, -EINVAL,
+				"vcpu count must be 1 or an even number when SMT is enabled");
+	if (mem_mib < API_MIN_MEM_MIB || mem_mib > (UINT64_MAX >> 21))
+		return api_fail(err, -EINVAL,
+				"memory size %llu MiB is out of range: at least %u MiB",
+				(unsigned long long)mem_mib, API_MIN_MEM_MIB);
+	return 0;
+}
+
+int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, bool replace,
+			struct api_err *err)
+{
+	struct api_vm_spec *s = &v->spec;
+	unsigned int cpus;
+	uint64_t mem;
+	bool smt, track;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (ret)
+		goto out;
+	cpus = u->has_cpus ? u->cpus : replace ? 1 : s->cpus;
+	mem = u->has_mem ? u->mem_mib : replace ? API_DEFAULT_MEM_MIB : s->mem_mib;
+	smt = u->has_smt ? u->smt : replace ? false : s->smt;
+	track = u->has_track_dirty ? u->track_dirty_pages : replace ? false : s->track_dirty_pages;
+	ret = check_machine(v, cpus, mem, smt, err);
+	if (ret)
+		goto out;
+	s->cpus = cpus;
+	s->mem_mib = mem;
+	s->smt = smt;
+	s->track_dirty_pages = track;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+static int check_file(const char *what, const char *path, int mode, struct api_err *err)
+{
+	if (!path || !*path)
+		return api_fail(err, -EINVAL, "%s: the path is empty", what);
+	if (access(path, mode) < 0)
+		return api_fail(err, -errno, "%s %s: %s", what, path, strerror(errno));
+	return 0;
+}
+
+int api_vmm_set_boot(struct api_vmm *v, const char *kernel, const char *initramfs,
+		     const char *cmdline, struct api_err *err)
+{
+	char *k = NULL, *i = NULL, *c = NULL;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		ret = check_file("kernel image", kernel, R_OK, err);
+	if (!ret && initramfs)
+		ret = check_file("initrd", initramfs, R_OK, err);
+	if (!ret && cmdline && strlen(cmdline) >= API_CMDLINE_MAX)
+		ret = api_fail(err, -EINVAL, "kernel command line is longer than %u bytes",
+			       API_CMDLINE_MAX - 1);
+	if (!ret && (!dup_opt(&k, kernel) || !dup_opt(&i, initramfs) || !dup_opt(&c, cmdline)))
+		ret = api_fail(err, -ENOMEM, "out of memory");
+	if (ret) {
+		free(k);
+		free(i);
+		free(c);
+		goto out;
+	}
+	free(v->spec.kernel);
+	free(v->spec.initramfs);
+	free(v->spec.cmdline);
+	v->spec.kernel = k;
+	v->spec.initramfs = i;
+	v->spec.cmdline = c;
+	v->spec.firmware = NULL;
+	v->spec.boot = VM_BOOT_KERNEL;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+static int find_drive(const struct api_vm_spec *s, const char *id)
+{
+	for (unsigned int i = 0; i < s->nr_drives; i++)
+		if (!strcmp(s->drives[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+static int check_id(const char *what, const char *id, struct api_err *err)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (!n || n >= API_ID_MAX)
+		return api_fail(err, -EINVAL, "%s id must have 1 to %u characters", what,
+				API_ID_MAX - 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return api_fail(
+			    err, -EINVAL,
+			    "%s id %s: only letters, digits, '_', '-' and '.' are allowed", what,
+			    id);
+	}
+	return 0;
+}
+
+int api_vmm_put_drive(struct api_vmm *v, const struct api_drive *d, struct api_err *err)
+{
+	struct api_vm_spec *s = &v->spec;
+	struct api_drive copy;
+	int idx, ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		ret = check_id("drive", d->id, err);
+	if (!ret)
+		ret = check_file("drive backing file", d->path, d->readonly ? R_OK : R_OK | W_OK,
+				 err);
+	if (!ret && d->serial && strlen(d->serial) > VIRTIO_BLK_ID_BYTES)
+		ret = api_fail(err, -EINVAL, "drive %s: serial is longer than %u bytes", d->id,
+			       VIRTIO_BLK_ID_BYTES);
+	if (ret)
+		goto out;
+	idx = find_drive(s, d->id);
+	if (d->root) {
+		for (unsigned int i = 0; i < s->nr_drives; i++) {
+			if ((int)i != idx && s->drives[i].root) {
+				ret = api_fail(err, -EINVAL,
+					       "a root block device already exists (drive %s)",
+					       s->drives[i].id);
+				goto out;
+			}
+		}
+	}
+	if (idx < 0 && s->nr_drives == VM_MAX_DISKS) {
+		ret = api_fail(err, -ENOSPC, "drive %s: at most %u drives", d->id, VM_MAX_DISKS);
+		goto out;
+	}
+	if (drive_copy(&copy, d) < 0) {
+		ret = api_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (idx < 0)
+		idx = (int)s->nr_drives++;
+	else
+		drive_free(&s->drives[idx]);
+	s->drives[idx] = copy;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_update_drive(struct api_vmm *v, const char *id, const char *path, struct api_err *err)
+{
+	struct api_drive *d;
+	char *p;
+	int idx, ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (ret)
+		goto out;
+	idx = find_drive(&v->spec, id);
+	if (idx < 0) {
+		ret = api_fail(err, -ENOENT, "drive %s: no such drive", id);
+		goto out;
+	}
+	d = &v->spec.drives[idx];
+	ret = check_file("drive backing file", path, d->readonly ? R_OK : R_OK | W_OK, err);
+	if (ret)
+		goto out;
+	p = strdup(path);
+	if (!p) {
+		ret = api_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = v->backend->drive_update(v->backend_ctx, (unsigned int)idx, path, err);
+	if (ret) {
+		free(p);
+		goto out;
+	}
+	free(d->path);
+	d->path = p;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_put_net(struct api_vmm *v, const struct api_net *n, struct api_err *err)
+{
+	struct api_vm_spec *s = &v->spec;
+	struct virtio_net_config_opts o;
+	char spec[64];
+	int idx = -1, ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		ret = check_id("network interface", n->id, err);
+	if (ret)
+		goto out;
+	/* the TAP name and MAC follow --net's rules */
+	snprintf(spec, sizeof(spec), "tap=%s", n->tap);
+	if (strlen(n->tap) >= sizeof(n->tap) || virtio_net_parse(spec, &o) < 0) {
+		ret = api_fail(
+		    err, -EINVAL,
+		    "network interface %s: host_dev_name %s is not a valid TAP name (1 to 15 "
+		    "characters, no '/', ':', '%%' or spaces)",
+		    n->id, n->tap);
+		goto out;
+	}
+	if (n->has_mac && ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] |
+						n->mac[4] | n->mac[5]))) {
+		ret = api_fail(err, -EINVAL,
+			       "network interface %s: the MAC must be unicast and not zero", n->id);
+		goto out;
+	}
+	for (unsigned int i = 0; i < s->nr_nets; i++) {
+		if (!strcmp(s->nets[i].id, n->id)) {
+			idx = (int)i;
+			continue;
+		}
+		if (!strcmp(s->nets[i].tap, n->tap)) {
+			ret = api_fail(err, -EEXIST,
+				       "network interface %s: TAP %s is already used by %s", n->id,
+				       n->tap, s->nets[i].id);
+			goto out;
+		}
+		if (n->has_mac && s->nets[i].has_mac && !memcmp(s->nets[i].mac, n->mac, 6)) {
+			ret = api_fail(err, -EEXIST,
+				       "network interface %s: the MAC is already used by %s", n->id,
+				       s->nets[i].id);
+			goto out;
+		}
+	}
+	if (idx < 0 && s->nr_nets == VM_MAX_NETS) {
+		ret = api_fail(err, -ENOSPC, "network interface %s: at most %u interfaces", n->id,
+			       VM_MAX_NETS);
+		goto out;
+	}
+	if (idx < 0)
+		idx = (int)s->nr_nets++;
+	s->nets[idx] = *n;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		v->spec.rng = on;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
+		       struct api_err *err)
+{
+	char *p = NULL;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret && mode == API_SERIAL_FILE && (!path || !*path))
+		ret = api_fail(err, -EINVAL, "serial output file: the path is empty");
+	if (!ret && mode == API_SERIAL_FILE && !(p = strdup(path)))
+		ret = api_fail(err, -ENOMEM, "out of memory");
+	if (!ret) {
+		free(v->spec.serial_path);
+		v->spec.serial_path = p;
+		v->spec.serial = mode;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		v->spec.console_hvc = hvc;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = api_vm_spec_copy(out, &v->spec);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+/* Append " root=..." for the root drive, placed first (so it is /dev/vda). */
+int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char *cmdline_buf,
+		       size_t cmdline_size, struct api_err *err)
+{
+	const struct api_drive *root = NULL;
+	unsigned int i, n = 0;
+	int len;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (s->boot == VM_BOOT_KERNEL && !s->kernel)
+		return api_fail(err, -EINVAL,
+				"no kernel is configured (set the boot source first)");
+	cfg->cpus = s->cpus;
+	cfg->mem_size = s->mem_mib << 20;
+	cfg->boot = s->boot;
+	cfg->kernel = s->kernel;
+	cfg->initramfs = s->initramfs;
+	cfg->firmware = s->firmware;
+	cfg->serial = s->serial == API_SERIAL_FILE  ? VM_SERIAL_FILE
+		      : s->serial == API_SERIAL_OFF ? VM_SERIAL_OFF
+						    : VM_SERIAL_STDIO;
+	cfg->serial_path = s->serial_path;
+	cfg->console_hvc = s->console_hvc;
+	cfg->rng = s->rng;
+	cfg->gdb = s->gdb;
+	cfg->gdb_wait = s->gdb_wait;
+	cfg->reboot_exits = s->reboot_exits;
+	cfg->stats = s->stats;
+	cfg->test_device = s->test_device;
+	cfg->irqchip = s->irqchip;
+	cfg->kvm_path = s->kvm_path;
+	if (s->console_hvc && s->boot != VM_BOOT_KERNEL)
+		return api_fail(err, -EINVAL, "a virtio console needs a kernel");
+	for (i = 0; i < s->nr_drives; i++)
+		if (s->drives[i].root)
+			root = &s->drives[i];
+	for (i = 0; i < s->nr_drives + (root ? 1 : 0); i++) {
+		const struct api_drive *d = root && i == 0 ? root : &s->drives[i - (root ? 1 : 0)];
+		struct virtio_blk_config_opts *o = &cfg->disks[n];
+
+		if (root && i > 0 && d == root)
+			continue;
+		o->path = d->path;
+		o->readonly = d->readonly;
+		o->direct = d->direct;
+		o->serial = d->serial;
+		n++;
+	}
+	cfg->nr_disks = n;
+	for (i = 0; i < s->nr_nets; i++) {
+		struct virtio_net_config_opts *o = &cfg->nets[i];
+
+		snprintf(o->tap, sizeof(o->tap), "%s", s->nets[i].tap);
+		if (s->nets[i].has_mac)
+			memcpy(o->mac, s->nets[i].mac, sizeof(o->mac));
+		else
+			virtio_net_default_mac(o->tap, o->mac);
+	}
+	cfg->nr_nets = s->nr_nets;
+	if (!root && !s->cmdline) {
+		cfg->cmdline = NULL;
+		return 0;
+	}
+	if (root && root->partuuid)
+		len = snprintf(cmdline_buf, cmdline_size, "%s%sroot=PARTUUID=%s %s",
+			       s->cmdline ? s->cmdline : "", s->cmdline ? " " : "", root->partuuid,
+			       root->readonly ? "ro" : "rw");
+	else if (root)
+		len = snprintf(cmdline_buf, cmdline_size, "%s%sroot=/dev/vda %s",
+			       s->cmdline ? s->cmdline : "", s->cmdline ? " " : "",
+			       root->readonly ? "ro" : "rw");
+	else
+		len = snprintf(cmdline_buf, cmdline_size, "%s", s->cmdline);
+	if (len < 0 || (size_t)len >= cmdline_size)
+		return api_fail(err, -EINVAL, "kernel command line is longer than %zu bytes",
+				cmdline_size - 1);
+	cfg->cmdline = cmdline_buf;
+	return 0;
+}
+
+int api_vmm_boot(struct api_vmm *v, struct api_err *err)
+{
+	static const size_t cmdline_size = API_CMDLINE_MAX;
+	struct vm_config cfg;
+	char *buf;
+	int ret;
+
+	buf = malloc(cmdline_size);
+	if (!buf)
+		return api_fail(err, -ENOMEM, "out of memory");
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		ret = check_machine(v, v->spec.cpus, v->spec.mem_mib, v->spec.smt, err);
+	/* a dry run: the backend converts its own copy of the specification */
+	if (!ret)
+		ret = api_spec_to_config(&v->spec, &cfg, buf, cmdline_size, err);
+	if (!ret)
+		ret = v->backend->boot(v->backend_ctx, &v->spec, err);
+	if (!ret)
+		v->state = API_VM_RUNNING;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	free(buf);
+	return ret;
+}
+
+int api_vmm_pause(struct api_vmm *v, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret && v->state == API_VM_RUNNING) {
+		ret = v->backend->pause(v->backend_ctx, err);
+		if (!ret)
+			v->state = API_VM_PAUSED;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_resume(struct api_vmm *v, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret && v->state == API_VM_PAUSED) {
+		ret = v->backend->resume(v->backend_ctx, err);
+		if (!ret)
+			v->state = API_VM_RUNNING;
+	}
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_shutdown(struct api_vmm *v, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret)
+		ret = v->backend->shutdown(v->backend_ctx, VM_EXIT_POWEROFF, err);
+	if (!ret)
+		v->state = API_VM_SHUTDOWN;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+/* A call that needs the machine running (not paused). */
+static int running_call(struct api_vmm *v, int (*fn)(void *, struct api_err *), struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret && v->state == API_VM_PAUSED)
+		ret = api_fail(err, -EINVAL, "the VM is paused (resume it first)");
+	if (!ret)
+		ret = fn(v->backend_ctx, err);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_reboot(struct api_vmm *v, struct api_err *err)
+{
+	return running_call(v, v->backend->reboot, err);
+}
+
+int api_vmm_ctrl_alt_del(struct api_vmm *v, struct api_err *err)
+{
+	return running_call(v, v->backend->ctrl_alt_del, err);
+}
+
+int api_vmm_power_button(struct api_vmm *v, struct api_err *err)
+{
+	return running_call(v, v->backend->power_button, err);
+}
+
+void api_vmm_exit(struct api_vmm *v, int status)
+{
+	pthread_mutex_lock(&v->lock);
+	v->backend->exit_vmm(v->backend_ctx, status);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int api_vmm_counters(struct api_vmm *v, struct api_counters *out, struct api_err *err)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret)
+		v->backend->counters(v->backend_ctx, out);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+static bool level_known(const char *level)
+{
+	static const char *const names[] = {"error", "warning", "warn", "info",
+					    "debug", "trace",	"off"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(level, names[i]))
+			return true;
+	return false;
+}
+
+int api_vmm_set_logger(struct api_vmm *v, const char *path, const char *level, struct api_err *err)
+{
+	int fd, ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (level && !level_known(level)) {
+		ret = api_fail(
+		    err, -EINVAL,
+		    "logger level %s: expected Error, Warning, Info, Debug, Trace or Off", level);
+		goto out;
+	}
+	if (v->logger_set) {
+		ret = api_fail(err, -EEXIST, "the logger is already configured");
+		goto out;
+	}
+	if (!path) {
+		v->logger_set = true;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = api_fail(err, -errno, "logger: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fflush(stderr);
+	if (dup2(fd, STDERR_FILENO) < 0)
+		ret = api_fail(err, -errno, "logger: %s: %s", path, strerror(errno));
+	else
+		v->logger_set = true;
+	close(fd);
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The lock is held. */
+static char *metrics_line_locked(struct api_vmm *v)
+{
+	struct api_counters *c = calloc(1, sizeof(*c));
+	json_t *root = json_object(), *vcpu = json_object();
+	char *text = NULL;
+	char key[API_ID_MAX + 8];
+
+	if (!c || !root || !vcpu)
+		goto out;
+	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+		v->backend->counters(v->backend_ctx, c);
+	json_object_set_new(root, "utc_timestamp_ms", json_integer((json_int_t)now_ms()));
+	json_object_set_new(root, "state", json_string(api_vm_state_fc_name(v->state)));
+	for (unsigned int s = 0; s < KVM_STAT_COUNT; s++) {
+		uint64_t sum = 0;
+
+		for (unsigned int i = 0; i < c->nr_vcpus && i < VM_MAX_VCPUS; i++)
+			sum += c->vcpu_exits[i][s];
+		snprintf(key, sizeof(key), "exit_%s", kvm_exit_stat_name(s));
+		json_object_set_new(vcpu, key, json_integer((json_int_t)sum));
+	}
+	json_object_set(root, "vcpu", vcpu);
+	for (unsigned int i = 0; i < c->nr_disks; i++) {
+		snprintf(key, sizeof(key), "block_%s", c->disks[i].id);
+		json_object_set_new(root, key,
+				    json_pack("{s:I,s:I}", "queue_kicks",
+					      (json_int_t)c->disks[i].kicks, "interrupts",
+					      (json_int_t)c->disks[i].interrupts));
+	}
+	for (unsigned int i = 0; i < c->nr_nets; i++) {
+		snprintf(key, sizeof(key), "net_%s", c->nets[i].id);
+		json_object_set_new(root, key,
+				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_packets_count",
+					      (json_int_t)c->nets[i].rx_packets, "rx_bytes_count",
+					      (json_int_t)c->nets[i].rx_bytes, "rx_dropped",
+					      (json_int_t)c->nets[i].rx_dropped, "tx_packets_count",
+					      (json_int_t)c->nets[i].tx_packets, "tx_bytes_count",
+					      (json_int_t)c->nets[i].tx_bytes, "tx_dropped",
+					      (json_int_t)c->nets[i].tx_dropped));
+	}
+	text = json_dumps(root, JSON_COMPACT);
+out:
+	json_decref(vcpu);
+	json_decref(root);
+	free(c);
+	return text;
+}
+
+char *api_vmm_metrics_line(struct api_vmm *v)
+{
+	char *s;
+
+	pthread_mutex_lock(&v->lock);
+	s = metrics_line_locked(v);
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+static int write_metrics_locked(struct api_vmm *v, struct api_err *err)
+{
+	char *line = metrics_line_locked(v);
+	size_t len;
+	ssize_t n;
+
+	if (!line)
+		return api_fail(err, -ENOMEM, "metrics: out of memory");
+	len = strlen(line);
+	line[len] = '\n';
+	/* one write per line: a reader that is not there drops it, never blocks us */
+	n = write(v->metrics_fd, line, len + 1);
+	free(line);
+	if (n < 0 && errno != EAGAIN)
+		return api_fail(err, -errno, "metrics: %s", strerror(errno));
+	return 0;
+}
+
+static void *metrics_main(void *arg)
+{
+	struct api_vmm *v = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&v->lock);
+	while (!v->quit) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += API_METRICS_PERIOD_S;
+		while (!v->quit && pthread_cond_timedwait(&v->cond, &v->lock, &ts) != ETIMEDOUT)
+			;
+		if (!v->quit && v->state == API_VM_RUNNING)
+			write_metrics_locked(v, NULL);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err)
+{
+	int fd, ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->metrics_fd >= 0) {
+		ret = api_fail(err, -EEXIST, "the metrics are already configured");
+		goto out;
+	}
+	if (!path || !*path) {
+		ret = api_fail(err, -EINVAL, "metrics: the path is empty");
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = api_fail(err, -errno, "metrics: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = pthread_create(&v->metrics_thread, NULL, metrics_main, v);
+	if (ret) {
+		close(fd);
+		ret = api_fail(err, -ret, "metrics: cannot start its thread");
+		goto out;
+	}
+	v->metrics_thread_on = true;
+	v->metrics_fd = fd;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->metrics_fd < 0)
+		ret = api_fail(err, -EINVAL, "the metrics are not configured (PUT /metrics first)");
+	else
+		ret = write_metrics_locked(v, err);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control interface: the one controller behind every front-end. The CLI,
+ * the config file, the Firecracker routes and the Cloud Hypervisor routes
+ * only translate what they are given into these calls; none of them touches
+ * a machine. Every call is serialized by the controller's lock, checks
+ * everything before it changes anything (a call that fails changes nothing),
+ * and says why it failed in one line of *err.
+ *
+ * Before boot the calls fill a specification (struct api_vm_spec); boot
+ * assembles a machine from it through the backend (struct api_backend),
+ * which the real VMM implements with src/vm/ and unit tests with a fake.
+ */
+#ifndef PETREL_API_API_VMM_H
+#define PETREL_API_API_VMM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm/machine.h"
+
+#define API_ID_MAX 64	     /* a drive's or NIC's id, with its NUL */
+#define API_ERR_MAX 384	     /* one line of error */
+#define API_MIN_MEM_MIB 16   /* the machine refuses less */
+#define API_CMDLINE_MAX 4096 /* with the root= petrel adds */
+
+struct api_err {
+	char msg[API_ERR_MAX];
+};
+
+/* Fill *err (printf style) and return @ret (a negative errno). */
+int api_fail(struct api_err *err, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+enum api_vm_state {
+	API_VM_NONE,	   /* Cloud Hypervisor: no vm.create yet (Firecracker never sees it) */
+	API_VM_CONFIGURED, /* configuration being filled; Firecracker's "Not started" */
+	API_VM_RUNNING,
+	API_VM_PAUSED,
+	API_VM_SHUTDOWN, /* the machine stopped at the API's request; may boot again */
+};
+
+/* Firecracker's name of a state: "Not started", "Running" or "Paused". */
+const char *api_vm_state_fc_name(enum api_vm_state s);
+/* Cloud Hypervisor's: "Created", "Running", "Paused", "Shutdown". */
+const char *api_vm_state_ch_name(enum api_vm_state s);
+
+struct api_drive {
+	char id[API_ID_MAX];
+	char *path; /* malloc'ed */
+	bool readonly;
+	bool root;	/* Firecracker's is_root_device: root=/dev/vdX on the command line */
+	char *partuuid; /* with root: root=PARTUUID=... instead; malloc'ed or NULL */
+	bool direct;	/* O_DIRECT (Firecracker's cache_type has no say; CH's direct) */
+	char *serial;	/* virtio-blk id the guest reads; NULL: the id (first 20 bytes) */
+};
+
+struct api_net {
+	char id[API_ID_MAX];
+	char tap[16];
+	uint8_t mac[6];
+	bool has_mac; /* without one, the machine derives it from the TAP's name */
+};
+
+enum api_serial { API_SERIAL_STDIO, API_SERIAL_FILE, API_SERIAL_OFF };
+
+/* What a boot assembles. Strings are malloc'ed and owned by the controller. */
+struct api_vm_spec {
+	unsigned int cpus;
+	uint64_t mem_mib;
+	bool smt;		/* accepted and reported; the topology is one thread per core */
+	bool track_dirty_pages; /* Firecracker's machine-config field, kept for snapshots */
+	char *kernel;
+	char *initramfs;
+	char *cmdline;
+	struct api_drive drives[VM_MAX_DISKS];
+	unsigned int nr_drives;
+	struct api_net nets[VM_MAX_NETS];
+	unsigned int nr_nets;
+	bool rng;
+	enum api_serial serial;
+	char *serial_path;
+	bool console_hvc;
+	bool reboot_exits; /* --on-reboot exit */
+	bool stats;
+	const char *gdb; /* CLI only: --gdb (not owned) */
+	bool gdb_wait;
+	/* CLI only: flat binary guests (petrel's own tests) */
+	const char *firmware;
+	enum vm_boot_mode boot;
+	bool test_device;
+	bool irqchip;
+	const char *kvm_path;
+};
+
+/* Counters of a running machine (vm.counters, metrics). */
+struct api_counters {
+	unsigned int nr_vcpus;
+	uint64_t vcpu_exits[VM_MAX_VCPUS][KVM_STAT_COUNT];
+	unsigned int nr_disks;
+	struct {
+		char id[API_ID_MAX];
+		uint64_t kicks, interrupts;
+	} disks[VM_MAX_DISKS];
+	unsigned int nr_nets;
+	struct {
+		char id[API_ID_MAX];
+		uint64_t rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes, tx_dropped;
+	} nets[VM_MAX_NETS];
+};
+
+/*
+ * What the controller asks of the VMM. Each call is made with the
+ * controller's lock held and returns within a bound (a stuck vCPU makes pause
+ * fail with -ETIMEDOUT, never hang the API).
+ */
+struct api_backend {
+	/*
+	 * Assemble a machine from @spec (copy what is kept: @spec changes after)
+	 * and start it; errors in *err.
+	 */
+	int (*boot)(void *ctx, const struct api_vm_spec *spec, struct api_err *err);
+	int (*pause)(void *ctx, struct api_err *err);
+	int (*resume)(void *ctx, struct api_err *err);
+	/* Stop the machine and wait (bounded) until it is gone; status as petrel exits. */
+	int (*shutdown)(void *ctx, int status, struct api_err *err);
+	int (*reboot)(void *ctx, struct api_err *err);
+	int (*ctrl_alt_del)(void *ctx, struct api_err *err);
+	int (*power_button)(void *ctx, struct api_err *err);
+	/* Swap drive @idx's image for @path (already checked readable) and tell the guest. */
+	int (*drive_update)(void *ctx, unsigned int idx, const char *path, struct api_err *err);
+	void (*counters)(void *ctx, struct api_counters *out);
+	/* The VMM itself should exit (vmm.shutdown) with @status. */
+	void (*exit_vmm)(void *ctx, int status);
+};
+
+struct api_vmm {
+	pthread_mutex_t lock; /* serializes every call */
+	enum api_vm_state state;
+	struct api_vm_spec spec;
+	char id[API_ID_MAX];	/* --id: the instance's name */
+	unsigned int max_vcpus; /* this host's KVM limit (VM_MAX_VCPUS until set) */
+	const struct api_backend *backend;
+	void *backend_ctx;
+	bool logger_set;
+	int metrics_fd; /* -1: none */
+	pthread_t metrics_thread;
+	bool metrics_thread_on;
+	bool quit;
+	pthread_cond_t cond; /* wakes the metrics thread */
+};
+
+void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id);
+void api_vmm_destroy(struct api_vmm *v);
+
+/* The state, read under the lock (it changes from other threads too). */
+enum api_vm_state api_vmm_state(struct api_vmm *v);
+/* Called by the VMM when the machine ended on its own (guest poweroff...). */
+void api_vmm_machine_ended(struct api_vmm *v);
+
+/* ---- configuration (before boot unless said otherwise) ---- */
+
+/*
+ * Cloud Hypervisor's vm.create: from API_VM_NONE (or SHUTDOWN after a
+ * vm.delete) to CONFIGURED with the defaults. Firecracker starts CONFIGURED.
+ */
+int api_vmm_create(struct api_vmm *v, struct api_err *err);
+/* vm.delete: back to API_VM_NONE, the specification cleared (a running VM is shut down). */
+int api_vmm_delete(struct api_vmm *v, struct api_err *err);
+
+/* Machine: cpus 1..KVM's limit (and VM_MAX_VCPUS), memory at least 16 MiB. */
+struct api_machine_update {
+	bool has_cpus, has_mem, has_smt, has_track_dirty;
+	unsigned int cpus;
+	uint64_t mem_mib;
+	bool smt, track_dirty_pages;
+};
+/* @replace: PUT (fields not given return to their defaults); else PATCH. */
+int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, bool replace,
+			struct api_err *err);
+/* Kernel (must be readable), initramfs (readable, or NULL), cmdline (or NULL). */
+int api_vmm_set_boot(struct api_vmm *v, const char *kernel, const char *initramfs,
+		     const char *cmdline, struct api_err *err);
+/*
+ * Add a drive, or replace the one of the same id (before boot). The path
+ * must be readable (writable too unless readonly); one root drive at most.
+ */
+int api_vmm_put_drive(struct api_vmm *v, const struct api_drive *d, struct api_err *err);
+/* After boot: the drive @id gets the image at @path (Firecracker's PATCH /drives). */
+int api_vmm_update_drive(struct api_vmm *v, const char *id, const char *path, struct api_err *err);
+/* Add a NIC, or replace the one of the same id (before boot); TAP names and MACs unique. */
+int api_vmm_put_net(struct api_vmm *v, const struct api_net *n, struct api_err *err);
+int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err);
+/* Serial output: stdio, a file (@path), or off. */
+int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
+		       struct api_err *err);
+int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err);
+
+/*
+ * Firecracker's logger: petrel's messages (stderr) go to @path from now on,
+ * opened for appending (a file or a FIFO; created if missing). @level is one
+ * of Error, Warning, Info, Debug, Trace, Off (case-insensitive) or NULL. Once.
+ */
+int api_vmm_set_logger(struct api_vmm *v, const char *path, const char *level, struct api_err *err);
+/*
+ * Firecracker's metrics: a JSON object per line appended to @path, once a
+ * minute while the machine runs (not while paused) and on each flush. Once.
+ */
+int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err);
+/* Write one metrics line now (-EINVAL without a metrics path). */
+int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err);
+/* The metrics line's JSON text (malloc'ed), from the counters; for tests too. */
+char *api_vmm_metrics_line(struct api_vmm *v);
+
+/* A copy of the specification (strings duplicated; free with api_vm_spec_free). */
+int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out);
+void api_vm_spec_free(struct api_vm_spec *s);
+int api_vm_spec_copy(struct api_vm_spec *dst, const struct api_vm_spec *src);
+
+/* ---- lifecycle ---- */
+
+/* Build the machine's configuration from the specification and boot it. */
+int api_vmm_boot(struct api_vmm *v, struct api_err *err);
+int api_vmm_pause(struct api_vmm *v, struct api_err *err);
+int api_vmm_resume(struct api_vmm *v, struct api_err *err);
+/* Stop the running or paused machine at the API's request (state SHUTDOWN). */
+int api_vmm_shutdown(struct api_vmm *v, struct api_err *err);
+int api_vmm_reboot(struct api_vmm *v, struct api_err *err);
+int api_vmm_ctrl_alt_del(struct api_vmm *v, struct api_err *err);
+int api_vmm_power_button(struct api_vmm *v, struct api_err *err);
+/* The VMM process exits (Cloud Hypervisor's vmm.shutdown). */
+void api_vmm_exit(struct api_vmm *v, int status);
+/* -EINVAL (with *err) unless running or paused. */
+int api_vmm_counters(struct api_vmm *v, struct api_counters *out, struct api_err *err);
+
+/*
+ * The machine configuration a specification boots (pointers into @s, which
+ * must outlive @cfg): the kernel command line gains root= for a root drive;
+ * @cmdline_buf holds it. Pure; unit-tested.
+ */
+int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char *cmdline_buf,
+		       size_t cmdline_size, struct api_err *err);
+
+#endif
