@@ -44,8 +44,8 @@ struct kvm_sys {
 	int max_vcpus; /* hard limit (KVM_CAP_MAX_VCPUS) */
 	int run_size;  /* mmap size of struct kvm_run */
 	int caps[KVM_CAPX_COUNT];
-	bool pvm;     /* software virtualization (kvm_pvm): guest CPL0 is emulated */
-	bool hw_virt; /* vmx or svm present */
+	bool pvm;       /* software virtualization (kvm_pvm): guest CPL0 is emulated */
+	bool hw_virt;   /* vmx or svm present */
 };
 
 /* Name of a capability for messages ("ioeventfd", ...). */
@@ -119,8 +119,8 @@ int kvm_coalesced_remove(struct kvm_vm *vm, uint64_t addr, uint32_t size, bool p
 void kvm_coalesced_flush(struct kvm_vm *vm);
 
 /* ioeventfd and irqfd (kvm_eventfd.c). */
-int kvm_ioeventfd_set(struct kvm_vm *vm, uint64_t addr, uint32_t len, int efd, bool pio, bool match,
-		      uint64_t datamatch, bool assign);
+int kvm_ioeventfd_set(struct kvm_vm *vm, uint64_t addr, uint32_t len, int efd, bool pio,
+		      bool match, uint64_t datamatch, bool assign);
 int kvm_irqfd_set(struct kvm_vm *vm, int efd, uint32_t gsi, int resample_fd, bool assign);
 
 /* In-kernel irqchip and GSI routing (kvm_irq.c). */

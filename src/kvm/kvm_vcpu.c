@@ -60,8 +60,8 @@ int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id)
 	if (sys->caps[KVM_CAPX_COALESCED_MMIO] > 0 && !vm->coalesced_ring &&
 	    (size_t)sys->caps[KVM_CAPX_COALESCED_MMIO] * (size_t)getpagesize() < v->run_size)
 		vm->coalesced_ring =
-		    (void *)((uint8_t *)v->run +
-			     (size_t)sys->caps[KVM_CAPX_COALESCED_MMIO] * (size_t)getpagesize());
+			(void *)((uint8_t *)v->run +
+				 (size_t)sys->caps[KVM_CAPX_COALESCED_MMIO] * (size_t)getpagesize());
 	return 0;
 }
 
@@ -165,17 +165,17 @@ int kvm_vcpu_translate(struct kvm_vcpu *v, uint64_t gva, uint64_t *gpa)
 }
 
 static const char *const stat_names[KVM_STAT_COUNT] = {
-    [KVM_STAT_IO] = "io",
-    [KVM_STAT_MMIO] = "mmio",
-    [KVM_STAT_HLT] = "hlt",
-    [KVM_STAT_SHUTDOWN] = "shutdown",
-    [KVM_STAT_FAIL_ENTRY] = "fail_entry",
-    [KVM_STAT_INTERNAL_ERROR] = "internal_error",
-    [KVM_STAT_SYSTEM_EVENT] = "system_event",
-    [KVM_STAT_DEBUG] = "debug",
-    [KVM_STAT_INTR] = "intr",
-    [KVM_STAT_IRQ_WINDOW] = "irq_window",
-    [KVM_STAT_UNKNOWN] = "unknown",
+	[KVM_STAT_IO] = "io",
+	[KVM_STAT_MMIO] = "mmio",
+	[KVM_STAT_HLT] = "hlt",
+	[KVM_STAT_SHUTDOWN] = "shutdown",
+	[KVM_STAT_FAIL_ENTRY] = "fail_entry",
+	[KVM_STAT_INTERNAL_ERROR] = "internal_error",
+	[KVM_STAT_SYSTEM_EVENT] = "system_event",
+	[KVM_STAT_DEBUG] = "debug",
+	[KVM_STAT_INTR] = "intr",
+	[KVM_STAT_IRQ_WINDOW] = "irq_window",
+	[KVM_STAT_UNKNOWN] = "unknown",
 };
 
 const char *kvm_exit_stat_name(enum kvm_exit_stat s)
@@ -185,9 +185,9 @@ const char *kvm_exit_stat_name(enum kvm_exit_stat s)
 
 static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
 {
-	fprintf(out, "%-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u db=%u l=%u p=%u\n", name,
-		s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl, s->db, s->l,
-		s->present);
+	fprintf(out, "%-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u db=%u l=%u p=%u\n",
+		name, s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl, s->db,
+		s->l, s->present);
 }
 
 void kvm_vcpu_dump(struct kvm_vcpu *v, FILE *out)
@@ -207,15 +207,16 @@ void kvm_vcpu_dump(struct kvm_vcpu *v, FILE *out)
 		r.rdx);
 	fprintf(out, "rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", r.rsi, r.rdi, r.rbp,
 		r.rsp);
-	fprintf(out, "r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", r.r8, r.r9, r.r10, r.r11);
+	fprintf(out, "r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", r.r8, r.r9, r.r10,
+		r.r11);
 	fprintf(out, "r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", r.r12, r.r13, r.r14,
 		r.r15);
 	fprintf(out, "rip=%016llx rflags=%016llx\n", r.rip, r.rflags);
 	dump_seg(out, "cs", &s.cs);
 	dump_seg(out, "ds", &s.ds);
 	dump_seg(out, "ss", &s.ss);
-	fprintf(out, "cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n", s.cr0, s.cr2,
-		s.cr3, s.cr4, s.efer);
+	fprintf(out, "cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n", s.cr0,
+		s.cr2, s.cr3, s.cr4, s.efer);
 	fprintf(out, "code at rip:");
 	if (kvm_vcpu_translate(v, s.cs.base + r.rip, &gpa) == 0 &&
 	    kvm_mem_gpa_to_hva(v->vm, gpa, &hva) == 0) {
@@ -241,13 +242,12 @@ void kvm_vcpu_describe_exit(struct kvm_vcpu *v, FILE *out)
 			run->internal.suberror,
 			run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure"
 			: run->internal.suberror == KVM_INTERNAL_ERROR_SIMUL_EX
-			    ? "simultaneous exceptions"
+				? "simultaneous exceptions"
 			: run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV
-			    ? "event delivery"
-			    : "other");
+				? "event delivery"
+				: "other");
 		for (i = 0; i < run->internal.ndata && i < 16; i++)
-			fprintf(out, " data[%u]=0x%llx", i,
-				(unsigned long long)run->internal.data[i]);
+			fprintf(out, " data[%u]=0x%llx", i, (unsigned long long)run->internal.data[i]);
 		fprintf(out, "\n");
 		break;
 	case KVM_EXIT_FAIL_ENTRY:

@@ -49,8 +49,8 @@ struct kvm_exit_ops {
 	void (*pio)(void *opaque, struct kvm_vcpu *v, uint16_t port, bool in, unsigned int size,
 		    uint8_t *data);
 	/* One MMIO access of 1 to 8 bytes. */
-	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write, unsigned int len,
-		     uint8_t *data);
+	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write,
+		     unsigned int len, uint8_t *data);
 };
 
 struct kvm_vcpu {
