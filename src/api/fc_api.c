@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "api/fc_api.h"
+
+static bool fc_match(const char *path)
+{
+	return false;
+}
+
+static void fc_handle(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
+{
+	api_response_set(rs, 404, NULL);
+}
+
+const struct api_frontend api_fc_frontend = {
+    .name = "fc",
+    .match = fc_match,
+    .handle = fc_handle,
+};
