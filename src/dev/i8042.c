@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * i8042 PS/2 controller as a state machine: controller commands, a small
- * output queue drained through port 0x60, a keyboard that only answers
- * commands and an empty aux port (see i8042.h).
+ * output queue drained through port 0x60, a keyboard that answers commands
+ * and types the host's Ctrl-Alt-Del, and an empty aux port (see i8042.h).
  */
 #include "dev/i8042.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -13,6 +14,16 @@
 #define KBD_BAT_OK 0xaa
 #define KBD_ECHO 0xee
 #define AUX_NO_DEVICE 0xfe
+
+/*
+ * Ctrl, Alt, Del down, then up in the reverse order (left Ctrl and Alt; Del
+ * is an extended key). Set 2 is what the keyboard sends; set 1 is what the
+ * controller's translation makes of it.
+ */
+static const uint8_t cad_set2[] = {0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0,
+				   0x71, 0xf0, 0x11, 0xf0, 0x14};
+static const uint8_t cad_set1[] = {0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d};
+_Static_assert(sizeof(cad_set2) <= I8042_QUEUE_SIZE, "Ctrl-Alt-Del fits the queue");
 
 /* what to tell the platform once the lock is dropped */
 struct i8042_actions {
@@ -79,9 +90,18 @@ static void kbd_write(struct i8042 *k, uint8_t val, struct i8042_actions *act)
 		return;
 	}
 	switch (val) {
-	case 0xff: /* reset and self test */
+	case 0xff: /* reset and self test; scanning again afterwards */
+		k->s.kbd_disabled = 0;
 		enqueue(k, KBD_ACK, false, act);
 		enqueue(k, KBD_BAT_OK, false, act);
+		break;
+	case 0xf4: /* enable scanning */
+		k->s.kbd_disabled = 0;
+		enqueue(k, KBD_ACK, false, act);
+		break;
+	case 0xf5: /* disable scanning (and restore the defaults) */
+		k->s.kbd_disabled = 1;
+		enqueue(k, KBD_ACK, false, act);
 		break;
 	case 0xf2: /* identify: MF2 keyboard */
 		enqueue(k, KBD_ACK, false, act);
@@ -260,6 +280,34 @@ static void cmd_port_write(void *opaque, uint64_t off, unsigned int size, uint64
 
 const struct bus_ops i8042_data_ops = {.read = data_read, .write = data_port_write};
 const struct bus_ops i8042_cmd_ops = {.read = status_read, .write = cmd_port_write};
+
+int i8042_send_ctrl_alt_del(struct i8042 *k)
+{
+	struct i8042_actions act = {0};
+	const uint8_t *seq;
+	size_t i, len;
+	int ret = 0;
+
+	pthread_mutex_lock(&k->lock);
+	if (k->s.cmd_byte & I8042_CTR_XLATE) {
+		seq = cad_set1;
+		len = sizeof(cad_set1);
+	} else {
+		seq = cad_set2;
+		len = sizeof(cad_set2);
+	}
+	if ((k->s.cmd_byte & I8042_CTR_KBDDIS) || k->s.kbd_disabled) {
+		ret = -EAGAIN;
+	} else if (k->s.qlen + len > I8042_QUEUE_SIZE) {
+		ret = -ENOSPC; /* half a sequence could leave a key held down */
+	} else {
+		for (i = 0; i < len; i++)
+			enqueue(k, seq[i], false, &act);
+	}
+	pthread_mutex_unlock(&k->lock);
+	run_actions(k, &act);
+	return ret;
+}
 
 void i8042_init(struct i8042 *k, const struct platform *p)
 {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * i8042 PS/2 controller at ports 0x60 (data) and 0x64 (status/command):
- * enough for the Linux probe and for reset through the output port. No
- * device is attached: the keyboard port answers the usual commands, and
- * every byte sent to the aux (mouse) port is answered with 0xFE, so a guest
- * concludes at once that there is no mouse.
+ * enough for the Linux probe and for reset through the output port. The
+ * keyboard port answers the usual commands and types one thing only, the
+ * Ctrl-Alt-Del the host asks for; every byte sent to the aux (mouse) port is
+ * answered with 0xFE, so a guest concludes at once that there is no mouse.
  */
 #ifndef PETREL_DEV_I8042_H
 #define PETREL_DEV_I8042_H
@@ -42,8 +42,9 @@ struct i8042_state {
 	uint8_t queue[I8042_QUEUE_SIZE];
 	uint8_t qhead, qlen;
 	uint8_t last;
-	uint16_t qaux;	   /* bit n: queue[n] came from the aux port */
-	uint8_t kbd_param; /* keyboard command waiting for its parameter, or 0 */
+	uint16_t qaux;	      /* bit n: queue[n] came from the aux port */
+	uint8_t kbd_param;    /* keyboard command waiting for its parameter, or 0 */
+	uint8_t kbd_disabled; /* the keyboard was told to stop scanning (0xF5) */
 };
 
 struct i8042 {
@@ -56,6 +57,21 @@ extern const struct bus_ops i8042_data_ops; /* at port 0x60, length 1 */
 extern const struct bus_ops i8042_cmd_ops;  /* at port 0x64, length 1 */
 
 void i8042_init(struct i8042 *k, const struct platform *p);
+/*
+ * The host presses Ctrl-Alt-Del: the keyboard sends Ctrl, Alt and Del down,
+ * then Del, Alt and Ctrl up, in scan code set 2, which reaches port 0x60 as
+ * set 1 while the command byte asks for translation (as on a real 8042).
+ * Each byte raises IRQ 1, when the command byte enables it, as it reaches the
+ * output buffer. The whole sequence or nothing: -ENOSPC when the output queue
+ * lacks room for it (the guest is not reading), -EAGAIN when the guest turned
+ * the keyboard off (controller command 0xAD or keyboard command 0xF5); 0 when
+ * queued. Linux's atkbd reports KEY_LEFTCTRL, KEY_LEFTALT and KEY_DELETE and
+ * its console keyboard signals init (or reboots, as the ctrl-alt-del sysctl
+ * says). Any thread may call it: it takes k->lock, and raises IRQ 1 after
+ * dropping it, as the port handlers do.
+ */
+int i8042_send_ctrl_alt_del(struct i8042 *k);
+
 void i8042_save(struct i8042 *k, struct i8042_state *out);
 void i8042_restore(struct i8042 *k, const struct i8042_state *in);
 

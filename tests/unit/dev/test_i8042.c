@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "dev/i8042.h"
@@ -364,6 +365,142 @@ static void test_unknown_commands(void **state)
 	assert_int_equal(fx->f.resets, 0);
 }
 
+static const uint8_t cad_set1[] = {0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d};
+static const uint8_t cad_set2[] = {0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0,
+				   0x71, 0xf0, 0x11, 0xf0, 0x14};
+
+/*
+ * The guest reads @len bytes, each with OBF set and its own IRQ 1 pulse (the
+ * first byte's came with the send, each next one's with the read before it).
+ */
+static void expect_keys(struct fixture *fx, const uint8_t *seq, unsigned int len)
+{
+	struct i8042 *k = &fx->k;
+	unsigned int i, base;
+
+	assert_true(fx->f.nr_irq_events >= 2);
+	base = fx->f.nr_irq_events - 2;
+
+	for (i = 0; i < len; i++) {
+		/* the byte in the output buffer has raised its interrupt */
+		assert_int_equal(fx->f.nr_irq_events, base + 2 * (i + 1));
+		assert_int_equal(fx->f.ev[base + 2 * i].gsi, I8042_KBD_IRQ);
+		assert_int_equal(fx->f.ev[base + 2 * i].level, 1);
+		assert_int_equal(fx->f.ev[base + 2 * i + 1].gsi, I8042_KBD_IRQ);
+		assert_int_equal(fx->f.ev[base + 2 * i + 1].level, 0);
+		assert_int_equal(status(k) & I8042_STR_AUXDATA, 0);
+		assert_int_equal(expect(k), seq[i]);
+	}
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+	assert_int_equal(fx->f.nr_irq_events, base + 2 * len);
+}
+
+static void test_ctrl_alt_del_translated(void **state)
+{
+	struct fixture *fx = *state;
+	struct i8042 *k = &fx->k;
+
+	/* as firmware leaves it: translation and the keyboard interrupt on */
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	expect_keys(fx, cad_set1, sizeof(cad_set1));
+	assert_int_equal(fx->f.resets, 0);
+
+	/* twice in a row */
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	expect_keys(fx, cad_set1, sizeof(cad_set1));
+}
+
+static void test_ctrl_alt_del_untranslated(void **state)
+{
+	struct fixture *fx = *state;
+	struct i8042 *k = &fx->k;
+
+	set_ctr(k, I8042_CTR_SYS | I8042_CTR_KBDINT | I8042_CTR_AUXDIS);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	expect_keys(fx, cad_set2, sizeof(cad_set2));
+}
+
+static void test_ctrl_alt_del_polled(void **state)
+{
+	struct fixture *fx = *state;
+	struct i8042 *k = &fx->k;
+	unsigned int i;
+
+	/* the keyboard interrupt off: the bytes are there to poll, no IRQ */
+	set_ctr(k, I8042_CTR_SYS | I8042_CTR_XLATE);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	for (i = 0; i < sizeof(cad_set1); i++)
+		assert_int_equal(expect(k), cad_set1[i]);
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+	assert_int_equal(fx->f.nr_irq_events, 0);
+}
+
+static void test_ctrl_alt_del_keyboard_off(void **state)
+{
+	struct fixture *fx = *state;
+	struct i8042 *k = &fx->k;
+
+	/* the controller's keyboard interface disabled */
+	cmd(k, 0xad);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), -EAGAIN);
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+	assert_int_equal(fx->f.nr_irq_events, 0);
+	cmd(k, 0xae);
+
+	/* the keyboard told to stop scanning (atkbd does while probing) */
+	data(k, 0xf5);
+	assert_int_equal(expect(k), 0xfa);
+	fx->f.nr_irq_events = 0;
+	assert_int_equal(i8042_send_ctrl_alt_del(k), -EAGAIN);
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+	assert_int_equal(fx->f.nr_irq_events, 0);
+	data(k, 0xf4);
+	assert_int_equal(expect(k), 0xfa);
+	fx->f.nr_irq_events = 0;
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	expect_keys(fx, cad_set1, sizeof(cad_set1));
+
+	/* a keyboard reset scans again */
+	data(k, 0xf5);
+	assert_int_equal(expect(k), 0xfa);
+	data(k, 0xff);
+	assert_int_equal(expect(k), 0xfa);
+	assert_int_equal(expect(k), 0xaa);
+	fx->f.nr_irq_events = 0;
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	expect_keys(fx, cad_set1, sizeof(cad_set1));
+}
+
+static void test_ctrl_alt_del_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct i8042 *k = &fx->k;
+	struct i8042_state st;
+	unsigned int i;
+
+	/* a guest that never reads: one sequence fits, the next is refused whole */
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), -ENOSPC);
+	i8042_save(k, &st);
+	assert_int_equal(st.qlen, 2 * sizeof(cad_set1));
+	for (i = 0; i < 100; i++)
+		assert_int_equal(i8042_send_ctrl_alt_del(k), -ENOSPC);
+	/* only the first byte interrupted so far; the queue holds two whole sequences */
+	assert_int_equal(fx->f.nr_irq_events, 2);
+	for (i = 0; i < 2 * sizeof(cad_set1); i++)
+		assert_int_equal(expect(k), cad_set1[i % sizeof(cad_set1)]);
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+
+	/* behind a controller answer: the answer first, then the keys */
+	cmd(k, 0x20);
+	assert_int_equal(i8042_send_ctrl_alt_del(k), 0);
+	assert_int_equal(expect(k), 0x65);
+	for (i = 0; i < sizeof(cad_set1); i++)
+		assert_int_equal(expect(k), cad_set1[i]);
+	assert_int_equal(status(k) & I8042_STR_OBF, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +512,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_irq1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_commands, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_alt_del_translated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_alt_del_untranslated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_alt_del_polled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_alt_del_keyboard_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_alt_del_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
