@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mem/guest_mem.h"
@@ -272,6 +273,45 @@ static void ring_drain(struct virtio_blk *b, struct virtq *q, bool *pushed)
 	for (i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		if (b->slots[i].busy)
 			slot_free(b, &b->slots[i]);
+}
+
+/*
+ * Wait at most @ms for every request in flight, completing each to the
+ * driver (through @q, when the queue is live). -ETIMEDOUT when some are still
+ * in flight then (they complete later as usual), -EIO when the ring failed.
+ */
+static int ring_drain_bounded(struct virtio_blk *b, struct virtq *q, bool *pushed, unsigned int ms)
+{
+	struct timespec now, end;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	ring_reap(b, q, pushed);
+	while (b->nr_free < VIRTIO_BLK_QUEUE_SIZE) {
+		struct __kernel_timespec ts;
+		struct io_uring_cqe *cqe;
+		int64_t left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left =
+		    (int64_t)(end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ts.tv_sec = left / 1000000000LL;
+		ts.tv_nsec = left % 1000000000LL;
+		ring_submit(b);
+		ret = io_uring_wait_cqe_timeout(b->ring, &cqe, &ts);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return -EIO;
+		ring_reap(b, q, pushed);
+	}
+	return 0;
 }
 
 /* ---- requests ---- */
@@ -640,87 +680,126 @@ static void fill_config(struct virtio_blk *b)
 	c->write_zeroes_may_unmap = 1;
 }
 
+/* An image opened, locked and sized, not yet the device's. */
+struct blk_image {
+	int fd;
+	uint64_t size;		   /* bytes */
+	uint32_t dio_mem_align;	   /* direct: buffer address and length alignment */
+	uint32_t dio_offset_align; /* direct: file offset alignment (the block size) */
+	bool same_file;		   /* the file behind the fd it was compared with */
+};
+
 /*
  * What direct I/O on the image needs: buffer and offset alignment from statx
  * (Linux 6.1 and later), else the device's logical block size, else 512.
  */
-static void dio_alignment(struct virtio_blk *b, const struct stat *st)
+static void dio_alignment(struct blk_image *img, const struct stat *st)
 {
 	struct statx sx;
 	int ssz;
 
-	b->dio_mem_align = b->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
-	if (statx(b->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	img->dio_mem_align = img->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
+	if (statx(img->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
 	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align) {
-		b->dio_mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align : 1;
-		b->dio_offset_align = sx.stx_dio_offset_align;
-	} else if (S_ISBLK(st->st_mode) && ioctl(b->fd, BLKSSZGET, &ssz) == 0 && ssz > 0) {
-		b->dio_mem_align = b->dio_offset_align = (uint32_t)ssz;
+		img->dio_mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align : 1;
+		img->dio_offset_align = sx.stx_dio_offset_align;
+	} else if (S_ISBLK(st->st_mode) && ioctl(img->fd, BLKSSZGET, &ssz) == 0 && ssz > 0) {
+		img->dio_mem_align = img->dio_offset_align = (uint32_t)ssz;
 	}
 	/* powers of two the guest can follow; anything odder falls back to 4 KiB */
-	if (b->dio_mem_align & (b->dio_mem_align - 1) || b->dio_mem_align > 4096)
-		b->dio_mem_align = 4096;
-	if (b->dio_offset_align < VIRTIO_BLK_SECTOR_SIZE)
-		b->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
-	if (b->dio_offset_align & (b->dio_offset_align - 1) || b->dio_offset_align > 4096)
-		b->dio_offset_align = 4096;
+	if (img->dio_mem_align & (img->dio_mem_align - 1) || img->dio_mem_align > 4096)
+		img->dio_mem_align = 4096;
+	if (img->dio_offset_align < VIRTIO_BLK_SECTOR_SIZE)
+		img->dio_offset_align = VIRTIO_BLK_SECTOR_SIZE;
+	if (img->dio_offset_align & (img->dio_offset_align - 1) || img->dio_offset_align > 4096)
+		img->dio_offset_align = 4096;
 }
 
-/* Open, lock and size the image; one line on stderr for each failure. */
-static int open_image(struct virtio_blk *b)
+/* Is the file behind @st the one behind the open @fd? */
+static bool same_file(int fd, const struct stat *st)
+{
+	struct stat cur;
+
+	return fd >= 0 && fstat(fd, &cur) == 0 && cur.st_dev == st->st_dev &&
+	       cur.st_ino == st->st_ino;
+}
+
+/*
+ * Open, lock and size the image at @path into *img; one line on stderr for
+ * each failure, and nothing left open. When it is the file already open as
+ * @cur_fd (>= 0), it is not locked again (that fd holds the lock, which a
+ * second exclusive flock would find taken) and img->same_file says so.
+ */
+static int open_image(const char *path, bool readonly, bool direct, int cur_fd,
+		      struct blk_image *img)
 {
 	struct stat st;
 	int ret;
 
-	b->fd = open(b->path,
-		     (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (b->direct ? O_DIRECT : 0));
-	if (b->fd < 0) {
+	memset(img, 0, sizeof(*img));
+	img->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct ? O_DIRECT : 0));
+	if (img->fd < 0) {
 		ret = -errno;
-		if (ret == -EINVAL && b->direct)
+		if (ret == -EINVAL && direct)
 			fprintf(stderr,
 				"petrel: disk %s: its file system refuses direct I/O (tmpfs does): "
 				"drop direct=on\n",
-				b->path);
+				path);
 		else
-			fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
+			fprintf(stderr, "petrel: disk %s: %s\n", path, strerror(-ret));
 		return ret;
 	}
-	if (flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+	if (fstat(img->fd, &st) < 0) {
+		ret = -errno;
+		fprintf(stderr, "petrel: disk %s: %s\n", path, strerror(-ret));
+		goto out_close;
+	}
+	img->same_file = same_file(cur_fd, &st);
+	if (!img->same_file && flock(img->fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		ret = -errno;
 		if (ret == -EWOULDBLOCK)
-			fprintf(stderr, "petrel: disk %s: in use by another process\n", b->path);
+			fprintf(stderr, "petrel: disk %s: in use by another process\n", path);
 		else
-			fprintf(stderr, "petrel: disk %s: cannot lock: %s\n", b->path,
-				strerror(-ret));
-		return ret;
-	}
-	if (fstat(b->fd, &st) < 0) {
-		ret = -errno;
-		fprintf(stderr, "petrel: disk %s: %s\n", b->path, strerror(-ret));
-		return ret;
+			fprintf(stderr, "petrel: disk %s: cannot lock: %s\n", path, strerror(-ret));
+		goto out_close;
 	}
 	if (S_ISREG(st.st_mode)) {
-		b->size = (uint64_t)st.st_size;
+		img->size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
-		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
+		if (ioctl(img->fd, BLKGETSIZE64, &img->size) < 0) {
 			ret = -errno;
-			fprintf(stderr, "petrel: disk %s: cannot get its size: %s\n", b->path,
+			fprintf(stderr, "petrel: disk %s: cannot get its size: %s\n", path,
 				strerror(-ret));
-			return ret;
+			goto out_close;
 		}
 	} else {
-		fprintf(stderr, "petrel: disk %s: not a regular file or block device\n", b->path);
-		return -EINVAL;
+		fprintf(stderr, "petrel: disk %s: not a regular file or block device\n", path);
+		ret = -EINVAL;
+		goto out_close;
 	}
-	if (b->direct)
-		dio_alignment(b, &st);
-	b->capacity = b->size / VIRTIO_BLK_SECTOR_SIZE;
-	if (b->size % VIRTIO_BLK_SECTOR_SIZE)
+	if (direct)
+		dio_alignment(img, &st);
+	if (img->size % VIRTIO_BLK_SECTOR_SIZE)
 		fprintf(stderr,
 			"petrel: disk %s: size is not a multiple of 512 bytes, the last %u are "
 			"not visible\n",
-			b->path, (unsigned int)(b->size % VIRTIO_BLK_SECTOR_SIZE));
+			path, (unsigned int)(img->size % VIRTIO_BLK_SECTOR_SIZE));
 	return 0;
+
+out_close:
+	close(img->fd); /* drops a lock it took */
+	img->fd = -1;
+	return ret;
+}
+
+/* The device uses @img from now on (its fd is the device's to close). */
+static void take_image(struct virtio_blk *b, const struct blk_image *img)
+{
+	b->fd = img->fd;
+	b->size = img->size;
+	b->capacity = img->size / VIRTIO_BLK_SECTOR_SIZE;
+	b->dio_mem_align = img->dio_mem_align;
+	b->dio_offset_align = img->dio_offset_align;
 }
 
 static int setup_ring(struct virtio_blk *b)
@@ -789,6 +868,7 @@ static void blk_release(struct virtio_blk *b)
 	b->nr_free = 0;
 	free(b->path);
 	b->path = NULL;
+	pthread_mutex_destroy(&b->backing_lock);
 	b->initialized = false;
 }
 
@@ -796,6 +876,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io)
 {
 	size_t serial_len = o && o->serial ? strlen(o->serial) : 0;
+	struct blk_image img;
 	int ret;
 
 	memset(b, 0, sizeof(*b));
@@ -811,9 +892,12 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 	if (serial_len)
 		memcpy(b->serial, o->serial, serial_len);
 
-	ret = open_image(b);
-	if (!ret)
-		ret = setup_ring(b);
+	pthread_mutex_init(&b->backing_lock, NULL);
+	ret = open_image(b->path, b->readonly, b->direct, -1, &img);
+	if (ret < 0)
+		goto fail;
+	take_image(b, &img);
+	ret = setup_ring(b);
 	if (ret < 0)
 		goto fail;
 	fill_config(b);
@@ -838,4 +922,82 @@ void virtio_blk_destroy(struct virtio_blk *b)
 {
 	if (b->initialized)
 		blk_release(b);
+}
+
+/* ---- changing the image ---- */
+
+int virtio_blk_set_backing(struct virtio_blk *b, const char *path)
+{
+	struct blk_image img;
+	bool pushed = false;
+	char *new_path, *old_path;
+	uint32_t shown_block;
+	int old_fd = -1;
+	int ret;
+
+	if (!b || !b->initialized || !path || !*path)
+		return -EINVAL;
+	new_path = strdup(path);
+	if (!new_path) {
+		fprintf(stderr, "petrel: disk %s: out of memory\n", path);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&b->backing_lock);
+	/* b->fd changes only under backing_lock: reading it here is safe */
+	ret = open_image(new_path, b->readonly, b->direct, b->fd, &img);
+	if (ret < 0)
+		goto out_unlock;
+	shown_block = le32toh(b->cfg.blk_size);
+	if (b->direct && img.dio_offset_align > shown_block) {
+		/* the guest was shown smaller blocks and will not ask again */
+		fprintf(stderr,
+			"petrel: disk %s: direct I/O needs blocks of %u bytes, the guest has "
+			"blocks of %u\n",
+			new_path, img.dio_offset_align, shown_block);
+		ret = -EINVAL;
+		goto out_close;
+	}
+
+	pthread_mutex_lock(&b->vp.lock);
+	/* with the lock held no new request starts: finish those on the old file */
+	ret = ring_drain_bounded(b, virtio_pci_vq(&b->vp, 0), &pushed, VIRTIO_BLK_SWAP_DRAIN_MS);
+	if (pushed)
+		virtio_pci_queue_done(&b->vp, 0);
+	if (ret < 0) {
+		pthread_mutex_unlock(&b->vp.lock);
+		fprintf(stderr,
+			"petrel: disk %s: not switched to: the requests in flight on %s %s, "
+			"which stays the disk\n",
+			new_path, b->path,
+			ret == -ETIMEDOUT ? "did not complete in time" : "could not be waited for");
+		goto out_close;
+	}
+	if (img.same_file) {
+		/* the same file again (perhaps resized): keep its fd and its lock */
+		old_fd = img.fd;
+		img.fd = b->fd;
+	} else {
+		old_fd = b->fd;
+	}
+	take_image(b, &img);
+	old_path = b->path;
+	b->path = new_path;
+	new_path = old_path;
+	b->cfg.capacity = htole64(b->capacity);
+	if (b->vp.status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_pci_config_changed(&b->vp);
+	else
+		b->vp.config_generation++; /* no driver to interrupt yet */
+	pthread_mutex_unlock(&b->vp.lock);
+	ret = 0;
+
+out_close:
+	if (ret < 0)
+		old_fd = img.fd;
+	if (old_fd >= 0)
+		close(old_fd); /* drops its lock */
+out_unlock:
+	pthread_mutex_unlock(&b->backing_lock);
+	free(new_path);
+	return ret;
 }

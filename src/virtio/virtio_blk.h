@@ -7,6 +7,7 @@
 #ifndef PETREL_VIRTIO_VIRTIO_BLK_H
 #define PETREL_VIRTIO_VIRTIO_BLK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -136,8 +137,9 @@ struct virtio_blk {
 	struct virtio_blk_slot *slots; /* VIRTIO_BLK_QUEUE_SIZE of them */
 	uint16_t *free_slots;	       /* stack of free slot indices */
 	unsigned int nr_free;
-	bool vp_inited; /* virtio_pci_init was called */
-	bool watched;	/* efd is watched by the I/O thread */
+	pthread_mutex_t backing_lock; /* serialises virtio_blk_set_backing */
+	bool vp_inited;		      /* virtio_pci_init was called */
+	bool watched;		      /* efd is watched by the I/O thread */
 	/* stats */
 	uint64_t reads, writes, flushes, errors;
 };
@@ -153,5 +155,35 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
 /* Wait for in-flight requests, then release everything. */
 void virtio_blk_destroy(struct virtio_blk *b);
+
+/* How long virtio_blk_set_backing waits for the requests in flight. */
+#define VIRTIO_BLK_SWAP_DRAIN_MS 5000
+
+/*
+ * Put the image at @path behind the running device (a drive's host file
+ * changed after boot). The new file is opened as the old one was (read-only
+ * when the device is, O_DIRECT when it is) and locked against other users
+ * first: when that fails, or the new file's direct I/O needs blocks larger
+ * than the guest was shown, nothing changes and it returns -errno with one
+ * line on stderr naming @path. Then the requests in flight on the old file
+ * complete to the driver (waited for at most VIRTIO_BLK_SWAP_DRAIN_MS;
+ * -ETIMEDOUT leaves the old file in place), the device switches to the new
+ * file, the capacity in the configuration space follows its size, and the
+ * configuration generation changes with a configuration-change interrupt
+ * (ISR bit 1, or the MSI-X configuration vector) when the driver is running;
+ * the old file is closed, which releases its lock. @path naming the file
+ * already in use re-reads its size (after the host resized it), keeping the
+ * lock. The features, the serial and the block size are as they were.
+ *
+ * Any thread may call it while the guest runs (the API thread): it holds
+ * the transport's lock (vp.lock) from the drain to the switch, so every
+ * request is served by the old file or the new one, never a mix, and the
+ * driver reads the old configuration or the new; meanwhile this device's
+ * register accesses and doorbell handling wait (the drain's bound). Calls
+ * are serialised among themselves (backing_lock). The caller must hold no
+ * lock of the device, and must not call it during or after
+ * virtio_blk_destroy; on a device not set up it returns -EINVAL.
+ */
+int virtio_blk_set_backing(struct virtio_blk *b, const char *path);
 
 #endif

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the virtio-blk device on image files in a temporary
+ * directory: a driver written here sets the device up through BAR 0 and puts
+ * request chains into a real guest memory; the I/O thread's watches are
+ * recorded and their handlers called by hand (the io_uring is real). The
+ * platform records the INTx line. Mostly about changing the image behind a
+ * running device (virtio_blk_set_backing).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "mem/guest_mem.h"
+#include "virtio/virtio_blk.h"
+
+#define MB (1024ULL * 1024)
+#define QSZ 16
+#define INTX_GSI 5
+#define DESC 0x1000ULL
+#define AVAIL 0x2000ULL
+#define USED 0x3000ULL
+#define HDR 0x10000ULL
+#define DATA 0x11000ULL
+#define STATUS 0x12000ULL
+/* Common configuration registers */
+#define CC_GFSELECT 0x08
+#define CC_GF 0x0c
+#define CC_STATUS 0x14
+#define CC_CFG_GENERATION 0x15
+#define CC_Q_SELECT 0x16
+#define CC_Q_SIZE 0x18
+#define CC_Q_ENABLE 0x1c
+#define CC_Q_DESC_LO 0x20
+#define CC_Q_DRIVER_LO 0x28
+#define CC_Q_DEVICE_LO 0x30
+
+/* ---- the I/O thread's watches and the platform ---- */
+
+struct watch {
+	int fd;
+	void (*fn)(void *opaque, int fd, uint32_t events);
+	void *opaque;
+};
+
+struct fx {
+	struct guest_mem gm;
+	struct platform plat;
+	struct virtio_blk *b;
+	struct watch w[8];
+	uint16_t avail_idx, used_seen;
+	unsigned int irq_raised; /* INTx set to 1 */
+	char dir[64];
+	char a[96], bb[96], c[96]; /* images of 1, 2 and 1 MiB */
+};
+
+static void fake_set_irq(void *ctx, unsigned int gsi, int level)
+{
+	struct fx *f = ctx;
+
+	if (gsi == INTX_GSI && level)
+		f->irq_raised++;
+}
+
+static const struct platform_ops fake_ops = {.set_irq = fake_set_irq};
+
+static int fake_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
+		      void *opaque)
+{
+	struct fx *f = ctx;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		if (!f->w[i].fn) {
+			f->w[i] = (struct watch){fd, fn, opaque};
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void fake_unwatch(void *ctx, int fd)
+{
+	struct fx *f = ctx;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd)
+			memset(&f->w[i], 0, sizeof(f->w[i]));
+	}
+}
+
+static void fire(struct fx *f, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd) {
+			f->w[i].fn(f->w[i].opaque, fd, 1);
+			return;
+		}
+	}
+	fail_msg("fd %d is not watched", fd);
+}
+
+/* ---- images ---- */
+
+static void make_image(const char *path, uint64_t size, uint8_t fill)
+{
+	static uint8_t buf[65536];
+	uint64_t done;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	memset(buf, fill, sizeof(buf));
+	for (done = 0; done < size; done += sizeof(buf))
+		assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+}
+
+/* Can another user take the image's lock (@op: LOCK_SH or LOCK_EX)? */
+static bool lockable(const char *path, int op)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok;
+
+	assert_true(fd >= 0);
+	ok = flock(fd, op | LOCK_NB) == 0;
+	close(fd);
+	return ok;
+}
+
+/* ---- the driver ---- */
+
+static void bar_wr(struct fx *f, uint64_t off, unsigned int size, uint64_t val)
+{
+	const struct pci_bar *b = &f->b->vp.pci.bar[0];
+
+	b->ops->write(b->opaque, off, size, val);
+}
+
+static uint64_t bar_rd(struct fx *f, uint64_t off, unsigned int size)
+{
+	const struct pci_bar *b = &f->b->vp.pci.bar[0];
+
+	return b->ops->read(b->opaque, off, size);
+}
+
+static uint64_t capacity(struct fx *f)
+{
+	return bar_rd(f, VIRTIO_PCI_DEVICE_OFF, 8);
+}
+
+static uint8_t generation(struct fx *f)
+{
+	return (uint8_t)bar_rd(f, CC_CFG_GENERATION, 1);
+}
+
+static uint8_t isr(struct fx *f)
+{
+	return (uint8_t)bar_rd(f, VIRTIO_PCI_ISR_OFF, 1);
+}
+
+static void driver_start(struct fx *f)
+{
+	bar_wr(f, CC_STATUS, 1, 0);
+	bar_wr(f, CC_STATUS, 1, 1);
+	bar_wr(f, CC_STATUS, 1, 3);
+	bar_wr(f, CC_GFSELECT, 4, 0);
+	bar_wr(f, CC_GF, 4, 1u << VIRTIO_BLK_F_FLUSH);
+	bar_wr(f, CC_GFSELECT, 4, 1);
+	bar_wr(f, CC_GF, 4, 1); /* VIRTIO_F_VERSION_1 */
+	bar_wr(f, CC_STATUS, 1, 0xb);
+	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
+	bar_wr(f, CC_Q_SELECT, 2, 0);
+	bar_wr(f, CC_Q_SIZE, 2, QSZ);
+	bar_wr(f, CC_Q_DESC_LO, 4, DESC);
+	bar_wr(f, CC_Q_DRIVER_LO, 4, AVAIL);
+	bar_wr(f, CC_Q_DEVICE_LO, 4, USED);
+	bar_wr(f, CC_Q_ENABLE, 2, 1);
+	bar_wr(f, CC_STATUS, 1, 0xf);
+	f->avail_idx = f->used_seen = 0;
+}
+
+static void put(struct fx *f, uint64_t gpa, const void *p, uint64_t len)
+{
+	assert_int_equal(gm_write(&f->gm, gpa, p, len), 0);
+}
+
+static void get(struct fx *f, uint64_t gpa, void *p, uint64_t len)
+{
+	assert_int_equal(gm_read(&f->gm, gpa, p, len), 0);
+}
+
+static void desc(struct fx *f, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		 uint16_t next)
+{
+	struct virtq_desc d = {.addr = addr, .len = len, .flags = flags, .next = next};
+
+	put(f, DESC + 16ULL * i, &d, sizeof(d));
+}
+
+static uint16_t used_idx(struct fx *f)
+{
+	uint16_t v;
+
+	get(f, USED + 2, &v, 2);
+	return v;
+}
+
+/* Queue a one-sector request of @type at @sector (descriptors 0-2) and kick. */
+static void submit(struct fx *f, uint32_t type, uint64_t sector)
+{
+	uint8_t hdr[16] = {0};
+	uint8_t st = 0xee;
+	uint16_t head = 0, idx;
+
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	put(f, HDR, hdr, sizeof(hdr));
+	put(f, STATUS, &st, 1);
+	desc(f, 0, HDR, sizeof(hdr), VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, DATA, VIRTIO_BLK_SECTOR_SIZE,
+	     VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0), 2);
+	desc(f, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	put(f, AVAIL + 4 + 2 * (f->avail_idx % QSZ), &head, 2);
+	idx = ++f->avail_idx;
+	put(f, AVAIL + 2, &idx, 2);
+	fire(f, f->b->vp.q[0].notify_efd);
+}
+
+/* The I/O thread: wait for the ring's eventfd and handle the completions. */
+static void complete(struct fx *f)
+{
+	struct pollfd p = {.fd = f->b->efd, .events = POLLIN};
+
+	while (used_idx(f) == f->used_seen) {
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		fire(f, f->b->efd);
+	}
+}
+
+/* The request's status byte, once the device returned it. */
+static uint8_t finished(struct fx *f)
+{
+	uint8_t st;
+
+	assert_int_equal(used_idx(f), (uint16_t)(f->used_seen + 1));
+	f->used_seen++;
+	get(f, STATUS, &st, 1);
+	return st;
+}
+
+/* Read sector @sector through the queue; its first byte. */
+static uint8_t read_sector(struct fx *f, uint64_t sector)
+{
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+	size_t i;
+
+	memset(data, 0x5a, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	submit(f, VIRTIO_BLK_T_IN, sector);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+	get(f, DATA, data, sizeof(data));
+	for (i = 1; i < sizeof(data); i++)
+		assert_int_equal(data[i], data[0]);
+	return data[0];
+}
+
+static int fx_open(void **state, bool readonly)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct virtio_blk_config_opts o = {0};
+	struct virtio_io io = {.watch = fake_watch, .unwatch = fake_unwatch};
+
+	if (!f)
+		return -1;
+	io.ctx = f;
+	f->plat.ops = &fake_ops;
+	f->plat.ctx = f;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/petrel-blk-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->a, sizeof(f->a), "%s/a.img", f->dir);
+	snprintf(f->bb, sizeof(f->bb), "%s/b.img", f->dir);
+	snprintf(f->c, sizeof(f->c), "%s/c.img", f->dir);
+	make_image(f->a, 1 * MB, 0xaa);
+	make_image(f->bb, 2 * MB, 0xbb);
+	make_image(f->c, 1 * MB, 0xcc);
+	gm_init(&f->gm);
+	if (gm_add_region(&f->gm, "ram", 0, 4 * MB) < 0)
+		return -1;
+	f->b = calloc(1, sizeof(*f->b));
+	o.path = f->a;
+	o.readonly = readonly;
+	if (!f->b || virtio_blk_init(f->b, &o, &f->gm, &f->plat, &io) < 0)
+		return -1;
+	virtio_pci_plugged(&f->b->vp, INTX_GSI);
+	*state = f;
+	return 0;
+}
+
+static int fx_setup(void **state)
+{
+	return fx_open(state, false);
+}
+
+static int fx_setup_ro(void **state)
+{
+	return fx_open(state, true);
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	virtio_blk_destroy(f->b);
+	free(f->b);
+	gm_destroy(&f->gm);
+	unlink(f->a);
+	unlink(f->bb);
+	unlink(f->c);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_swap(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+	uint8_t gen;
+
+	driver_start(f);
+	assert_int_equal(capacity(f), 1 * MB / 512);
+	assert_int_equal(read_sector(f, 0), 0xaa);
+	assert_false(lockable(f->a, LOCK_SH));
+	isr(f); /* acknowledge the queue's interrupt */
+	gen = generation(f);
+	f->irq_raised = 0;
+
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	assert_int_equal(capacity(f), 2 * MB / 512);
+	assert_int_equal(generation(f), (uint8_t)(gen + 1));
+	assert_int_equal(f->irq_raised, 1);
+	assert_int_equal(isr(f), 0x2); /* a configuration change */
+	assert_int_equal(isr(f), 0);
+	/* the new image serves the guest, all of it; the old one is free */
+	assert_int_equal(read_sector(f, 0), 0xbb);
+	assert_int_equal(read_sector(f, 2 * MB / 512 - 1), 0xbb);
+	assert_true(lockable(f->a, LOCK_EX));
+	assert_false(lockable(f->bb, LOCK_SH));
+
+	/* and back again: writes reach the image in use */
+	assert_int_equal(virtio_blk_set_backing(f->b, f->a), 0);
+	assert_int_equal(capacity(f), 1 * MB / 512);
+	assert_int_equal(generation(f), (uint8_t)(gen + 2));
+	memset(data, 0x11, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	submit(f, VIRTIO_BLK_T_OUT, 3);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+	assert_int_equal(read_sector(f, 3), 0x11);
+	assert_true(lockable(f->bb, LOCK_EX));
+	/* a sector of the larger image is out of bounds now */
+	submit(f, VIRTIO_BLK_T_IN, 1 * MB / 512);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_IOERR);
+}
+
+static void test_swap_refused(void **state)
+{
+	struct fx *f = *state;
+	char missing[128];
+	uint8_t gen;
+	int fd;
+
+	driver_start(f);
+	isr(f);
+	gen = generation(f);
+	f->irq_raised = 0;
+	snprintf(missing, sizeof(missing), "%s/missing.img", f->dir);
+
+	assert_int_equal(virtio_blk_set_backing(f->b, missing), -ENOENT);
+	assert_int_equal(virtio_blk_set_backing(f->b, f->dir), -EISDIR);
+	assert_int_equal(virtio_blk_set_backing(f->b, "/dev/null"), -EINVAL);
+	assert_int_equal(virtio_blk_set_backing(f->b, ""), -EINVAL);
+	assert_int_equal(virtio_blk_set_backing(f->b, NULL), -EINVAL);
+	/* another user holds the new image */
+	fd = open(f->c, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_SH), 0);
+	assert_int_equal(virtio_blk_set_backing(f->b, f->c), -EWOULDBLOCK);
+	close(fd);
+	assert_true(lockable(f->c, LOCK_EX)); /* the failed attempt left no lock */
+
+	/* nothing changed */
+	assert_int_equal(capacity(f), 1 * MB / 512);
+	assert_int_equal(generation(f), gen);
+	assert_int_equal(f->irq_raised, 0);
+	assert_int_equal(isr(f), 0);
+	assert_int_equal(read_sector(f, 0), 0xaa);
+	assert_false(lockable(f->a, LOCK_SH));
+}
+
+static void test_swap_completes_requests_in_flight(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+
+	driver_start(f);
+	/* a read goes to the ring; its completion is not handled yet */
+	submit(f, VIRTIO_BLK_T_IN, 7);
+	assert_int_equal(used_idx(f), 0);
+	isr(f);
+	f->irq_raised = 0;
+
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	/* it was completed from the old image, and the driver told */
+	assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+	get(f, DATA, data, sizeof(data));
+	assert_int_equal(data[0], 0xaa);
+	assert_int_equal(data[sizeof(data) - 1], 0xaa);
+	assert_int_equal(isr(f), 0x3); /* the queue's and the configuration's */
+	assert_true(f->irq_raised >= 1);
+	/* the I/O thread's late wake-up finds nothing */
+	fire(f, f->b->efd);
+	assert_int_equal(used_idx(f), f->used_seen);
+	assert_int_equal(read_sector(f, 7), 0xbb);
+}
+
+static void test_swap_same_file_resized(void **state)
+{
+	struct fx *f = *state;
+	uint8_t gen;
+
+	driver_start(f);
+	gen = generation(f);
+	assert_int_equal(truncate(f->a, 3 * MB), 0);
+	assert_int_equal(virtio_blk_set_backing(f->b, f->a), 0);
+	assert_int_equal(capacity(f), 3 * MB / 512);
+	assert_int_equal(generation(f), (uint8_t)(gen + 1));
+	assert_false(lockable(f->a, LOCK_SH)); /* still ours */
+	assert_int_equal(read_sector(f, 0), 0xaa);
+	assert_int_equal(read_sector(f, 3 * MB / 512 - 1), 0x00); /* the new hole */
+}
+
+static void test_swap_before_the_driver(void **state)
+{
+	struct fx *f = *state;
+	uint8_t gen = generation(f);
+
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	assert_int_equal(capacity(f), 2 * MB / 512);
+	assert_int_equal(generation(f), (uint8_t)(gen + 1));
+	assert_int_equal(f->irq_raised, 0); /* nobody to interrupt */
+	assert_int_equal(isr(f), 0);
+	driver_start(f);
+	assert_int_equal(read_sector(f, 1), 0xbb);
+}
+
+static void test_swap_read_only(void **state)
+{
+	struct fx *f = *state;
+
+	driver_start(f);
+	assert_true(lockable(f->a, LOCK_SH));
+	assert_false(lockable(f->a, LOCK_EX));
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	/* opened read-only: a shared lock, and writes refused */
+	assert_true(lockable(f->bb, LOCK_SH));
+	assert_false(lockable(f->bb, LOCK_EX));
+	assert_true(lockable(f->a, LOCK_EX));
+	submit(f, VIRTIO_BLK_T_OUT, 0);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(read_sector(f, 0), 0xbb);
+	assert_int_equal(fcntl(f->b->fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+}
+
+struct swapper {
+	struct fx *f;
+	unsigned int swaps;
+	int failed;
+	bool done;
+};
+
+static void *swap_thread(void *opaque)
+{
+	struct swapper *sw = opaque;
+	unsigned int i;
+
+	for (i = 0; i < sw->swaps; i++) {
+		if (virtio_blk_set_backing(sw->f->b, i & 1 ? sw->f->a : sw->f->bb) < 0)
+			sw->failed++;
+		usleep(200);
+	}
+	__atomic_store_n(&sw->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_swap_while_the_guest_reads(void **state)
+{
+	struct fx *f = *state;
+	struct swapper sw = {.f = f, .swaps = 100};
+	pthread_t t;
+	unsigned int i, seen_a = 0, seen_b = 0;
+
+	driver_start(f);
+	assert_int_equal(pthread_create(&t, NULL, swap_thread, &sw), 0);
+	/* this thread is the I/O thread: every read sees one image whole */
+	for (i = 0; i < 2000 || !__atomic_load_n(&sw.done, __ATOMIC_ACQUIRE); i++) {
+		uint8_t v = read_sector(f, i % (1 * MB / 512));
+
+		assert_true(v == 0xaa || v == 0xbb);
+		if (v == 0xaa)
+			seen_a++;
+		else
+			seen_b++;
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(sw.failed, 0);
+	assert_true(seen_a > 0 && seen_b > 0);
+	assert_int_equal(capacity(f), 1 * MB / 512); /* an even number of swaps: a again */
+	assert_int_equal(read_sector(f, 0), 0xaa);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_swap, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_refused, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_completes_requests_in_flight, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_same_file_resized, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_before_the_driver, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_read_only, fx_setup_ro, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_while_the_guest_reads, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
