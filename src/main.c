@@ -8,18 +8,23 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "api/api_runner.h"
+#include "api/api_server.h"
+#include "api/fc_api.h"
+#include "debug/gdb_stub.h"
 #include "kvm/kvm.h"
-#include "vm/config_parse.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
-#include "debug/gdb_stub.h"
+#include "vm/config_parse.h"
 #include "vm/machine.h"
-#include "api/session.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: petrel run [options]    boot a guest\n"
+		"       petrel api --api-sock PATH [--config-file FILE] [--id ID] [--no-api]\n"
+		"                               serve Firecracker's and Cloud Hypervisor's API\n"
+		"                               with no VM until one is configured and started\n"
 		"       petrel info             describe this host's KVM\n"
 		"       petrel --version\n"
 		"\n"
@@ -51,6 +56,8 @@ static void usage(FILE *out)
 		"  --rng                  a virtio-rng device (entropy from the host)\n"
 		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 		"  --gdb-wait             hold every vCPU until the debugger continues\n"
+		"  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
+		"                         Hypervisor's) on a UNIX socket for this VM\n"
 		"\n"
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
@@ -87,6 +94,16 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_CONSOLE,
+	OPT_API_SOCK,
+	OPT_CONFIG_FILE,
+	OPT_NO_API,
+	OPT_ID,
+	OPT_EVENT_MONITOR,
+	OPT_LEVEL,
+	OPT_LOG_PATH,
+	OPT_BOOT_TIMER,
+	OPT_VERSION,
+	OPT_IGNORED, /* Firecracker flags petrel accepts and has no use for */
 };
 
 static const struct option run_options[] = {
@@ -109,6 +126,8 @@ static const struct option run_options[] = {
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
     {"kvm", required_argument, NULL, OPT_KVM},
     {"irqchip", no_argument, NULL, OPT_IRQCHIP},
+    {"api-sock", required_argument, NULL, OPT_API_SOCK},
+    {"api-socket", required_argument, NULL, OPT_API_SOCK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -122,7 +141,7 @@ static int check_readable(const char *what, const char *path)
 	return 0;
 }
 
-static int parse_run(int argc, char **argv, struct vm_config *cfg)
+static int parse_run(int argc, char **argv, struct vm_config *cfg, const char **api_sock)
 {
 	const char *mode = NULL;
 	struct sysinfo si;
@@ -242,6 +261,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		case OPT_KVM:
 			cfg->kvm_path = optarg;
 			break;
+		case OPT_API_SOCK:
+			*api_sock = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -295,11 +317,292 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Give the command line's machine to the controller, as any front-end does. */
+static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 {
+	struct api_machine_update mu = {.has_cpus = true, .cpus = cfg->cpus};
+	struct api_local_opts lo = {
+	    .firmware = cfg->firmware,
+	    .boot = cfg->boot,
+	    .mem_bytes = cfg->mem_size,
+	    .gdb = cfg->gdb,
+	    .gdb_wait = cfg->gdb_wait,
+	    .reboot_exits = cfg->reboot_exits,
+	    .stats = cfg->stats,
+	    .test_device = cfg->test_device,
+	    .irqchip = cfg->irqchip,
+	    .kvm_path = cfg->kvm_path,
+	};
+	struct api_err err = {""};
+	unsigned int i;
+	int ret;
+
+	ret = api_vmm_set_machine(v, &mu, false, &err);
+	if (!ret && cfg->kernel)
+		ret = api_vmm_set_boot(v, cfg->kernel, cfg->initramfs, cfg->cmdline, &err);
+	if (!ret)
+		ret = api_vmm_set_local(v, &lo, &err);
+	for (i = 0; !ret && i < cfg->nr_disks; i++) {
+		const struct virtio_blk_config_opts *o = &cfg->disks[i];
+		struct api_drive d = {.path = (char *)o->path,
+				      .readonly = o->readonly,
+				      .direct = o->direct,
+				      .serial = (char *)o->serial};
+
+		snprintf(d.id, sizeof(d.id), "disk%u", i);
+		ret = api_vmm_put_drive(v, &d, &err);
+	}
+	for (i = 0; !ret && i < cfg->nr_nets; i++) {
+		struct api_net n = {.has_mac = true};
+
+		snprintf(n.id, sizeof(n.id), "net%u", i);
+		snprintf(n.tap, sizeof(n.tap), "%s", cfg->nets[i].tap);
+		memcpy(n.mac, cfg->nets[i].mac, sizeof(n.mac));
+		ret = api_vmm_put_net(v, &n, &err);
+	}
+	if (!ret && cfg->rng)
+		ret = api_vmm_set_rng(v, true, &err);
+	if (!ret)
+		ret = api_vmm_set_serial(v,
+					 cfg->serial == VM_SERIAL_FILE	? API_SERIAL_FILE
+					 : cfg->serial == VM_SERIAL_OFF ? API_SERIAL_OFF
+									: API_SERIAL_STDIO,
+					 cfg->serial_path, &err);
+	if (!ret && cfg->console_hvc)
+		ret = api_vmm_set_console_hvc(v, true, &err);
+	if (ret)
+		fprintf(stderr, "petrel: %s\n", err.msg);
+	return ret;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0, n = 0;
+	char *buf = NULL, *b;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (16u << 20) || !(b = realloc(buf, cap))) {
+				free(buf);
+				fclose(f);
+				return -EFBIG;
+			}
+			buf = b;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+struct serve_opts {
+	const char *api_sock;	 /* NULL: no API */
+	const char *config_file; /* Firecracker's JSON: configure and boot */
+	const char *id;
+	const char *log_path; /* Firecracker's --log-path */
+	const char *level;
+	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
+	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
+};
+
+/* Load a --config-file into the controller; one line on failure. */
+static int load_config_file(struct api_vmm *v, const char *path)
+{
+	struct api_err err = {""};
+	size_t len = 0;
+	char *json = NULL;
+	int ret;
+
+	ret = read_file(path, &json, &len);
+	if (ret) {
+		fprintf(stderr, "petrel: --config-file %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = api_fc_config_load(v, json, len, &err);
+	free(json);
+	if (ret)
+		fprintf(stderr, "petrel: --config-file %s: %s\n", path, err.msg);
+	return ret;
+}
+
+/*
+ * The one way petrel runs: a controller and its runner; the command line's
+ * VM or a config file's, booted at once; the API when asked for.
+ */
+static int serve(const struct serve_opts *o)
+{
+	struct api_server srv = {.listen_fd = -1};
+	struct api_runner *r = calloc(1, sizeof(*r));
+	struct api_err err = {""};
+	bool srv_open = false;
+	int status = VM_EXIT_ERROR;
+
+	if (!r || api_runner_init(r, o->id) < 0)
+		goto out_free;
+	if (o->log_path && api_vmm_set_logger(&r->vmm, o->log_path, o->level, &err) < 0) {
+		fprintf(stderr, "petrel: --log-path %s\n", err.msg);
+		goto out;
+	}
+	if (o->api_sock) {
+		if (api_server_open(&srv, o->api_sock) < 0)
+			goto out;
+		srv_open = true;
+	}
+	if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0)
+		goto out;
+	if (o->config_file && load_config_file(&r->vmm, o->config_file) < 0)
+		goto out;
+	if (o->ch_empty)
+		r->vmm.state = API_VM_NONE;
+	if (o->cfg || o->config_file) {
+		if (api_vmm_boot(&r->vmm, &err) < 0) {
+			fprintf(stderr, "petrel: %s\n", err.msg);
+			goto out;
+		}
+	}
+	if (srv_open && api_server_start(&srv, &r->vmm) < 0)
+		goto out;
+	status = api_runner_main(r);
+out:
+	if (srv_open)
+		api_server_close(&srv);
+	api_runner_destroy(r);
+out_free:
+	free(r);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct serve_opts o = {0};
 	struct vm_config cfg;
 	int ret;
 
+	ret = parse_run(argc, argv, &cfg, &o.api_sock);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	o.cfg = &cfg;
+	ret = serve(&o);
+	for (unsigned int i = 0; i < cfg.nr_disks; i++)
+		virtio_blk_opts_free(&cfg.disks[i]);
+	return ret;
+}
+
+static const struct option api_options[] = {
+    {"api-sock", required_argument, NULL, OPT_API_SOCK},
+    {"api-socket", required_argument, NULL, OPT_API_SOCK},
+    {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
+    {"no-api", no_argument, NULL, OPT_NO_API},
+    {"id", required_argument, NULL, OPT_ID},
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"log-path", required_argument, NULL, OPT_LOG_PATH},
+    {"boot-timer", no_argument, NULL, OPT_BOOT_TIMER},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"show-level", no_argument, NULL, OPT_IGNORED},
+    {"show-log-origin", no_argument, NULL, OPT_IGNORED},
+    {"no-seccomp", no_argument, NULL, OPT_IGNORED},
+    {"seccomp-filter", required_argument, NULL, OPT_IGNORED},
+    {"start-time-us", required_argument, NULL, OPT_IGNORED},
+    {"start-time-cpu-us", required_argument, NULL, OPT_IGNORED},
+    {"parent-cpu-time-us", required_argument, NULL, OPT_IGNORED},
+    {"metadata", required_argument, NULL, OPT_IGNORED},
+    {"module", required_argument, NULL, OPT_IGNORED},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * petrel api, and petrel under the name "firecracker" (@fc): Firecracker's
+ * flags; the API socket defaults to Firecracker's path there.
+ */
+static int cmd_api(int argc, char **argv, bool fc)
+{
+	struct serve_opts o = {0};
+	bool no_api = false;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", api_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_API_SOCK:
+			o.api_sock = optarg;
+			break;
+		case OPT_CONFIG_FILE:
+			o.config_file = optarg;
+			break;
+		case OPT_NO_API:
+			no_api = true;
+			break;
+		case OPT_ID:
+			if (!*optarg || strlen(optarg) >= API_ID_MAX)
+				return usage_error("--id %s: expected 1 to 63 characters", optarg);
+			o.id = optarg;
+			break;
+		case OPT_LEVEL:
+			o.level = optarg;
+			break;
+		case OPT_LOG_PATH:
+			o.log_path = optarg;
+			break;
+		case OPT_VERSION:
+			printf(fc ? "Firecracker v%s (petrel %s)\n" : "petrel %s\n", PETREL_VERSION,
+			       PETREL_VERSION);
+			return 0;
+		case OPT_BOOT_TIMER:
+		case OPT_IGNORED:
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			if (optopt)
+				return usage_error("option --%s needs a value or is unknown",
+						   argv[optind - 1] + 2);
+			return usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument %s", argv[optind]);
+	if (no_api && !o.config_file)
+		return usage_error("%s", "--no-api needs --config-file FILE");
+	if (no_api && o.api_sock)
+		return usage_error("%s", "give --api-sock or --no-api, not both");
+	if (!no_api && !o.api_sock) {
+		if (!fc)
+			return usage_error("%s",
+					   "give --api-sock PATH (or --no-api --config-file FILE)");
+		o.api_sock = "/run/firecracker.socket";
+	}
+	return serve(&o);
+}
+
+static bool called_firecracker(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return !strcmp(base ? base + 1 : argv0, "firecracker");
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (called_firecracker(argv[0])) {
+		ret = cmd_api(argc, argv, true);
+		return ret < 0 ? 0 : ret;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return VM_EXIT_USAGE;
@@ -314,10 +617,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
-	if (strcmp(argv[1], "run"))
-		return usage_error("unknown command %s: expected run or info", argv[1]);
-	ret = parse_run(argc - 1, argv + 1, &cfg);
-	if (ret)
+	if (!strcmp(argv[1], "api")) {
+		ret = cmd_api(argc - 1, argv + 1, false);
 		return ret < 0 ? 0 : ret;
-	return api_session_run(&cfg);
+	}
+	if (strcmp(argv[1], "run"))
+		return usage_error("unknown command %s: expected run, api or info", argv[1]);
+	return cmd_run(argc - 1, argv + 1);
 }

@@ -529,6 +529,31 @@ int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err)
 	return ret;
 }
 
+int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err)
+{
+	struct api_vm_spec *s = &v->spec;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret && o->firmware)
+		ret = check_file("firmware", o->firmware, R_OK, err);
+	if (!ret) {
+		s->firmware = o->firmware;
+		s->boot = o->firmware ? o->boot : VM_BOOT_KERNEL;
+		s->mem_bytes = o->mem_bytes;
+		s->gdb = o->gdb;
+		s->gdb_wait = o->gdb_wait;
+		s->reboot_exits = o->reboot_exits;
+		s->stats = o->stats;
+		s->test_device = o->test_device;
+		s->irqchip = o->irqchip;
+		s->kvm_path = o->kvm_path;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
 int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out)
 {
 	int ret;
@@ -548,11 +573,13 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	int len;
 
 	memset(cfg, 0, sizeof(*cfg));
+	if (s->boot != VM_BOOT_KERNEL && !s->firmware)
+		return api_fail(err, -EINVAL, "no firmware is configured");
 	if (s->boot == VM_BOOT_KERNEL && !s->kernel)
 		return api_fail(err, -EINVAL,
 				"no kernel is configured (set the boot source first)");
 	cfg->cpus = s->cpus;
-	cfg->mem_size = s->mem_mib << 20;
+	cfg->mem_size = s->mem_bytes ? s->mem_bytes : s->mem_mib << 20;
 	cfg->boot = s->boot;
 	cfg->kernel = s->kernel;
 	cfg->initramfs = s->initramfs;
@@ -932,4 +959,16 @@ int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err)
 		ret = write_metrics_locked(v, err);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
+}
+
+unsigned int api_spec_disk_slot(const struct api_vm_spec *s, unsigned int idx)
+{
+	for (unsigned int i = 0; i < s->nr_drives; i++) {
+		if (!s->drives[i].root)
+			continue;
+		if (i == idx)
+			return 0;
+		return idx < i ? idx + 1 : idx;
+	}
+	return idx;
 }

@@ -93,6 +93,21 @@ struct api_vm_spec {
 	bool test_device;
 	bool irqchip;
 	const char *kvm_path;
+	uint64_t mem_bytes; /* CLI only: --memory in bytes (any 4 KiB multiple); 0: mem_mib */
+};
+
+/* What only petrel's command line sets (not owned: they outlive the controller). */
+struct api_local_opts {
+	const char *firmware; /* a flat binary instead of a kernel */
+	enum vm_boot_mode boot;
+	uint64_t mem_bytes;
+	const char *gdb;
+	bool gdb_wait;
+	bool reboot_exits;
+	bool stats;
+	bool test_device;
+	bool irqchip;
+	const char *kvm_path;
 };
 
 /* Counters of a running machine (vm.counters, metrics). */
@@ -214,6 +229,9 @@ int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err);
 /* The metrics line's JSON text (malloc'ed), from the counters; for tests too. */
 char *api_vmm_metrics_line(struct api_vmm *v);
 
+/* Before boot: the command line's own settings. */
+int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err);
+
 /* A copy of the specification (strings duplicated; free with api_vm_spec_free). */
 int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out);
 void api_vm_spec_free(struct api_vm_spec *s);
@@ -242,5 +260,8 @@ int api_vmm_counters(struct api_vmm *v, struct api_counters *out, struct api_err
  */
 int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char *cmdline_buf,
 		       size_t cmdline_size, struct api_err *err);
+
+/* Where drive @idx of @s sits among the machine's disks (the root drive goes first). */
+unsigned int api_spec_disk_slot(const struct api_vm_spec *s, unsigned int idx);
 
 #endif

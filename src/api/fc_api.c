@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "api/fc_api.h"
 
+#include <errno.h>
+
 static bool fc_match(const char *path)
 {
 	return false;
@@ -16,3 +18,8 @@ const struct api_frontend api_fc_frontend = {
     .match = fc_match,
     .handle = fc_handle,
 };
+
+int api_fc_config_load(struct api_vmm *v, const char *json, size_t len, struct api_err *err)
+{
+	return api_fail(err, -ENOSYS, "config files are not supported yet");
+}

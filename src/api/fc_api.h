@@ -6,4 +6,10 @@
 
 extern const struct api_frontend api_fc_frontend;
 
+/*
+ * Firecracker's --config-file JSON: configure @v from it (it does not boot).
+ * One line in *err naming the bad item.
+ */
+int api_fc_config_load(struct api_vmm *v, const char *json, size_t len, struct api_err *err);
+
 #endif

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -34,9 +36,27 @@
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 
+/* A device's fd on the I/O thread, held back while the machine is paused. */
+struct io_watch {
+	struct vm_devices *d;
+	int fd;
+	void (*fn)(void *opaque, int fd, uint32_t events);
+	void *opaque;
+	bool held; /* it fired while paused: out of epoll until the resume */
+	struct io_watch *next;
+};
+
 struct vm_devices {
 	struct machine *m;
 	struct vm_loop loop;
+	/* Pause of device work: set by vm_devices_hold, obeyed on the I/O thread. */
+	struct io_watch *watches;
+	bool hold;	   /* atomic: device fds wait */
+	int hold_efd;	   /* tells the I/O thread the hold changed */
+	uint64_t hold_seq; /* requests made, under hold_lock */
+	uint64_t hold_ack; /* requests the I/O thread has seen */
+	pthread_mutex_t hold_lock;
+	pthread_cond_t hold_cond;
 	int sigfd;
 	int out_fd; /* console output: stdout or a file */
 	bool out_owned;
@@ -59,20 +79,102 @@ struct vm_devices {
 	struct virtio_net *net[VM_MAX_NETS];
 };
 
-/* The I/O thread watches virtio doorbells for the devices. */
+/* Every device fd goes through here: while the machine is paused it waits. */
+static void io_watch_fired(void *opaque, int fd, uint32_t events)
+{
+	struct io_watch *w = opaque;
+
+	if (__atomic_load_n(&w->d->hold, __ATOMIC_ACQUIRE)) {
+		vm_loop_mod(&w->d->loop, fd, 0);
+		w->held = true;
+		return;
+	}
+	w->fn(w->opaque, fd, events);
+}
+
+/* The I/O thread watches virtio doorbells, completions, TAPs and timers for the devices. */
 static int io_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
 		    void *opaque)
 {
 	struct vm_devices *d = ctx;
+	struct io_watch *w = calloc(1, sizeof(*w));
+	int ret;
 
-	return vm_loop_add(&d->loop, fd, EPOLLIN, fn, opaque);
+	if (!w)
+		return -ENOMEM;
+	*w = (struct io_watch){.d = d, .fd = fd, .fn = fn, .opaque = opaque, .next = d->watches};
+	ret = vm_loop_add(&d->loop, fd, EPOLLIN, io_watch_fired, w);
+	if (ret < 0) {
+		free(w);
+		return ret;
+	}
+	d->watches = w;
+	return 0;
 }
 
 static void io_unwatch(void *ctx, int fd)
 {
 	struct vm_devices *d = ctx;
+	struct io_watch **p, *w;
 
 	vm_loop_del(&d->loop, fd);
+	for (p = &d->watches; (w = *p); p = &w->next) {
+		if (w->fd == fd) {
+			*p = w->next;
+			free(w);
+			return;
+		}
+	}
+}
+
+/* On the I/O thread: the hold changed; on release, held fds are watched again. */
+static void on_hold(void *opaque, int fd, uint32_t events)
+{
+	struct vm_devices *d = opaque;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (!__atomic_load_n(&d->hold, __ATOMIC_ACQUIRE)) {
+		for (struct io_watch *w = d->watches; w; w = w->next) {
+			if (w->held)
+				vm_loop_mod(&d->loop, w->fd, EPOLLIN);
+			w->held = false;
+		}
+	}
+	pthread_mutex_lock(&d->hold_lock);
+	d->hold_ack = d->hold_seq;
+	pthread_cond_broadcast(&d->hold_cond);
+	pthread_mutex_unlock(&d->hold_lock);
+}
+
+int vm_devices_hold(struct machine *m, bool hold, int timeout_ms)
+{
+	struct vm_devices *d = m->devs;
+	struct timespec deadline;
+	uint64_t one = 1, seq;
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->hold_lock);
+	__atomic_store_n(&d->hold, hold, __ATOMIC_RELEASE);
+	seq = ++d->hold_seq;
+	if (write(d->hold_efd, &one, sizeof(one)) < 0)
+		ret = -errno;
+	/* once acknowledged, no device handler runs (hold) or held fds are back (release) */
+	while (!ret && d->hold_ack < seq)
+		if (pthread_cond_timedwait(&d->hold_cond, &d->hold_lock, &deadline) == ETIMEDOUT)
+			ret = -ETIMEDOUT;
+	pthread_mutex_unlock(&d->hold_lock);
+	return ret;
 }
 
 static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
@@ -151,9 +253,9 @@ static int create_pci(struct vm_devices *d)
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_disks; i++) {
 		d->blk[i] = calloc(1, sizeof(*d->blk[i]));
-		ret = d->blk[i] ? virtio_blk_init(d->blk[i], &m->cfg.disks[i], &m->mem,
-						  &m->platform, &io)
-				: -ENOMEM;
+		ret = d->blk[i]
+			  ? virtio_blk_init(d->blk[i], &m->cfg.disks[i], &m->mem, &m->platform, &io)
+			  : -ENOMEM;
 		if (!ret)
 			ret = plug_virtio(d, &d->blk[i]->vp);
 		if (ret < 0)
@@ -161,9 +263,9 @@ static int create_pci(struct vm_devices *d)
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_nets; i++) {
 		d->net[i] = calloc(1, sizeof(*d->net[i]));
-		ret = d->net[i] ? virtio_net_init(d->net[i], &m->cfg.nets[i], &m->mem,
-						  &m->platform, &io)
-				: -ENOMEM;
+		ret = d->net[i]
+			  ? virtio_net_init(d->net[i], &m->cfg.nets[i], &m->mem, &m->platform, &io)
+			  : -ENOMEM;
 		if (!ret)
 			ret = plug_virtio(d, &d->net[i]->vp);
 		if (ret < 0)
@@ -398,6 +500,9 @@ int vm_devices_create(struct machine *m)
 	d->m = m;
 	d->sigfd = -1;
 	d->loop.epfd = -1;
+	d->hold_efd = -1;
+	pthread_mutex_init(&d->hold_lock, NULL);
+	pthread_cond_init(&d->hold_cond, NULL);
 	m->devs = d;
 	ret = open_console(d);
 	if (ret < 0)
@@ -429,9 +534,14 @@ int vm_devices_create(struct machine *m)
 	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d->sigfd < 0)
 		return -errno;
+	d->hold_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->hold_efd < 0)
+		return -errno;
 	ret = vm_loop_add(&d->loop, d->sigfd, EPOLLIN, on_signal, d);
 	if (!ret)
 		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
+	if (!ret)
+		ret = vm_loop_add(&d->loop, d->hold_efd, EPOLLIN, on_hold, d);
 	if (ret < 0)
 		return ret;
 	/* kernels always get the PCI bus; firmware guests when they have a device on it */
@@ -476,8 +586,18 @@ void vm_devices_destroy(struct machine *m)
 		free(d->net[i]);
 	}
 	uart_destroy(&d->com1);
+	while (d->watches) {
+		struct io_watch *w = d->watches;
+
+		d->watches = w->next;
+		free(w);
+	}
 	if (d->loop.epfd >= 0)
 		vm_loop_destroy(&d->loop);
+	if (d->hold_efd >= 0)
+		close(d->hold_efd);
+	pthread_mutex_destroy(&d->hold_lock);
+	pthread_cond_destroy(&d->hold_cond);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->out_owned)
@@ -538,4 +658,49 @@ void vm_devices_flush(struct machine *m)
 {
 	if (m->devs)
 		uart_flush(&m->devs->com1);
+}
+
+int vm_devices_ctrl_alt_del(struct machine *m)
+{
+	return m->devs ? i8042_send_ctrl_alt_del(&m->devs->kbc) : -ENODEV;
+}
+
+int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path)
+{
+	if (!m->devs || idx >= VM_MAX_DISKS || !m->devs->blk[idx])
+		return -ENODEV;
+	return virtio_blk_set_backing(m->devs->blk[idx], path);
+}
+
+static void queue_counts(struct virtio_pci *vp, uint64_t *kicks, uint64_t *interrupts)
+{
+	*kicks = *interrupts = 0;
+	pthread_mutex_lock(&vp->lock);
+	for (unsigned int i = 0; i < vp->ops->nr_queues; i++) {
+		*kicks += vp->q[i].kicks;
+		*interrupts += vp->q[i].interrupts;
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+int vm_devices_disk_counts(struct machine *m, unsigned int idx, uint64_t *kicks,
+			   uint64_t *interrupts)
+{
+	if (!m->devs || idx >= VM_MAX_DISKS || !m->devs->blk[idx])
+		return -ENODEV;
+	queue_counts(&m->devs->blk[idx]->vp, kicks, interrupts);
+	return 0;
+}
+
+int vm_devices_net_stats(struct machine *m, unsigned int idx, struct virtio_net_stats *out)
+{
+	struct virtio_net *n;
+
+	if (!m->devs || idx >= VM_MAX_NETS || !m->devs->net[idx])
+		return -ENODEV;
+	n = m->devs->net[idx];
+	pthread_mutex_lock(&n->vp.lock);
+	*out = n->stats;
+	pthread_mutex_unlock(&n->vp.lock);
+	return 0;
 }

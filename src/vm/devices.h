@@ -9,6 +9,21 @@ int vm_devices_create(struct machine *m);
 void vm_devices_destroy(struct machine *m);
 /* Run the I/O thread's loop (console, signals) until the machine stops. */
 void vm_devices_event_loop(struct machine *m);
+/*
+ * Hold (or release) the devices' work on the I/O thread: doorbells, TAPs,
+ * timers and completions wait while the machine is paused; the console and
+ * signals go on. Returns once the I/O thread obeys (-ETIMEDOUT after
+ * @timeout_ms, or without a running loop to obey).
+ */
+int vm_devices_hold(struct machine *m, bool hold, int timeout_ms);
+/* Ctrl-Alt-Del typed on the i8042 keyboard (-EAGAIN when it cannot take it now). */
+int vm_devices_ctrl_alt_del(struct machine *m);
+/* Disk @idx (in --disk order) gets the image at @path; the guest sees the new capacity. */
+int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path);
+/* Counters of disk or NIC @idx (-ENODEV when there is none); any thread. */
+int vm_devices_disk_counts(struct machine *m, unsigned int idx, uint64_t *kicks,
+			   uint64_t *interrupts);
+int vm_devices_net_stats(struct machine *m, unsigned int idx, struct virtio_net_stats *out);
 /* Flush buffered console output. */
 void vm_devices_flush(struct machine *m);
 /* Per virtio queue: doorbells and interrupts; per NIC: packets (for --stats). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
@@ -204,14 +205,23 @@ void machine_request_reset(struct machine *m)
 	machine_request_stop(m, VM_EXIT_REBOOT);
 }
 
-void machine_pause(struct machine *m)
+int machine_pause_timeout(struct machine *m, int timeout_ms)
 {
+	struct timespec deadline;
 	unsigned int i, paused;
+	int ret = 0;
 
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&m->lock);
 	if (m->state != VM_RUNNING) {
 		pthread_mutex_unlock(&m->lock);
-		return;
+		return m->state == VM_PAUSED ? 0 : -ESRCH;
 	}
 	m->pause_requested = true;
 	pthread_mutex_unlock(&m->lock);
@@ -223,12 +233,27 @@ void machine_pause(struct machine *m)
 			paused += m->vcpus[i].paused || m->vcpus[i].halted || !m->vcpus[i].entered;
 		if (paused == m->nr_vcpus || m->state == VM_STOPPING)
 			break;
-		pthread_cond_wait(&m->cond, &m->lock);
+		if (timeout_ms < 0) {
+			pthread_cond_wait(&m->cond, &m->lock);
+		} else if (pthread_cond_timedwait(&m->cond, &m->lock, &deadline) == ETIMEDOUT) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 	}
-	if (m->state == VM_RUNNING)
+	if (m->state == VM_RUNNING && !ret)
 		m->state = VM_PAUSED;
+	else if (m->state == VM_STOPPING && !ret)
+		ret = -ESRCH;
 	m->pause_requested = false;
+	/* a pause that did not complete lets the vCPUs that stopped go on */
+	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+void machine_pause(struct machine *m)
+{
+	machine_pause_timeout(m, -1);
 }
 
 void machine_resume(struct machine *m)

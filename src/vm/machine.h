@@ -144,6 +144,11 @@ void machine_request_stop(struct machine *m, int status);
 void machine_request_reset(struct machine *m);
 /* Stop every vCPU outside KVM_RUN (for debuggers and snapshots) and resume. */
 void machine_pause(struct machine *m);
+/*
+ * The same within @timeout_ms (-1: no bound): -ETIMEDOUT (the vCPUs that
+ * stopped go on) or -ESRCH when the machine is stopping.
+ */
+int machine_pause_timeout(struct machine *m, int timeout_ms);
 void machine_resume(struct machine *m);
 void machine_print_stats(struct machine *m, FILE *out);
 

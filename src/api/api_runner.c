@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The VMM behind the controller: machines assembled, run, paused and stopped. */
+#include "api/api_runner.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "debug/gdb_stub.h"
+#include "vm/devices.h"
+#include "vm/terminal.h"
+
+/* Bounds on what the API thread waits for (vCPUs to park, the machine to end). */
+#define RUNNER_PAUSE_MS 2000
+#define RUNNER_STOP_MS 10000
+
+static void wake_main(struct api_runner *r)
+{
+	uint64_t one = 1;
+
+	if (write(r->wake_efd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow from these writes */
+	}
+}
+
+/* Build a machine from r->cfg; the runner's lock is not needed (one builder at a time). */
+static struct machine *build_machine(struct api_runner *r, struct api_err *err)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		api_fail(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (machine_create(m, &r->cfg) < 0) {
+		/* machine_create said why on stderr */
+		api_fail(err, -EINVAL, "the machine could not be created (see petrel's log)");
+		free(m);
+		return NULL;
+	}
+	if (r->cfg.gdb && vm_gdb_create(m, r->cfg.gdb, r->cfg.gdb_wait) < 0) {
+		machine_destroy(m);
+		free(m);
+		api_fail(err, -EINVAL, "the debugger could not be set up");
+		return NULL;
+	}
+	return m;
+}
+
+static void free_machine(struct machine *m, int status)
+{
+	vm_gdb_destroy(m, status);
+	machine_destroy(m);
+	free(m);
+}
+
+static int runner_boot(void *ctx, const struct api_vm_spec *spec, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->m || r->running) {
+		pthread_mutex_unlock(&r->lock);
+		return api_fail(err, -EBUSY, "a machine is still running");
+	}
+	pthread_mutex_unlock(&r->lock);
+	api_vm_spec_free(&r->spec);
+	if (api_vm_spec_copy(&r->spec, spec) < 0)
+		return api_fail(err, -ENOMEM, "out of memory");
+	if (!r->cmdline && !(r->cmdline = malloc(API_CMDLINE_MAX)))
+		return api_fail(err, -ENOMEM, "out of memory");
+	ret = api_spec_to_config(&r->spec, &r->cfg, r->cmdline, API_CMDLINE_MAX, err);
+	if (ret)
+		return ret;
+	if (r->cfg.serial == VM_SERIAL_STDIO && !r->terminal_raw) {
+		vm_terminal_raw();
+		r->terminal_raw = true;
+	}
+	m = build_machine(r, err);
+	if (!m)
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	r->m = m;
+	r->boot_pending = true;
+	r->api_stop = false;
+	pthread_mutex_unlock(&r->lock);
+	wake_main(r);
+	return 0;
+}
+
+/* The machine, while the main thread runs it (the runner's lock is held). */
+static struct machine *live_machine(struct api_runner *r, struct api_err *err)
+{
+	if (!r->m)
+		api_fail(err, -ESRCH, "the machine is not running");
+	return r->m;
+}
+
+static int runner_pause(void *ctx, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (!m) {
+		pthread_mutex_unlock(&r->lock);
+		return -ESRCH;
+	}
+	ret = machine_pause_timeout(m, RUNNER_PAUSE_MS);
+	if (ret) {
+		pthread_mutex_unlock(&r->lock);
+		return api_fail(err, ret,
+				ret == -ETIMEDOUT ? "the vCPUs did not stop within %d ms"
+						  : "the machine is stopping",
+				RUNNER_PAUSE_MS);
+	}
+	/* no new device work; kvmclock knows the guest was stopped (no soft-lockup reports) */
+	ret = vm_devices_hold(m, true, RUNNER_PAUSE_MS);
+	if (ret) {
+		vm_devices_hold(m, false, RUNNER_PAUSE_MS);
+		machine_resume(m);
+		pthread_mutex_unlock(&r->lock);
+		return api_fail(err, ret, "the I/O thread did not stop within %d ms",
+				RUNNER_PAUSE_MS);
+	}
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		kvm_vcpu_kvmclock_ctrl(&m->vcpus[i].kvm);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static int runner_resume(void *ctx, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (!m) {
+		pthread_mutex_unlock(&r->lock);
+		return -ESRCH;
+	}
+	ret = vm_devices_hold(m, false, RUNNER_PAUSE_MS);
+	machine_resume(m);
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		return api_fail(err, ret, "the I/O thread did not answer within %d ms",
+				RUNNER_PAUSE_MS);
+	return 0;
+}
+
+/* Wait (bounded) until the main thread has let go of the machine; the lock is held. */
+static int wait_machine_gone(struct api_runner *r)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += RUNNER_STOP_MS / 1000;
+	while (r->m || r->running)
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+static int runner_shutdown(void *ctx, int status, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->m) {
+		r->api_stop = true;
+		/* a paused machine's I/O thread must see its stop */
+		vm_devices_hold(r->m, false, RUNNER_PAUSE_MS);
+		machine_request_stop(r->m, status);
+		ret = wait_machine_gone(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		return api_fail(err, ret, "the machine did not stop within %d s",
+				RUNNER_STOP_MS / 1000);
+	return 0;
+}
+
+static int runner_reboot(void *ctx, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m)
+		machine_request_reset(m);
+	pthread_mutex_unlock(&r->lock);
+	return m ? 0 : -ESRCH;
+}
+
+static int runner_ctrl_alt_del(void *ctx, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m) {
+		ret = vm_devices_ctrl_alt_del(m);
+		if (ret)
+			api_fail(err, ret, "the guest's keyboard does not take keys now (%s)",
+				 strerror(-ret));
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static int runner_power_button(void *ctx, struct api_err *err)
+{
+	return api_fail(err, -ENOTSUP, "petrel's machine has no ACPI power button yet");
+}
+
+static int runner_drive_update(void *ctx, unsigned int idx, const char *path, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m) {
+		ret = vm_devices_set_disk(m, api_spec_disk_slot(&r->spec, idx), path);
+		if (ret)
+			api_fail(err, ret, "drive backing file %s: %s", path, strerror(-ret));
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static void runner_counters(void *ctx, struct api_counters *out)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+
+	pthread_mutex_lock(&r->lock);
+	m = r->m;
+	if (!m)
+		goto out;
+	out->nr_vcpus = m->nr_vcpus < VM_MAX_VCPUS ? m->nr_vcpus : VM_MAX_VCPUS;
+	for (unsigned int i = 0; i < out->nr_vcpus; i++)
+		for (unsigned int s = 0; s < KVM_STAT_COUNT; s++)
+			out->vcpu_exits[i][s] =
+			    __atomic_load_n(&m->vcpus[i].kvm.stats[s], __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < r->spec.nr_drives; i++) {
+		unsigned int slot = api_spec_disk_slot(&r->spec, i);
+
+		snprintf(out->disks[i].id, sizeof(out->disks[i].id), "%s", r->spec.drives[i].id);
+		vm_devices_disk_counts(m, slot, &out->disks[i].kicks, &out->disks[i].interrupts);
+	}
+	out->nr_disks = r->spec.nr_drives;
+	for (unsigned int i = 0; i < r->spec.nr_nets; i++) {
+		struct virtio_net_stats s = {0};
+
+		snprintf(out->nets[i].id, sizeof(out->nets[i].id), "%s", r->spec.nets[i].id);
+		vm_devices_net_stats(m, i, &s);
+		out->nets[i].rx_packets = s.rx_packets;
+		out->nets[i].rx_bytes = s.rx_bytes;
+		out->nets[i].rx_dropped = s.rx_dropped;
+		out->nets[i].tx_packets = s.tx_packets;
+		out->nets[i].tx_bytes = s.tx_bytes;
+		out->nets[i].tx_dropped = s.tx_dropped;
+	}
+	out->nr_nets = r->spec.nr_nets;
+out:
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void runner_exit_vmm(void *ctx, int status)
+{
+	struct api_runner *r = ctx;
+
+	pthread_mutex_lock(&r->lock);
+	r->exit_requested = true;
+	r->exit_status = status;
+	if (r->m) {
+		r->api_stop = true;
+		vm_devices_hold(r->m, false, RUNNER_PAUSE_MS);
+		machine_request_stop(r->m, status);
+	}
+	pthread_mutex_unlock(&r->lock);
+	wake_main(r);
+}
+
+const struct api_backend api_runner_backend = {
+    .boot = runner_boot,
+    .pause = runner_pause,
+    .resume = runner_resume,
+    .shutdown = runner_shutdown,
+    .reboot = runner_reboot,
+    .ctrl_alt_del = runner_ctrl_alt_del,
+    .power_button = runner_power_button,
+    .drive_update = runner_drive_update,
+    .counters = runner_counters,
+    .exit_vmm = runner_exit_vmm,
+};
+
+int api_runner_init(struct api_runner *r, const char *id)
+{
+	struct kvm_sys sys;
+	sigset_t set;
+
+	memset(r, 0, sizeof(*r));
+	if (kvm_vcpu_signals_init() < 0) {
+		fprintf(stderr, "petrel: cannot install the vCPU kick handler\n");
+		return -EINVAL;
+	}
+	/* Every thread inherits this mask; signalfds read them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, KVM_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wake_efd < 0)
+		return -errno;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	api_vmm_init(&r->vmm, &api_runner_backend, r, id);
+	/* the controller checks vCPU counts against this host's KVM */
+	if (kvm_sys_open(&sys, NULL) == 0) {
+		int limit = kvm_sys_vcpu_limit(&sys);
+
+		if (limit > 0 && limit < VM_MAX_VCPUS)
+			r->vmm.max_vcpus = (unsigned int)limit;
+		kvm_sys_close(&sys);
+	}
+	return 0;
+}
+
+void api_runner_destroy(struct api_runner *r)
+{
+	api_vmm_destroy(&r->vmm);
+	api_vm_spec_free(&r->spec);
+	free(r->cmdline);
+	if (r->wake_efd >= 0)
+		close(r->wake_efd);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	if (r->terminal_raw)
+		vm_terminal_restore();
+}
+
+/* Run one booted machine to its end, through guest reboots; its status. */
+static int run_machine(struct api_runner *r, struct machine *m)
+{
+	int status;
+
+	for (;;) {
+		if (vm_gdb_start(m) < 0)
+			status = VM_EXIT_ERROR;
+		else
+			status = machine_run(m);
+		if (!m->reset_requested || r->cfg.reboot_exits)
+			break;
+		pthread_mutex_lock(&r->lock);
+		if (r->api_stop) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		r->m = NULL;
+		pthread_mutex_unlock(&r->lock);
+		free_machine(m, status);
+		fprintf(stderr, "petrel: guest reboot: restarting the machine\n");
+		/* the serial log goes on across reboots */
+		r->cfg.serial_append = true;
+		m = build_machine(r, NULL);
+		pthread_mutex_lock(&r->lock);
+		r->m = m;
+		pthread_mutex_unlock(&r->lock);
+		if (!m)
+			return VM_EXIT_ERROR;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->m = NULL;
+	pthread_mutex_unlock(&r->lock);
+	free_machine(m, status);
+	return status;
+}
+
+/* Wait for a boot, vmm.shutdown or a signal: 0 when a machine is to run. */
+static int wait_for_work(struct api_runner *r, int sigfd, struct machine **out)
+{
+	struct pollfd pfd[2] = {{.fd = r->wake_efd, .events = POLLIN},
+				{.fd = sigfd, .events = POLLIN}};
+	struct signalfd_siginfo si;
+	uint64_t v;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		if (r->exit_requested) {
+			pthread_mutex_unlock(&r->lock);
+			return r->exit_status;
+		}
+		if (r->boot_pending) {
+			r->boot_pending = false;
+			r->running = true;
+			*out = r->m;
+			pthread_mutex_unlock(&r->lock);
+			return -1;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return VM_EXIT_ERROR;
+		if (pfd[0].revents && read(r->wake_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return VM_EXIT_ERROR;
+		if (pfd[1].revents && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			fprintf(stderr, "petrel: %s: exiting\n", strsignal((int)si.ssi_signo));
+			return VM_EXIT_SIGNAL_BASE + (int)si.ssi_signo;
+		}
+	}
+}
+
+int api_runner_main(struct api_runner *r)
+{
+	struct machine *m = NULL;
+	bool api_stop;
+	sigset_t set;
+	int sigfd, status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		return VM_EXIT_ERROR;
+	for (;;) {
+		status = wait_for_work(r, sigfd, &m);
+		if (status >= 0)
+			break;
+		status = run_machine(r, m);
+		pthread_mutex_lock(&r->lock);
+		r->running = false;
+		api_stop = r->api_stop;
+		r->api_stop = false;
+		pthread_cond_broadcast(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		if (api_stop)
+			continue; /* vm.shutdown: the VMM waits for the next boot */
+		api_vmm_machine_ended(&r->vmm);
+		/* a guest that ended on its own (or a signal) ends petrel, as with Firecracker */
+		break;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->exit_requested)
+		status = r->exit_status;
+	pthread_mutex_unlock(&r->lock);
+	close(sigfd);
+	return status;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The HTTP API on a UNIX socket (GNU libmicrohttpd): requests under /api/v1/
+ * go to the Cloud Hypervisor front-end, the rest to Firecracker's. One server
+ * thread answers every client in turn, so requests are serialized; a client
+ * that sends half a request holds nobody up.
+ */
+#ifndef PETREL_API_API_SERVER_H
+#define PETREL_API_API_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/api_vmm.h"
+
+struct MHD_Daemon;
+
+struct api_server {
+	struct api_vmm *vmm;
+	struct MHD_Daemon *mhd;
+	int listen_fd;
+	char *path; /* the socket petrel made (removed at the end), or NULL for fd=N */
+	size_t max_body;
+};
+
+/*
+ * Listen on @spec: a path (created with mode 0600; an existing path is
+ * refused, never unlinked), "path=PATH" or "fd=N" (an inherited socket that
+ * is already bound and listening). One line on stderr on failure.
+ */
+int api_server_open(struct api_server *s, const char *spec);
+/* Start answering on the server thread. */
+int api_server_start(struct api_server *s, struct api_vmm *vmm);
+/* Stop (after letting a reply in progress go out) and remove the socket. */
+void api_server_close(struct api_server *s);
+
+#endif
