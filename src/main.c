@@ -466,8 +466,12 @@ static int serve(const struct serve_opts *o)
 	if (o->ch_empty)
 		r->vmm.state = API_VM_NONE;
 	if (o->cfg || o->config_file) {
-		if (api_vmm_boot(&r->vmm, &err) < 0) {
-			fprintf(stderr, "petrel: %s\n", err.msg);
+		int ret = api_vmm_boot(&r->vmm, &err);
+
+		if (ret < 0) {
+			/* -EIO: the machine's own message is out already */
+			if (ret != -EIO)
+				fprintf(stderr, "petrel: %s\n", err.msg);
 			goto out;
 		}
 	}

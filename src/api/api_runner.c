@@ -40,15 +40,15 @@ static struct machine *build_machine(struct api_runner *r, struct api_err *err)
 		return NULL;
 	}
 	if (machine_create(m, &r->cfg) < 0) {
-		/* machine_create said why on stderr */
-		api_fail(err, -EINVAL, "the machine could not be created (see petrel's log)");
+		/* machine_create said why on stderr: -EIO tells the CLI not to repeat it */
+		api_fail(err, -EIO, "the machine could not be created (see petrel's log)");
 		free(m);
 		return NULL;
 	}
 	if (r->cfg.gdb && vm_gdb_create(m, r->cfg.gdb, r->cfg.gdb_wait) < 0) {
 		machine_destroy(m);
 		free(m);
-		api_fail(err, -EINVAL, "the debugger could not be set up");
+		api_fail(err, -EIO, "the debugger could not be set up (see petrel's log)");
 		return NULL;
 	}
 	return m;
@@ -87,7 +87,7 @@ static int runner_boot(void *ctx, const struct api_vm_spec *spec, struct api_err
 	}
 	m = build_machine(r, err);
 	if (!m)
-		return -EINVAL;
+		return -EIO;
 	pthread_mutex_lock(&r->lock);
 	r->m = m;
 	r->boot_pending = true;
