@@ -58,6 +58,9 @@ static void usage(FILE *out)
 		"  --gdb-wait             hold every vCPU until the debugger continues\n"
 		"  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
 		"                         Hypervisor's) on a UNIX socket for this VM\n"
+		"                         (--api-socket path=PATH|fd=N as well)\n"
+		"  --event-monitor path=PATH|fd=N  lifecycle events as JSON (as Cloud\n"
+		"                         Hypervisor writes them)\n"
 		"\n"
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
@@ -128,8 +131,20 @@ static const struct option run_options[] = {
     {"irqchip", no_argument, NULL, OPT_IRQCHIP},
     {"api-sock", required_argument, NULL, OPT_API_SOCK},
     {"api-socket", required_argument, NULL, OPT_API_SOCK},
+    {"event-monitor", required_argument, NULL, OPT_EVENT_MONITOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
+};
+
+struct serve_opts {
+	const char *api_sock;	   /* NULL: no API */
+	const char *event_monitor; /* Cloud Hypervisor's --event-monitor */
+	const char *config_file;   /* Firecracker's JSON: configure and boot */
+	const char *id;
+	const char *log_path; /* Firecracker's --log-path */
+	const char *level;
+	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
+	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
 };
 
 static int check_readable(const char *what, const char *path)
@@ -141,7 +156,7 @@ static int check_readable(const char *what, const char *path)
 	return 0;
 }
 
-static int parse_run(int argc, char **argv, struct vm_config *cfg, const char **api_sock)
+static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_opts *so)
 {
 	const char *mode = NULL;
 	struct sysinfo si;
@@ -262,7 +277,10 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, const char **
 			cfg->kvm_path = optarg;
 			break;
 		case OPT_API_SOCK:
-			*api_sock = optarg;
+			so->api_sock = optarg;
+			break;
+		case OPT_EVENT_MONITOR:
+			so->event_monitor = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -406,16 +424,6 @@ static int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-struct serve_opts {
-	const char *api_sock;	 /* NULL: no API */
-	const char *config_file; /* Firecracker's JSON: configure and boot */
-	const char *id;
-	const char *log_path; /* Firecracker's --log-path */
-	const char *level;
-	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
-	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
-};
-
 /* Load a --config-file into the controller; one line on failure. */
 static int load_config_file(struct api_vmm *v, const char *path)
 {
@@ -454,6 +462,10 @@ static int serve(const struct serve_opts *o)
 		fprintf(stderr, "petrel: --log-path %s\n", err.msg);
 		goto out;
 	}
+	if (o->event_monitor && api_vmm_set_event_monitor(&r->vmm, o->event_monitor, &err) < 0) {
+		fprintf(stderr, "petrel: %s\n", err.msg);
+		goto out;
+	}
 	if (o->api_sock) {
 		if (api_server_open(&srv, o->api_sock) < 0)
 			goto out;
@@ -478,6 +490,7 @@ static int serve(const struct serve_opts *o)
 	if (srv_open && api_server_start(&srv, &r->vmm) < 0)
 		goto out;
 	status = api_runner_main(r);
+	api_vmm_event(&r->vmm, "vmm", "shutdown");
 out:
 	if (srv_open)
 		api_server_close(&srv);
@@ -493,7 +506,7 @@ static int cmd_run(int argc, char **argv)
 	struct vm_config cfg;
 	int ret;
 
-	ret = parse_run(argc, argv, &cfg, &o.api_sock);
+	ret = parse_run(argc, argv, &cfg, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	o.cfg = &cfg;
@@ -507,6 +520,7 @@ static const struct option api_options[] = {
     {"api-sock", required_argument, NULL, OPT_API_SOCK},
     {"api-socket", required_argument, NULL, OPT_API_SOCK},
     {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
+    {"event-monitor", required_argument, NULL, OPT_EVENT_MONITOR},
     {"no-api", no_argument, NULL, OPT_NO_API},
     {"id", required_argument, NULL, OPT_ID},
     {"level", required_argument, NULL, OPT_LEVEL},
@@ -545,6 +559,9 @@ static int cmd_api(int argc, char **argv, bool fc)
 			break;
 		case OPT_CONFIG_FILE:
 			o.config_file = optarg;
+			break;
+		case OPT_EVENT_MONITOR:
+			o.event_monitor = optarg;
 			break;
 		case OPT_NO_API:
 			no_api = true;

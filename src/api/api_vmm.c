@@ -55,6 +55,8 @@ const char *api_vm_state_ch_name(enum api_vm_state s)
 	}
 }
 
+static void event_locked(struct api_vmm *v, const char *source, const char *event);
+
 static void spec_defaults(struct api_vm_spec *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -136,6 +138,8 @@ void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, con
 	v->backend_ctx = ctx;
 	v->max_vcpus = VM_MAX_VCPUS;
 	v->metrics_fd = -1;
+	v->events_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &v->start);
 	snprintf(v->id, sizeof(v->id), "%s", id ? id : "anonymous-instance");
 }
 
@@ -149,6 +153,8 @@ void api_vmm_destroy(struct api_vmm *v)
 		pthread_join(v->metrics_thread, NULL);
 	if (v->metrics_fd >= 0)
 		close(v->metrics_fd);
+	if (v->events_fd >= 0)
+		close(v->events_fd);
 	api_vm_spec_free(&v->spec);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
@@ -167,8 +173,10 @@ enum api_vm_state api_vmm_state(struct api_vmm *v)
 void api_vmm_machine_ended(struct api_vmm *v)
 {
 	pthread_mutex_lock(&v->lock);
-	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED) {
 		v->state = API_VM_SHUTDOWN;
+		event_locked(v, "vm", "shutdown");
+	}
 	pthread_mutex_unlock(&v->lock);
 }
 
@@ -190,6 +198,84 @@ static int need_booted(struct api_vmm *v, struct api_err *err)
 	if (v->state != API_VM_RUNNING && v->state != API_VM_PAUSED)
 		return api_fail(err, -EINVAL, "the VM is not running (boot it first)");
 	return 0;
+}
+
+/* The lock is held (or the caller is alone). */
+static void event_locked(struct api_vmm *v, const char *source, const char *event)
+{
+	struct timespec now;
+	char *text;
+	json_t *o;
+	long long ns;
+
+	if (v->events_fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)(now.tv_sec - v->start.tv_sec) * 1000000000LL +
+	     (now.tv_nsec - v->start.tv_nsec);
+	o = json_pack("{s:{s:I,s:I},s:s,s:s,s:n}", "timestamp", "secs",
+		      (json_int_t)(ns / 1000000000LL), "nanos", (json_int_t)(ns % 1000000000LL),
+		      "source", source, "event", event, "properties");
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		char *line = realloc(text, len + 3);
+
+		if (line) {
+			text = line;
+			memcpy(text + len, "\n\n", 3);
+			/* a reader that lags loses events; petrel never blocks on it */
+			if (write(v->events_fd, text, len + 2) < 0) {
+				/* dropped */
+			}
+		}
+	}
+	free(text);
+	json_decref(o);
+}
+
+void api_vmm_event(struct api_vmm *v, const char *source, const char *event)
+{
+	pthread_mutex_lock(&v->lock);
+	event_locked(v, source, event);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int api_vmm_set_event_monitor(struct api_vmm *v, const char *spec, struct api_err *err)
+{
+	int fd, ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (v->events_fd >= 0) {
+		ret = api_fail(err, -EEXIST, "--event-monitor is given twice");
+		goto out;
+	}
+	if (!strncmp(spec, "fd=", 3)) {
+		char *end;
+		long n = strtol(spec + 3, &end, 10);
+
+		if (end == spec + 3 || *end || n < 0 || n > 1 << 20 || fcntl((int)n, F_GETFD) < 0) {
+			ret = api_fail(err, -EBADF,
+				       "--event-monitor %s: not an open file descriptor", spec);
+			goto out;
+		}
+		fd = (int)n;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	} else {
+		const char *path = !strncmp(spec, "path=", 5) ? spec + 5 : spec;
+
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret =
+			    api_fail(err, -errno, "--event-monitor %s: %s", spec, strerror(errno));
+			goto out;
+		}
+	}
+	v->events_fd = fd;
+	event_locked(v, "vmm", "starting");
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
 }
 
 int api_vmm_create(struct api_vmm *v, struct api_err *err)
@@ -217,6 +303,7 @@ int api_vmm_delete(struct api_vmm *v, struct api_err *err)
 	if (!ret) {
 		api_vm_spec_free(&v->spec);
 		v->state = API_VM_NONE;
+		event_locked(v, "vm", "deleted");
 	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -663,10 +750,14 @@ int api_vmm_boot(struct api_vmm *v, struct api_err *err)
 	/* a dry run: the backend converts its own copy of the specification */
 	if (!ret)
 		ret = api_spec_to_config(&v->spec, &cfg, buf, cmdline_size, err);
-	if (!ret)
+	if (!ret) {
+		event_locked(v, "vm", "booting");
 		ret = v->backend->boot(v->backend_ctx, &v->spec, err);
-	if (!ret)
+	}
+	if (!ret) {
 		v->state = API_VM_RUNNING;
+		event_locked(v, "vm", "booted");
+	}
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 	free(buf);
@@ -680,9 +771,12 @@ int api_vmm_pause(struct api_vmm *v, struct api_err *err)
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
 	if (!ret && v->state == API_VM_RUNNING) {
+		event_locked(v, "vm", "pausing");
 		ret = v->backend->pause(v->backend_ctx, err);
-		if (!ret)
+		if (!ret) {
 			v->state = API_VM_PAUSED;
+			event_locked(v, "vm", "paused");
+		}
 	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -695,9 +789,12 @@ int api_vmm_resume(struct api_vmm *v, struct api_err *err)
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
 	if (!ret && v->state == API_VM_PAUSED) {
+		event_locked(v, "vm", "resuming");
 		ret = v->backend->resume(v->backend_ctx, err);
-		if (!ret)
+		if (!ret) {
 			v->state = API_VM_RUNNING;
+			event_locked(v, "vm", "resumed");
+		}
 	}
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
@@ -712,8 +809,10 @@ int api_vmm_shutdown(struct api_vmm *v, struct api_err *err)
 	ret = need_booted(v, err);
 	if (!ret)
 		ret = v->backend->shutdown(v->backend_ctx, VM_EXIT_POWEROFF, err);
-	if (!ret)
+	if (!ret) {
 		v->state = API_VM_SHUTDOWN;
+		event_locked(v, "vm", "shutdown");
+	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -735,7 +834,13 @@ static int running_call(struct api_vmm *v, int (*fn)(void *, struct api_err *), 
 
 int api_vmm_reboot(struct api_vmm *v, struct api_err *err)
 {
-	return running_call(v, v->backend->reboot, err);
+	int ret;
+
+	api_vmm_event(v, "vm", "rebooting");
+	ret = running_call(v, v->backend->reboot, err);
+	if (!ret)
+		api_vmm_event(v, "vm", "rebooted");
+	return ret;
 }
 
 int api_vmm_ctrl_alt_del(struct api_vmm *v, struct api_err *err)
@@ -751,6 +856,7 @@ int api_vmm_power_button(struct api_vmm *v, struct api_err *err)
 void api_vmm_exit(struct api_vmm *v, int status)
 {
 	pthread_mutex_lock(&v->lock);
+	event_locked(v, "vmm", "shutdown");
 	v->backend->exit_vmm(v->backend_ctx, status);
 	pthread_mutex_unlock(&v->lock);
 }

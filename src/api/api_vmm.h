@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vm/machine.h"
 
@@ -164,7 +165,9 @@ struct api_vmm {
 	pthread_t metrics_thread;
 	bool metrics_thread_on;
 	bool quit;
-	pthread_cond_t cond; /* wakes the metrics thread */
+	pthread_cond_t cond;   /* wakes the metrics thread */
+	int events_fd;	       /* Cloud Hypervisor's --event-monitor, or -1 */
+	struct timespec start; /* events count time from here */
 };
 
 void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id);
@@ -231,6 +234,15 @@ char *api_vmm_metrics_line(struct api_vmm *v);
 
 /* Before boot: the command line's own settings. */
 int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err);
+
+/*
+ * Cloud Hypervisor's --event-monitor: lifecycle events (vmm starting, vm
+ * booting, booted, pausing, paused, resuming, resumed, rebooting, shutdown,
+ * deleted, vmm shutdown) as JSON objects on @path ("path=P" or "fd=N").
+ */
+int api_vmm_set_event_monitor(struct api_vmm *v, const char *spec, struct api_err *err);
+/* One event (the lock is not held by the caller); for the VMM's own events too. */
+void api_vmm_event(struct api_vmm *v, const char *source, const char *event);
 
 /* A copy of the specification (strings duplicated; free with api_vm_spec_free). */
 int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out);
