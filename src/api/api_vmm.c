@@ -283,11 +283,13 @@ int api_vmm_create(struct api_vmm *v, struct api_err *err)
 	int ret = 0;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->state != API_VM_NONE)
+	/* a fresh petrel api is ready for either front-end: the first create takes it */
+	if (v->created || (v->state != API_VM_NONE && v->state != API_VM_CONFIGURED))
 		ret = api_fail(err, -EEXIST, "the VM is already created (vm.delete it first)");
 	else {
-		spec_defaults(&v->spec);
+		api_vm_spec_free(&v->spec);
 		v->state = API_VM_CONFIGURED;
+		v->created = true;
 	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -303,6 +305,7 @@ int api_vmm_delete(struct api_vmm *v, struct api_err *err)
 	if (!ret) {
 		api_vm_spec_free(&v->spec);
 		v->state = API_VM_NONE;
+		v->created = false;
 		event_locked(v, "vm", "deleted");
 	}
 	pthread_mutex_unlock(&v->lock);

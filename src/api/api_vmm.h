@@ -155,6 +155,7 @@ struct api_backend {
 struct api_vmm {
 	pthread_mutex_t lock; /* serializes every call */
 	enum api_vm_state state;
+	bool created; /* by vm.create (Cloud Hypervisor), until vm.delete */
 	struct api_vm_spec spec;
 	char id[API_ID_MAX];	/* --id: the instance's name */
 	unsigned int max_vcpus; /* this host's KVM limit (VM_MAX_VCPUS until set) */
@@ -181,8 +182,9 @@ void api_vmm_machine_ended(struct api_vmm *v);
 /* ---- configuration (before boot unless said otherwise) ---- */
 
 /*
- * Cloud Hypervisor's vm.create: from API_VM_NONE (or SHUTDOWN after a
- * vm.delete) to CONFIGURED with the defaults. Firecracker starts CONFIGURED.
+ * Cloud Hypervisor's vm.create: to CONFIGURED with the defaults, from
+ * API_VM_NONE (after a vm.delete) or from the CONFIGURED state a petrel api
+ * starts in; -EEXIST once created or booted. Firecracker never calls it.
  */
 int api_vmm_create(struct api_vmm *v, struct api_err *err);
 /* vm.delete: back to API_VM_NONE, the specification cleared (a running VM is shut down). */

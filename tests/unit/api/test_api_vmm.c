@@ -331,6 +331,7 @@ static void test_create_delete(void **state)
 	struct ctx *c = *state;
 	struct api_err err = {""};
 
+	assert_int_equal(api_vmm_create(&c->v, &err), 0);
 	assert_int_equal(api_vmm_create(&c->v, &err), -EEXIST);
 	assert_int_equal(api_vmm_delete(&c->v, &err), 0);
 	assert_int_equal(api_vmm_state(&c->v), API_VM_NONE);
