@@ -1,8 +1,8 @@
 #!/bin/bash
 # Install what petrel needs to build and test, from Debian's packages.
 set -euo pipefail
-pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev)
-[ "${1:-}" = "--lab" ] && pkgs+=(qemu-system-x86 cpio gzip busybox-static)
+pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libmicrohttpd-dev libjansson-dev python3)
+[ "${1:-}" = "--lab" ] && pkgs+=(qemu-system-x86 cpio gzip busybox-static curl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
