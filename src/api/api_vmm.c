@@ -170,6 +170,17 @@ enum api_vm_state api_vmm_state(struct api_vmm *v)
 	return s;
 }
 
+bool api_vmm_is_created(struct api_vmm *v)
+{
+	bool yes;
+
+	pthread_mutex_lock(&v->lock);
+	yes = v->created || v->state == API_VM_RUNNING || v->state == API_VM_PAUSED ||
+	      v->state == API_VM_SHUTDOWN;
+	pthread_mutex_unlock(&v->lock);
+	return yes;
+}
+
 void api_vmm_machine_ended(struct api_vmm *v)
 {
 	pthread_mutex_lock(&v->lock);

@@ -176,6 +176,8 @@ void api_vmm_destroy(struct api_vmm *v);
 
 /* The state, read under the lock (it changes from other threads too). */
 enum api_vm_state api_vmm_state(struct api_vmm *v);
+/* Is there a VM as Cloud Hypervisor sees it (vm.create'd, or booted by any front-end)? */
+bool api_vmm_is_created(struct api_vmm *v);
 /* Called by the VMM when the machine ended on its own (guest poweroff...). */
 void api_vmm_machine_ended(struct api_vmm *v);
 

@@ -28,6 +28,12 @@
 /* ---- responses ---- */
 
 /* A JSON string of @s; text cut inside a UTF-8 sequence loses the cut sequence. */
+/* The state as Cloud Hypervisor sees it: no VM until one is created or booted. */
+static enum api_vm_state ch_state(struct api_vmm *v)
+{
+	return api_vmm_is_created(v) ? api_vmm_state(v) : API_VM_NONE;
+}
+
 static json_t *ch_jstr(const char *s)
 {
 	json_t *j = json_string(s ? s : "");
@@ -868,7 +874,7 @@ static void ch_create(struct api_vmm *v, const struct api_request *rq, struct ap
 		ch_error(rs, 500, 1, "Internal Server Error");
 	} else if (parse_config(root, c, &e) && e.serde) {
 		ch_error(rs, 400, 2, "Failed to deserialize JSON", e.msg);
-	} else if (api_vmm_state(v) != API_VM_NONE) {
+	} else if (ch_state(v) != API_VM_NONE) {
 		/* as Cloud Hypervisor: the state is checked before the configuration */
 		ch_api_error(rs, 500, "The VM could not be created", "VM is already created");
 	} else if (e.status) {
@@ -998,7 +1004,7 @@ static json_t *info_config(const struct api_vm_spec *s)
 
 static void ch_info(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
 {
-	enum api_vm_state state = api_vmm_state(v);
+	enum api_vm_state state = ch_state(v);
 	struct api_vm_spec s;
 
 	(void)rq;
@@ -1047,7 +1053,7 @@ static void ch_counters(struct api_vmm *v, const struct api_request *rq, struct 
 	struct api_err err;
 
 	(void)rq;
-	if (!ch_booted(api_vmm_state(v))) {
+	if (!ch_booted(ch_state(v))) {
 		ch_api_error(rs, 500, what, "VM is not running");
 		return;
 	}
@@ -1068,7 +1074,7 @@ static void ch_counters(struct api_vmm *v, const struct api_request *rq, struct 
 static void ch_boot(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
 {
 	static const char what[] = "The VM could not boot";
-	enum api_vm_state s = api_vmm_state(v);
+	enum api_vm_state s = ch_state(v);
 	struct api_err err;
 
 	(void)rq;
@@ -1083,7 +1089,7 @@ static void ch_boot(struct api_vmm *v, const struct api_request *rq, struct api_
 static void ch_pause(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
 {
 	static const char what[] = "The VM could not be paused";
-	enum api_vm_state s = api_vmm_state(v);
+	enum api_vm_state s = ch_state(v);
 	struct api_err err;
 
 	(void)rq;
@@ -1100,7 +1106,7 @@ static void ch_pause(struct api_vmm *v, const struct api_request *rq, struct api
 static void ch_resume(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
 {
 	static const char what[] = "The VM could not resume";
-	enum api_vm_state s = api_vmm_state(v);
+	enum api_vm_state s = ch_state(v);
 	struct api_err err;
 
 	(void)rq;
@@ -1120,7 +1126,7 @@ static void ch_shutdown(struct api_vmm *v, const struct api_request *rq, struct 
 	struct api_err err;
 
 	(void)rq;
-	if (!ch_booted(api_vmm_state(v)))
+	if (!ch_booted(ch_state(v)))
 		ch_api_error(rs, 500, what, "VM is not running");
 	else
 		ch_done(rs, api_vmm_shutdown(v, &err), what, &err);
@@ -1132,7 +1138,7 @@ static void ch_reboot(struct api_vmm *v, const struct api_request *rq, struct ap
 	struct api_err err;
 
 	(void)rq;
-	if (!ch_booted(api_vmm_state(v)))
+	if (!ch_booted(ch_state(v)))
 		ch_api_error(rs, 404, what, "VM is not created");
 	else
 		ch_done(rs, api_vmm_reboot(v, &err), what, &err);
@@ -1145,7 +1151,7 @@ static void ch_power_button(struct api_vmm *v, const struct api_request *rq,
 	struct api_err err;
 
 	(void)rq;
-	if (!ch_booted(api_vmm_state(v)))
+	if (!ch_booted(ch_state(v)))
 		ch_api_error(rs, 500, what, "VM is not running");
 	else
 		ch_done(rs, api_vmm_power_button(v, &err), what, &err);
