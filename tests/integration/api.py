@@ -400,7 +400,10 @@ def cloud_hypervisor_flow():
         if r.status != 204 and ("exist" in r.text.lower() or "already" in r.text.lower()):
             check(False, f"vm.create on a fresh 'petrel api' is refused as if a VM existed: "
                   f"PUT /api/v1/vm.create -> {r}")
-            raise Abort("vm.create")
+            # counted as a failure above; the rest of the flow is still worth checking
+            d = ch(pt.sock, "PUT", "vm.delete")
+            print(f"note: continuing after PUT vm.delete ({d})")
+            r = ch(pt.sock, "PUT", "vm.create", cfg)
         need(r.status == 204, f"PUT vm.create -> 204 ({r})")
         r = ch(pt.sock, "PUT", "vm.boot")
         need(r.status == 204, f"PUT vm.boot -> 204 ({r})")
@@ -451,8 +454,9 @@ def cloud_hypervisor_flow():
             time.sleep(0.01)
         check(changed and wait_growth(console), "the console shows the second boot and grows")
 
+        # Cloud Hypervisor's OpenAPI says 204; its server answers 200
         r = ch(pt.sock, "PUT", "vmm.shutdown")
-        check(r.status == 204, f"PUT vmm.shutdown -> 204 ({r})")
+        check(r.status in (200, 204), f"PUT vmm.shutdown -> 200 or 204 ({r})")
         rc = pt.wait_exit()
         check(rc == 0, f"petrel exits 0 after vmm.shutdown ({rc})")
         check(not os.path.lexists(pt.sock), "the socket file is gone")
