@@ -1091,7 +1091,7 @@ static int fc_config_fail(const struct fc_config_item *it, int idx, json_t *o, i
 
 	if (idx < 0)
 		snprintf(what, sizeof(what), "%s", it->key);
-	else if (id && json_is_string(json_object_get(o, it->id_key)))
+	else if (id)
 		snprintf(what, sizeof(what), "%s[%d] (%.*s)", it->key, idx, API_ID_MAX - 1, id);
 	else
 		snprintf(what, sizeof(what), "%s[%d]", it->key, idx);
