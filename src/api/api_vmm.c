@@ -904,6 +904,10 @@ int api_vmm_set_logger(struct api_vmm *v, const char *path, const char *level, s
 	int fd, ret = 0;
 
 	pthread_mutex_lock(&v->lock);
+	/* as Firecracker: the logger and the metrics are set before the start */
+	ret = need_configurable(v, err);
+	if (ret)
+		goto out;
 	if (level && !level_known(level)) {
 		ret = api_fail(
 		    err, -EINVAL,
@@ -1042,6 +1046,9 @@ int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err
 	int fd, ret = 0;
 
 	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (ret)
+		goto out;
 	if (v->metrics_fd >= 0) {
 		ret = api_fail(err, -EEXIST, "the metrics are already configured");
 		goto out;
