@@ -13,6 +13,8 @@
  */
 #include "api/fc_api.h"
 
+#include "virtio/virtio_net.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -441,28 +443,12 @@ static int fc_apply_drive_update(struct api_vmm *v, json_t *o, const char *id, s
 	return fc_need_device(v, true, fc_str(o, "drive_id"), err);
 }
 
-static int fc_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "aa:bb:cc:dd:ee:ff", two hex digits a byte. */
+/* "aa:bb:cc:dd:ee:ff", two hex digits a byte (the controller wants it unicast). */
 static bool fc_parse_mac(const char *s, uint8_t mac[6])
 {
-	for (int i = 0; i < 6; i++, s += 3) {
-		int hi = fc_hex(s[0]), lo = hi < 0 ? -1 : fc_hex(s[1]);
+	int ret = virtio_net_parse_mac(s, strlen(s), mac);
 
-		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
-			return false;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return ret == 0 || ret == -EDOM;
 }
 
 static const struct fc_field fc_net_fields[] = {

@@ -66,6 +66,11 @@ struct virtio_net_config_opts {
  */
 int virtio_net_parse(const char *spec, struct virtio_net_config_opts *o);
 /*
+ * "aa:bb:cc:dd:ee:ff" ([v, v+len), six hex pairs) into @mac: -EINVAL when it
+ * is not one, -EDOM (with @mac filled) when it is multicast or all zero.
+ */
+int virtio_net_parse_mac(const char *v, size_t len, uint8_t mac[VIRTIO_NET_MAC_LEN]);
+/*
  * The MAC of a TAP without mac=: 52:54:00 (locally administered, unicast)
  * then three bytes of a 32-bit FNV-1a hash of @tap, lowest byte last.
  */

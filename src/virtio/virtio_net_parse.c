@@ -21,7 +21,7 @@ static int hex_digit(char c)
 }
 
 /* Six pairs of hex digits separated by ':', unicast and not all zero. */
-static int parse_mac(const char *v, size_t len, uint8_t mac[VIRTIO_NET_MAC_LEN])
+int virtio_net_parse_mac(const char *v, size_t len, uint8_t mac[VIRTIO_NET_MAC_LEN])
 {
 	unsigned int i, any = 0;
 
@@ -37,7 +37,7 @@ static int parse_mac(const char *v, size_t len, uint8_t mac[VIRTIO_NET_MAC_LEN])
 		any |= mac[i];
 	}
 	if (!any || (mac[0] & 1))
-		return -EINVAL;
+		return -EDOM;
 	return 0;
 }
 
@@ -94,7 +94,7 @@ static int parse_item(void *ctx, const char *item, size_t klen, const char *v, s
 		if (*seen_mac)
 			return -EINVAL;
 		*seen_mac = true;
-		return parse_mac(v, vlen, o->mac);
+		return virtio_net_parse_mac(v, vlen, o->mac) ? -EINVAL : 0;
 	}
 	return -EINVAL;
 }

@@ -33,6 +33,7 @@
 #include "virtio/virtio_rng.h"
 #include "vm/event_loop.h"
 #include "vm/terminal.h"
+#include "vm/thread.h"
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 
@@ -157,13 +158,7 @@ int vm_devices_hold(struct machine *m, bool hold, int timeout_ms)
 
 	if (!d)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = vm_deadline_after_ms(timeout_ms);
 	pthread_mutex_lock(&d->hold_lock);
 	__atomic_store_n(&d->hold, hold, __ATOMIC_RELEASE);
 	seq = ++d->hold_seq;

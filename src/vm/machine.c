@@ -15,6 +15,7 @@
 #include "vm/devices.h"
 #include "vm/platform_kvm.h"
 #include "vm/testdev.h"
+#include "vm/thread.h"
 #include "vm/vcpu_thread.h"
 
 /* Writes KVM queued in the coalesced ring, replayed in order. */
@@ -211,13 +212,7 @@ int machine_pause_timeout(struct machine *m, int timeout_ms)
 	unsigned int i, paused;
 	int ret = 0;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = vm_deadline_after_ms(timeout_ms);
 	pthread_mutex_lock(&m->lock);
 	if (m->state != VM_RUNNING) {
 		pthread_mutex_unlock(&m->lock);

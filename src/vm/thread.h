@@ -8,10 +8,14 @@
 #define PETREL_VM_THREAD_H
 
 #include <pthread.h>
+#include <time.h>
 
 #define VM_THREAD_STACK (512u << 10)
 
 /* pthread_create with a VM_THREAD_STACK stack and a name; -errno on failure. */
 int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
+
+/* The CLOCK_REALTIME time @ms from now, for pthread_cond_timedwait. */
+struct timespec vm_deadline_after_ms(int ms);
 
 #endif
