@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install what petrel needs to build and test, from Debian's packages.
 set -euo pipefail
-pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libmicrohttpd-dev libjansson-dev python3)
+pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libevent-dev libjansson-dev python3)
 [ "${1:-}" = "--lab" ] && pkgs+=(qemu-system-x86 cpio gzip busybox-static curl)
 missing=()
 for p in "${pkgs[@]}"; do

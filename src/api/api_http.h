@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What an HTTP front-end sees of a request and gives back: the server
- * (api_server.c, on libmicrohttpd) fills an api_request and sends the
+ * (api_server.c, on libevent's evhttp) fills an api_request and sends the
  * api_response; front-ends are pure functions of the two and the controller,
  * so they are unit-tested without a socket.
  */

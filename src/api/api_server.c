@@ -1,31 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The HTTP API's server: libmicrohttpd on a UNIX socket, dispatching to the front-ends. */
+/* The HTTP API's server: libevent's evhttp on a UNIX socket, dispatching to the front-ends. */
 #include "api/api_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <microhttpd.h>
 
 #include "api/api_http.h"
 #include "api/ch_api.h"
 #include "api/fc_api.h"
-
-/* One request being received. */
-struct api_conn {
-	char *body;
-	size_t len;
-	bool too_large;
-	size_t seen; /* bytes offered, counted past the cap for the message */
-};
 
 static const struct api_frontend *const frontends[] = {&api_ch_frontend, &api_fc_frontend};
 
@@ -99,6 +95,7 @@ int api_server_open(struct api_server *s, const char *spec)
 {
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = -1;
+	s->quit_efd = -1;
 	s->max_body = API_HTTP_MAX_BODY;
 	if (!strncmp(spec, "fd=", 3))
 		return open_inherited(s, spec, parse_fd(spec + 3));
@@ -107,21 +104,41 @@ int api_server_open(struct api_server *s, const char *spec)
 	return open_path(s, spec, spec);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, const struct api_response *rs)
+static const char *reason(unsigned int status)
 {
-	const char *body = rs->body ? rs->body : "";
-	struct MHD_Response *r;
-	enum MHD_Result ok;
+	switch (status) {
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	default:
+		return status < 500 ? "Error" : "Internal Server Error";
+	}
+}
 
-	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	if (rs->body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-					rs->content_type ? rs->content_type : "application/json");
-	ok = MHD_queue_response(c, rs->status ? rs->status : 500, r);
-	MHD_destroy_response(r);
-	return ok;
+static void send_reply(struct evhttp_request *req, const struct api_response *rs)
+{
+	unsigned int status = rs->status ? rs->status : 500;
+	struct evbuffer *b = NULL;
+
+	if (rs->body && status != 204) {
+		b = evbuffer_new();
+		if (b)
+			evbuffer_add(b, rs->body, strlen(rs->body));
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  rs->content_type ? rs->content_type : "application/json");
+	}
+	evhttp_send_reply(req, (int)status, reason(status), b);
+	if (b)
+		evbuffer_free(b);
 }
 
 /* A body past the cap: Firecracker's answer, whichever front-end it was for. */
@@ -138,113 +155,147 @@ static void too_large(struct api_response *rs, size_t seen, size_t max)
 	json_decref(o);
 }
 
-static void dispatch(struct api_server *s, const char *method, const char *url, struct api_conn *cn,
-		     struct api_response *rs)
+static const char *method_name(enum evhttp_cmd_type c)
 {
-	struct api_request rq = {
-	    .method = method, .path = url, .body = cn->body ? cn->body : "", .body_len = cn->len};
-
-	for (size_t i = 0; i < sizeof(frontends) / sizeof(frontends[0]); i++) {
-		if (frontends[i]->match(url)) {
-			frontends[i]->handle(s->vmm, &rq, rs);
-			return;
-		}
+	switch (c) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	default:
+		return "OTHER";
 	}
-	api_response_set(rs, 404, NULL);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *data,
-				  size_t *data_size, void **con_cls)
+/* One whole request (the library gathered its body, within its own cap). */
+static void on_request(struct evhttp_request *req, void *arg)
 {
-	struct api_server *s = cls;
-	struct api_conn *cn = *con_cls;
+	struct api_server *s = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	size_t len = evbuffer_get_length(in);
 	struct api_response rs = {0};
-	enum MHD_Result ok;
+	struct api_request rq;
+	char *body;
 
-	if (!cn) {
-		cn = calloc(1, sizeof(*cn));
-		if (!cn)
-			return MHD_NO;
-		*con_cls = cn;
-		return MHD_YES;
+	if (len > s->max_body) {
+		too_large(&rs, len, s->max_body);
+		goto reply;
 	}
-	if (*data_size) {
-		size_t n = *data_size;
-
-		cn->seen += n;
-		if (!cn->too_large && cn->len + n > s->max_body) {
-			cn->too_large = true;
-			free(cn->body);
-			cn->body = NULL;
-			cn->len = 0;
-		}
-		if (!cn->too_large) {
-			char *b = realloc(cn->body, cn->len + n + 1);
-
-			if (!b)
-				return MHD_NO;
-			memcpy(b + cn->len, data, n);
-			cn->len += n;
-			b[cn->len] = 0;
-			cn->body = b;
-		}
-		*data_size = 0;
-		return MHD_YES;
+	body = malloc(len + 1);
+	if (!body) {
+		api_response_set(&rs, 500, NULL);
+		goto reply;
 	}
-	if (cn->too_large)
-		too_large(&rs, cn->seen, s->max_body);
-	else
-		dispatch(s, method, url, cn, &rs);
-	ok = send_reply(c, &rs);
+	evbuffer_copyout(in, body, len);
+	body[len] = 0;
+	rq = (struct api_request){.method = method_name(evhttp_request_get_command(req)),
+				  .path = path && *path ? path : "/",
+				  .body = body,
+				  .body_len = len};
+	api_response_set(&rs, 404, NULL);
+	for (size_t i = 0; i < sizeof(frontends) / sizeof(frontends[0]); i++) {
+		if (frontends[i]->match(rq.path)) {
+			frontends[i]->handle(s->vmm, &rq, &rs);
+			break;
+		}
+	}
+	free(body);
+reply:
+	send_reply(req, &rs);
 	api_response_free(&rs);
-	return ok;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+/* On the server thread: asked to stop; replies being written get a moment. */
+static void on_quit(evutil_socket_t fd, short what, void *arg)
 {
-	struct api_conn *cn = *con_cls;
+	struct api_server *s = arg;
+	uint64_t v;
 
-	if (!cn)
-		return;
-	free(cn->body);
-	free(cn);
-	*con_cls = NULL;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* the event fired: the value does not matter */
+	}
+	event_base_loopexit(s->base, &(struct timeval){.tv_usec = 50 * 1000});
+}
+
+static void *server_main(void *arg)
+{
+	struct api_server *s = arg;
+
+	event_base_dispatch(s->base);
+	return NULL;
 }
 
 int api_server_start(struct api_server *s, struct api_vmm *vmm)
 {
+	int ret;
+
 	s->vmm = vmm;
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
-				  on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
-	if (!s->mhd) {
-		fprintf(stderr, "petrel: the API server could not start\n");
-		return -EIO;
-	}
+	s->quit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->base = s->quit_efd >= 0 ? event_base_new() : NULL;
+	s->http = s->base ? evhttp_new(s->base) : NULL;
+	s->quit_ev = s->http ? event_new(s->base, s->quit_efd, EV_READ, on_quit, s) : NULL;
+	if (!s->quit_ev || event_add(s->quit_ev, NULL) < 0)
+		goto fail;
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+						EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	/* the library's own cap bounds memory; past ours the answer is Firecracker's 400 */
+	evhttp_set_max_body_size(s->http, (ev_ssize_t)(s->max_body * 4));
+	evhttp_set_max_headers_size(s->http, 16384);
+	evhttp_set_timeout(s->http, 60);
+	evhttp_set_gencb(s->http, on_request, s);
+	/* the listener accepts until the backlog is empty: it must not block */
+	if (fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    !evhttp_accept_socket_with_handle(s->http, s->listen_fd))
+		goto fail;
+	s->listen_fd = -1; /* the library's now */
+	ret = pthread_create(&s->thread, NULL, server_main, s);
+	if (ret)
+		goto fail;
+	s->thread_on = true;
 	return 0;
+fail:
+	fprintf(stderr, "petrel: the API server could not start\n");
+	return -EIO;
 }
 
 void api_server_close(struct api_server *s)
 {
-	if (s->mhd) {
-		/* a reply being written (vmm.shutdown's) gets a moment to go out */
-		for (int i = 0; i < 100; i++) {
-			const union MHD_DaemonInfo *info =
-			    MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	uint64_t one = 1;
 
-			if (!info || !info->num_connections)
-				break;
-			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+	if (s->thread_on) {
+		if (write(s->quit_efd, &one, sizeof(one)) < 0) {
+			/* the loop also ends when its base is freed below */
 		}
-		MHD_stop_daemon(s->mhd);
-		s->mhd = NULL;
-	} else if (s->listen_fd >= 0) {
-		close(s->listen_fd);
+		pthread_join(s->thread, NULL);
+		s->thread_on = false;
 	}
+	if (s->quit_ev)
+		event_free(s->quit_ev);
+	if (s->http)
+		evhttp_free(s->http); /* closes the listening socket */
+	if (s->base)
+		event_base_free(s->base);
+	s->quit_ev = NULL;
+	s->http = NULL;
+	s->base = NULL;
+	if (s->quit_efd >= 0)
+		close(s->quit_efd);
+	s->quit_efd = -1;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
 	s->listen_fd = -1;
 	if (s->path) {
 		unlink(s->path);
