@@ -2,6 +2,7 @@
 /* The /dev/kvm system handle: API checks, capability cache, vCPU limits. */
 #include "kvm/kvm.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,34 +16,34 @@ struct cap_desc {
 };
 
 static const struct cap_desc cap_table[KVM_CAPX_COUNT] = {
-	[KVM_CAPX_IRQ_ROUTING] = {KVM_CAP_IRQ_ROUTING, "irq-routing"},
-	[KVM_CAPX_SIGNAL_MSI] = {KVM_CAP_SIGNAL_MSI, "signal-msi"},
-	[KVM_CAPX_IRQFD] = {KVM_CAP_IRQFD, "irqfd"},
-	[KVM_CAPX_IOEVENTFD] = {KVM_CAP_IOEVENTFD, "ioeventfd"},
-	[KVM_CAPX_COALESCED_MMIO] = {KVM_CAP_COALESCED_MMIO, "coalesced-mmio"},
-	[KVM_CAPX_COALESCED_PIO] = {KVM_CAP_COALESCED_PIO, "coalesced-pio"},
-	[KVM_CAPX_VCPU_EVENTS] = {KVM_CAP_VCPU_EVENTS, "vcpu-events"},
-	[KVM_CAPX_DEBUGREGS] = {KVM_CAP_DEBUGREGS, "debugregs"},
-	[KVM_CAPX_XSAVE] = {KVM_CAP_XSAVE, "xsave"},
-	[KVM_CAPX_XCRS] = {KVM_CAP_XCRS, "xcrs"},
-	[KVM_CAPX_PIT2] = {KVM_CAP_PIT2, "pit2"},
-	[KVM_CAPX_MANUAL_DIRTY_LOG_PROTECT2] = {KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-						"manual-dirty-log-protect"},
-	[KVM_CAPX_IMMEDIATE_EXIT] = {KVM_CAP_IMMEDIATE_EXIT, "immediate-exit"},
-	[KVM_CAPX_SET_GUEST_DEBUG] = {KVM_CAP_SET_GUEST_DEBUG, "guest-debug"},
-	[KVM_CAPX_IRQCHIP] = {KVM_CAP_IRQCHIP, "irqchip"},
-	[KVM_CAPX_TSC_CONTROL] = {KVM_CAP_TSC_CONTROL, "tsc-control"},
-	[KVM_CAPX_KVMCLOCK_CTRL] = {KVM_CAP_KVMCLOCK_CTRL, "kvmclock-ctrl"},
-	[KVM_CAPX_NR_MEMSLOTS] = {KVM_CAP_NR_MEMSLOTS, "nr-memslots"},
+    [KVM_CAPX_IRQ_ROUTING] = {KVM_CAP_IRQ_ROUTING, "irq-routing"},
+    [KVM_CAPX_SIGNAL_MSI] = {KVM_CAP_SIGNAL_MSI, "signal-msi"},
+    [KVM_CAPX_IRQFD] = {KVM_CAP_IRQFD, "irqfd"},
+    [KVM_CAPX_IOEVENTFD] = {KVM_CAP_IOEVENTFD, "ioeventfd"},
+    [KVM_CAPX_COALESCED_MMIO] = {KVM_CAP_COALESCED_MMIO, "coalesced-mmio"},
+    [KVM_CAPX_COALESCED_PIO] = {KVM_CAP_COALESCED_PIO, "coalesced-pio"},
+    [KVM_CAPX_VCPU_EVENTS] = {KVM_CAP_VCPU_EVENTS, "vcpu-events"},
+    [KVM_CAPX_DEBUGREGS] = {KVM_CAP_DEBUGREGS, "debugregs"},
+    [KVM_CAPX_XSAVE] = {KVM_CAP_XSAVE, "xsave"},
+    [KVM_CAPX_XCRS] = {KVM_CAP_XCRS, "xcrs"},
+    [KVM_CAPX_PIT2] = {KVM_CAP_PIT2, "pit2"},
+    [KVM_CAPX_MANUAL_DIRTY_LOG_PROTECT2] = {KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+					    "manual-dirty-log-protect"},
+    [KVM_CAPX_IMMEDIATE_EXIT] = {KVM_CAP_IMMEDIATE_EXIT, "immediate-exit"},
+    [KVM_CAPX_SET_GUEST_DEBUG] = {KVM_CAP_SET_GUEST_DEBUG, "guest-debug"},
+    [KVM_CAPX_IRQCHIP] = {KVM_CAP_IRQCHIP, "irqchip"},
+    [KVM_CAPX_TSC_CONTROL] = {KVM_CAP_TSC_CONTROL, "tsc-control"},
+    [KVM_CAPX_KVMCLOCK_CTRL] = {KVM_CAP_KVMCLOCK_CTRL, "kvmclock-ctrl"},
+    [KVM_CAPX_NR_MEMSLOTS] = {KVM_CAP_NR_MEMSLOTS, "nr-memslots"},
 };
 
 /* Capabilities petrel cannot work without. */
 static const struct cap_desc required_caps[] = {
-	{KVM_CAP_USER_MEMORY, "user-memory"},
-	{KVM_CAP_DESTROY_MEMORY_REGION_WORKS, "destroy-memory-region-works"},
-	{KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, "join-memory-regions-works"},
-	{KVM_CAP_EXT_CPUID, "ext-cpuid"},
-	{KVM_CAP_NR_MEMSLOTS, "nr-memslots"},
+    {KVM_CAP_USER_MEMORY, "user-memory"},
+    {KVM_CAP_DESTROY_MEMORY_REGION_WORKS, "destroy-memory-region-works"},
+    {KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, "join-memory-regions-works"},
+    {KVM_CAP_EXT_CPUID, "ext-cpuid"},
+    {KVM_CAP_NR_MEMSLOTS, "nr-memslots"},
 };
 
 const char *kvm_cap_name(enum kvm_cap_id id)
@@ -62,22 +63,15 @@ static bool file_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* Does the host CPU offer VT-x (CPUID 1 ECX.5) or AMD-V (80000001h ECX.2)? Without /proc/cpuinfo's
+ * cost. */
 static bool cpu_has_hw_virt(void)
 {
-	char line[4096];
-	bool found = false;
-	FILE *f = fopen("/proc/cpuinfo", "r");
+	unsigned int eax, ebx, ecx, edx;
 
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		found = strstr(line, " vmx") || strstr(line, " svm");
-		break;
-	}
-	fclose(f);
-	return found;
+	if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 5)))
+		return true;
+	return __get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 2));
 }
 
 int kvm_sys_open(struct kvm_sys *sys, const char *path)
@@ -165,12 +159,11 @@ void kvm_sys_describe(const struct kvm_sys *sys, FILE *out)
 	unsigned int i;
 
 	fprintf(out, "kvm flavour: %s\n",
-		sys->pvm ? "kvm_pvm (software virtualization: guest kernel code is emulated)"
+		sys->pvm       ? "kvm_pvm (software virtualization: guest kernel code is emulated)"
 		: sys->hw_virt ? "hardware (VT-x/AMD-V)"
 			       : "unknown (no vmx/svm flag)");
 	fprintf(out, "api version: %d\n", sys->api_version);
-	fprintf(out, "vcpus: recommended %d, maximum %d\n", sys->nr_vcpus,
-		kvm_sys_vcpu_limit(sys));
+	fprintf(out, "vcpus: recommended %d, maximum %d\n", sys->nr_vcpus, kvm_sys_vcpu_limit(sys));
 	fprintf(out, "memory slots: %d\n", sys->caps[KVM_CAPX_NR_MEMSLOTS]);
 	for (i = 0; i < KVM_CAPX_COUNT; i++) {
 		if (i == KVM_CAPX_NR_MEMSLOTS)
