@@ -490,7 +490,8 @@ static int serve(const struct serve_opts *o)
 	if (srv_open && api_server_start(&srv, &r->vmm) < 0)
 		goto out;
 	status = api_runner_main(r);
-	api_vmm_event(&r->vmm, "vmm", "shutdown");
+	if (!r->exit_requested) /* vmm.shutdown said it already */
+		api_vmm_event(&r->vmm, "vmm", "shutdown");
 out:
 	if (srv_open)
 		api_server_close(&srv);
