@@ -227,7 +227,20 @@ static int runner_ctrl_alt_del(void *ctx, struct api_err *err)
 
 static int runner_power_button(void *ctx, struct api_err *err)
 {
-	return api_fail(err, -ENOTSUP, "petrel's machine has no ACPI power button yet");
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m) {
+		ret = vm_devices_power_button(m);
+		if (ret)
+			api_fail(err, ret, "the ACPI power button cannot be pressed (%s)",
+				 strerror(-ret));
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
 }
 
 static int runner_drive_update(void *ctx, unsigned int idx, const char *path, struct api_err *err)

@@ -505,7 +505,7 @@ int vm_devices_create(struct machine *m)
 	/* with --console hvc the UART stays (Linux probes it) but its output is dropped */
 	uart_init(&d->com1, &m->platform, X86_IRQ_COM1,
 		  d->out_fd >= 0 && !m->cfg.console_hvc ? console_out : NULL, d);
-	acpi_pm_init(&d->pm, &m->platform);
+	acpi_pm_init(&d->pm, &m->platform, X86_IRQ_SCI);
 	rtc_cmos_init(&d->rtc, &m->platform, x86_ram_below_4g(m->cfg.mem_size),
 		      x86_ram_above_4g(m->cfg.mem_size));
 	i8042_init(&d->kbc, &m->platform);
@@ -658,6 +658,11 @@ void vm_devices_flush(struct machine *m)
 int vm_devices_ctrl_alt_del(struct machine *m)
 {
 	return m->devs ? i8042_send_ctrl_alt_del(&m->devs->kbc) : -ENODEV;
+}
+
+int vm_devices_power_button(struct machine *m)
+{
+	return m->devs ? acpi_pm_power_button(&m->devs->pm) : -ENODEV;
 }
 
 int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path)

@@ -18,6 +18,8 @@ void vm_devices_event_loop(struct machine *m);
 int vm_devices_hold(struct machine *m, bool hold, int timeout_ms);
 /* Ctrl-Alt-Del typed on the i8042 keyboard (-EAGAIN when it cannot take it now). */
 int vm_devices_ctrl_alt_del(struct machine *m);
+/* A press of the ACPI fixed power button (the guest sees it through the SCI). */
+int vm_devices_power_button(struct machine *m);
 /* Disk @idx (in --disk order) gets the image at @path; the guest sees the new capacity. */
 int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path);
 /* Counters of disk or NIC @idx (-ENODEV when there is none); any thread. */

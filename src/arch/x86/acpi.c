@@ -621,8 +621,8 @@ static long build_fadt(struct acpi_out *o, const struct x86_acpi_config *cfg, si
 	put16(p + 96, 101);  /* P_LVL2_LAT > 100: no C2 */
 	put16(p + 98, 1001); /* P_LVL3_LAT > 1000: no C3 */
 	put16(p + 109, FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042 | FADT_BOOT_VGA_NOT_PRESENT);
-	put32(p + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
-			   FADT_F_RESET_REG_SUP);
+	/* PWR_BUTTON clear: the power button is the fixed-feature one in PM1 */
+	put32(p + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP);
 	put_gas(p + 116, GAS_SPACE_IO, 8, GAS_ACCESS_BYTE, cfg->reset_port); /* RESET_REG */
 	p[128] = RESET_VALUE;
 	p[131] = 0;		  /* FADT minor version */
