@@ -570,6 +570,63 @@ def second_client():
         check(request(pt.sock, "GET", "/").status == 200, "petrel answers after both hang up")
 
 
+@case
+def inherited_socket_and_telemetry():
+    """libvirt's way: a socket bound by the caller (fd=N), kept at exit; the
+    event monitor, the logger and the metrics files."""
+    with Petrel("fd") as pt:
+        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ls.bind(pt.sock)
+        ls.listen(8)
+        events = os.path.join(pt.dir, "events")
+        log = os.path.join(pt.dir, "log")
+        metrics = os.path.join(pt.dir, "metrics")
+        serial = os.path.join(pt.dir, "serial")
+        with open(pt.out, "wb") as o, open(pt.err, "wb") as e:
+            pt.p = subprocess.Popen([petrel, "api", "--api-sock", f"fd={ls.fileno()}",
+                                     "--event-monitor", f"path={events}"],
+                                    stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                                    pass_fds=[ls.fileno()])
+        ls.close()
+        pt.wait_socket()
+        for path, body in (("/logger", {"log_path": log, "level": "Info"}),
+                           ("/metrics", {"metrics_path": metrics}),
+                           ("/machine-config", {"vcpu_count": 1, "mem_size_mib": 32}),
+                           ("/boot-source", {"kernel_image_path": tick}),
+                           ("/serial", {"serial_out_path": serial}),
+                           ("/actions", {"action_type": "InstanceStart"})):
+            r = request(pt.sock, "PUT", path, body)
+            need(r.status == 204, f"PUT {path} -> 204 ({r})")
+        check(wait_growth(serial), "the guest runs (its serial file grows)")
+        for st in ("Paused", "Resumed"):
+            r = request(pt.sock, "PATCH", "/vm", {"state": st})
+            check(r.status == 204, f"PATCH /vm {st} -> 204 ({r})")
+        r = request(pt.sock, "PUT", "/actions", {"action_type": "FlushMetrics"})
+        check(r.status == 204, f"FlushMetrics -> 204 ({r})")
+        try:
+            with open(metrics) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+        except (OSError, ValueError) as e:
+            lines = [f"<{e!r}>"]
+        check(lines and isinstance(lines[-1], dict) and "utc_timestamp_ms" in lines[-1] and
+              lines[-1].get("vcpu", {}).get("exit_io", 0) > 0,
+              f"the metrics file has a JSON line with the guest's I/O exits ({lines[-1:]})")
+        r = request(pt.sock, "PUT", "/metrics", {"metrics_path": metrics})
+        check(r.status == 400 and r.fault() is not None,
+              f"PUT /metrics after the start -> 400 ({r})")
+        pt.p.send_signal(signal.SIGTERM)
+        check(pt.wait_exit() == 128 + signal.SIGTERM, "SIGTERM ends petrel")
+        check(os.path.exists(pt.sock), "an inherited socket's path is left to its owner")
+        with open(log, errors="replace") as f:
+            text = f.read()
+        check("petrel:" in text, f"petrel's messages went to the logger's file ({text[-200:]!r})")
+        with open(events) as f:
+            seen = [json.loads(o)["event"] for o in f.read().split("\n\n") if o.strip()]
+        want = ["starting", "booting", "booted", "pausing", "paused", "resuming", "resumed",
+                "shutdown", "shutdown"]
+        check(seen == want, f"the event monitor wrote {want} (got {seen})")
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
