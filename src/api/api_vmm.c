@@ -3,16 +3,13 @@
 #include "api/api_vmm.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #define API_DEFAULT_MEM_MIB 128
 #define API_METRICS_PERIOD_S 60
@@ -55,7 +52,11 @@ const char *api_vm_state_ch_name(enum api_vm_state s)
 	}
 }
 
-static void event_locked(struct api_vmm *v, const char *source, const char *event);
+/* The lock is held (or the caller is alone). */
+static void event_locked(struct api_vmm *v, const char *source, const char *event)
+{
+	api_telemetry_event(&v->tel, source, event);
+}
 
 static void spec_defaults(struct api_vm_spec *s)
 {
@@ -137,9 +138,7 @@ void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, con
 	v->backend = b;
 	v->backend_ctx = ctx;
 	v->max_vcpus = VM_MAX_VCPUS;
-	v->metrics_fd = -1;
-	v->events_fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &v->start);
+	api_telemetry_init(&v->tel);
 	snprintf(v->id, sizeof(v->id), "%s", id ? id : "anonymous-instance");
 }
 
@@ -151,10 +150,7 @@ void api_vmm_destroy(struct api_vmm *v)
 	pthread_mutex_unlock(&v->lock);
 	if (v->metrics_thread_on)
 		pthread_join(v->metrics_thread, NULL);
-	if (v->metrics_fd >= 0)
-		close(v->metrics_fd);
-	if (v->events_fd >= 0)
-		close(v->events_fd);
+	api_telemetry_destroy(&v->tel);
 	api_vm_spec_free(&v->spec);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
@@ -211,40 +207,6 @@ static int need_booted(struct api_vmm *v, struct api_err *err)
 	return 0;
 }
 
-/* The lock is held (or the caller is alone). */
-static void event_locked(struct api_vmm *v, const char *source, const char *event)
-{
-	struct timespec now;
-	char *text;
-	json_t *o;
-	long long ns;
-
-	if (v->events_fd < 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (long long)(now.tv_sec - v->start.tv_sec) * 1000000000LL +
-	     (now.tv_nsec - v->start.tv_nsec);
-	o = json_pack("{s:{s:I,s:I},s:s,s:s,s:n}", "timestamp", "secs",
-		      (json_int_t)(ns / 1000000000LL), "nanos", (json_int_t)(ns % 1000000000LL),
-		      "source", source, "event", event, "properties");
-	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (text) {
-		size_t len = strlen(text);
-		char *line = realloc(text, len + 3);
-
-		if (line) {
-			text = line;
-			memcpy(text + len, "\n\n", 3);
-			/* a reader that lags loses events; petrel never blocks on it */
-			if (write(v->events_fd, text, len + 2) < 0) {
-				/* dropped */
-			}
-		}
-	}
-	free(text);
-	json_decref(o);
-}
-
 void api_vmm_event(struct api_vmm *v, const char *source, const char *event)
 {
 	pthread_mutex_lock(&v->lock);
@@ -254,37 +216,12 @@ void api_vmm_event(struct api_vmm *v, const char *source, const char *event)
 
 int api_vmm_set_event_monitor(struct api_vmm *v, const char *spec, struct api_err *err)
 {
-	int fd, ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->events_fd >= 0) {
-		ret = api_fail(err, -EEXIST, "--event-monitor is given twice");
-		goto out;
-	}
-	if (!strncmp(spec, "fd=", 3)) {
-		char *end;
-		long n = strtol(spec + 3, &end, 10);
-
-		if (end == spec + 3 || *end || n < 0 || n > 1 << 20 || fcntl((int)n, F_GETFD) < 0) {
-			ret = api_fail(err, -EBADF,
-				       "--event-monitor %s: not an open file descriptor", spec);
-			goto out;
-		}
-		fd = (int)n;
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	} else {
-		const char *path = !strncmp(spec, "path=", 5) ? spec + 5 : spec;
-
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			ret =
-			    api_fail(err, -errno, "--event-monitor %s: %s", spec, strerror(errno));
-			goto out;
-		}
-	}
-	v->events_fd = fd;
-	event_locked(v, "vmm", "starting");
-out:
+	ret = api_telemetry_open_events(&v->tel, spec, err);
+	if (!ret)
+		event_locked(v, "vmm", "starting");
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -888,52 +825,15 @@ int api_vmm_counters(struct api_vmm *v, struct api_counters *out, struct api_err
 	return ret;
 }
 
-static bool level_known(const char *level)
-{
-	static const char *const names[] = {"error", "warning", "warn", "info",
-					    "debug", "trace",	"off"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(level, names[i]))
-			return true;
-	return false;
-}
-
 int api_vmm_set_logger(struct api_vmm *v, const char *path, const char *level, struct api_err *err)
 {
-	int fd, ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&v->lock);
 	/* as Firecracker: the logger and the metrics are set before the start */
 	ret = need_configurable(v, err);
-	if (ret)
-		goto out;
-	if (level && !level_known(level)) {
-		ret = api_fail(
-		    err, -EINVAL,
-		    "logger level %s: expected Error, Warning, Info, Debug, Trace or Off", level);
-		goto out;
-	}
-	if (v->logger_set) {
-		ret = api_fail(err, -EEXIST, "the logger is already configured");
-		goto out;
-	}
-	if (!path) {
-		v->logger_set = true;
-		goto out;
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = api_fail(err, -errno, "logger: %s: %s", path, strerror(errno));
-		goto out;
-	}
-	fflush(stderr);
-	if (dup2(fd, STDERR_FILENO) < 0)
-		ret = api_fail(err, -errno, "logger: %s: %s", path, strerror(errno));
-	else
-		v->logger_set = true;
-	close(fd);
-out:
+	if (!ret)
+		ret = api_telemetry_set_logger(&v->tel, path, level, err);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -946,81 +846,40 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The lock is held. */
-static char *metrics_line_locked(struct api_vmm *v)
+/* The counters now (zero unless booted); the lock is held. NULL without memory. */
+static struct api_counters *counters_locked(struct api_vmm *v)
 {
 	struct api_counters *c = calloc(1, sizeof(*c));
-	json_t *root = json_object(), *vcpu = json_object();
-	char *text = NULL;
-	char key[API_ID_MAX + 8];
 
-	if (!c || !root || !vcpu)
-		goto out;
-	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+	if (c && (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED))
 		v->backend->counters(v->backend_ctx, c);
-	json_object_set_new(root, "utc_timestamp_ms", json_integer((json_int_t)now_ms()));
-	json_object_set_new(root, "state", json_string(api_vm_state_fc_name(v->state)));
-	for (unsigned int s = 0; s < KVM_STAT_COUNT; s++) {
-		uint64_t sum = 0;
-
-		for (unsigned int i = 0; i < c->nr_vcpus && i < VM_MAX_VCPUS; i++)
-			sum += c->vcpu_exits[i][s];
-		snprintf(key, sizeof(key), "exit_%s", kvm_exit_stat_name(s));
-		json_object_set_new(vcpu, key, json_integer((json_int_t)sum));
-	}
-	json_object_set(root, "vcpu", vcpu);
-	for (unsigned int i = 0; i < c->nr_disks; i++) {
-		snprintf(key, sizeof(key), "block_%s", c->disks[i].id);
-		json_object_set_new(root, key,
-				    json_pack("{s:I,s:I}", "queue_kicks",
-					      (json_int_t)c->disks[i].kicks, "interrupts",
-					      (json_int_t)c->disks[i].interrupts));
-	}
-	for (unsigned int i = 0; i < c->nr_nets; i++) {
-		snprintf(key, sizeof(key), "net_%s", c->nets[i].id);
-		json_object_set_new(root, key,
-				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_packets_count",
-					      (json_int_t)c->nets[i].rx_packets, "rx_bytes_count",
-					      (json_int_t)c->nets[i].rx_bytes, "rx_dropped",
-					      (json_int_t)c->nets[i].rx_dropped, "tx_packets_count",
-					      (json_int_t)c->nets[i].tx_packets, "tx_bytes_count",
-					      (json_int_t)c->nets[i].tx_bytes, "tx_dropped",
-					      (json_int_t)c->nets[i].tx_dropped));
-	}
-	text = json_dumps(root, JSON_COMPACT);
-out:
-	json_decref(vcpu);
-	json_decref(root);
-	free(c);
-	return text;
+	return c;
 }
 
 char *api_vmm_metrics_line(struct api_vmm *v)
 {
-	char *s;
+	struct api_counters *c;
+	char *s = NULL;
 
 	pthread_mutex_lock(&v->lock);
-	s = metrics_line_locked(v);
+	c = counters_locked(v);
+	if (c)
+		s = api_telemetry_metrics_line(c, api_vm_state_fc_name(v->state), now_ms());
 	pthread_mutex_unlock(&v->lock);
+	free(c);
 	return s;
 }
 
 static int write_metrics_locked(struct api_vmm *v, struct api_err *err)
 {
-	char *line = metrics_line_locked(v);
-	size_t len;
-	ssize_t n;
+	struct api_counters *c = counters_locked(v);
+	int ret;
 
-	if (!line)
+	if (!c)
 		return api_fail(err, -ENOMEM, "metrics: out of memory");
-	len = strlen(line);
-	line[len] = '\n';
-	/* one write per line: a reader that is not there drops it, never blocks us */
-	n = write(v->metrics_fd, line, len + 1);
-	free(line);
-	if (n < 0 && errno != EAGAIN)
-		return api_fail(err, -errno, "metrics: %s", strerror(errno));
-	return 0;
+	ret = api_telemetry_write_metrics(&v->tel, c, api_vm_state_fc_name(v->state), err);
+	free(c);
+	return ret;
 }
 
 static void *metrics_main(void *arg)
@@ -1034,6 +893,7 @@ static void *metrics_main(void *arg)
 		ts.tv_sec += API_METRICS_PERIOD_S;
 		while (!v->quit && pthread_cond_timedwait(&v->cond, &v->lock, &ts) != ETIMEDOUT)
 			;
+		/* the period holds while paused */
 		if (!v->quit && v->state == API_VM_RUNNING)
 			write_metrics_locked(v, NULL);
 	}
@@ -1043,34 +903,22 @@ static void *metrics_main(void *arg)
 
 int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err)
 {
-	int fd, ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
-	if (ret)
-		goto out;
-	if (v->metrics_fd >= 0) {
-		ret = api_fail(err, -EEXIST, "the metrics are already configured");
-		goto out;
+	if (!ret)
+		ret = api_telemetry_open_metrics(&v->tel, path, err);
+	if (!ret) {
+		ret = pthread_create(&v->metrics_thread, NULL, metrics_main, v);
+		if (ret) {
+			api_telemetry_destroy(&v->tel);
+			api_telemetry_init(&v->tel);
+			ret = api_fail(err, -ret, "metrics: cannot start its thread");
+		} else {
+			v->metrics_thread_on = true;
+		}
 	}
-	if (!path || !*path) {
-		ret = api_fail(err, -EINVAL, "metrics: the path is empty");
-		goto out;
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = api_fail(err, -errno, "metrics: %s: %s", path, strerror(errno));
-		goto out;
-	}
-	ret = pthread_create(&v->metrics_thread, NULL, metrics_main, v);
-	if (ret) {
-		close(fd);
-		ret = api_fail(err, -ret, "metrics: cannot start its thread");
-		goto out;
-	}
-	v->metrics_thread_on = true;
-	v->metrics_fd = fd;
-out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -1080,10 +928,7 @@ int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err)
 	int ret;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->metrics_fd < 0)
-		ret = api_fail(err, -EINVAL, "the metrics are not configured (PUT /metrics first)");
-	else
-		ret = write_metrics_locked(v, err);
+	ret = write_metrics_locked(v, err);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "api/api_telemetry.h"
 #include "vm/machine.h"
 
 #define API_ID_MAX 64	     /* a drive's or NIC's id, with its NUL */
@@ -161,14 +162,11 @@ struct api_vmm {
 	unsigned int max_vcpus; /* this host's KVM limit (VM_MAX_VCPUS until set) */
 	const struct api_backend *backend;
 	void *backend_ctx;
-	bool logger_set;
-	int metrics_fd; /* -1: none */
+	struct api_telemetry tel; /* events, logger, metrics */
 	pthread_t metrics_thread;
 	bool metrics_thread_on;
 	bool quit;
-	pthread_cond_t cond;   /* wakes the metrics thread */
-	int events_fd;	       /* Cloud Hypervisor's --event-monitor, or -1 */
-	struct timespec start; /* events count time from here */
+	pthread_cond_t cond; /* wakes the metrics thread */
 };
 
 void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id);

@@ -242,8 +242,8 @@ static char *fingerprint(struct t *t)
 	json_object_set_new(j, "t-serial", json_integer(s.serial));
 	json_object_set_new(j, "t-serial-path",
 			    s.serial_path ? json_string(s.serial_path) : json_null());
-	json_object_set_new(j, "t-logger", json_boolean(t->v.logger_set));
-	json_object_set_new(j, "t-metrics", json_boolean(t->v.metrics_fd >= 0));
+	json_object_set_new(j, "t-logger", json_boolean(t->v.tel.logger_set));
+	json_object_set_new(j, "t-metrics", json_boolean(t->v.tel.metrics_fd >= 0));
 	json_object_set_new(j, "t-boots", json_integer(t->f.boots));
 	json_object_set_new(j, "t-updates", json_integer(t->f.updates));
 	api_vm_spec_free(&s);
@@ -483,7 +483,7 @@ static void test_logger_and_metrics(void **state)
 	ok(t, "PUT", "/logger",
 	   "{\"level\": \"Warning\", \"show_level\": true, \"show_log_origin\": false, "
 	   "\"module\": \"api_server\"}");
-	assert_true(t->v.logger_set);
+	assert_true(t->v.tel.logger_set);
 	bad(t, "PUT", "/logger", "{\"level\": \"Info\"}", "already");
 
 	bad(t, "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}", "metrics");
@@ -914,8 +914,8 @@ static void test_config_file(void **state)
 	assert_true(s.rng);
 	assert_int_equal(s.serial, API_SERIAL_FILE);
 	api_vm_spec_free(&s);
-	assert_true(t->v.logger_set);
-	assert_true(t->v.metrics_fd >= 0);
+	assert_true(t->v.tel.logger_set);
+	assert_true(t->v.tel.metrics_fd >= 0);
 	/* it configures; the caller boots */
 	assert_int_equal(t->f.boots, 0);
 	expect_state(t, "Not started");
