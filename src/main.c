@@ -77,6 +77,15 @@ static int usage_error(const char *fmt, const char *arg)
 	return VM_EXIT_USAGE;
 }
 
+/* What getopt_long refused at argv[optind - 1]: a long option without its value, or an unknown one.
+ */
+static int bad_option(char **argv)
+{
+	if (optopt >= 256)
+		return usage_error("option %s needs a value", argv[optind - 1]);
+	return usage_error("unknown option %s", argv[optind - 1]);
+}
+
 enum {
 	OPT_KERNEL = 256,
 	OPT_INITRAMFS,
@@ -286,10 +295,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 			usage(stdout);
 			return -1;
 		default:
-			if (optopt)
-				return usage_error("option -%c needs a value or is unknown",
-						   (char[]){(char)optopt, 0});
-			return usage_error("unknown option %s", argv[optind - 1]);
+			return bad_option(argv);
 		}
 	}
 	if (optind < argc)
@@ -589,10 +595,7 @@ static int cmd_api(int argc, char **argv, bool fc)
 			usage(stdout);
 			return -1;
 		default:
-			if (optopt)
-				return usage_error("option --%s needs a value or is unknown",
-						   argv[optind - 1] + 2);
-			return usage_error("unknown option %s", argv[optind - 1]);
+			return bad_option(argv);
 		}
 	}
 	if (optind < argc)

@@ -207,40 +207,34 @@ static int runner_reboot(void *ctx, struct api_err *err)
 	return m ? 0 : -ESRCH;
 }
 
-static int runner_ctrl_alt_del(void *ctx, struct api_err *err)
+/* A device of the running machine does @fn; @what says what failed. */
+static int device_call(struct api_runner *r, int (*fn)(struct machine *m), const char *what,
+		       struct api_err *err)
 {
-	struct api_runner *r = ctx;
 	struct machine *m;
 	int ret = -ESRCH;
 
 	pthread_mutex_lock(&r->lock);
 	m = live_machine(r, err);
 	if (m) {
-		ret = vm_devices_ctrl_alt_del(m);
+		ret = fn(m);
 		if (ret)
-			api_fail(err, ret, "the guest's keyboard does not take keys now (%s)",
-				 strerror(-ret));
+			api_fail(err, ret, "%s (%s)", what, strerror(-ret));
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
 
+static int runner_ctrl_alt_del(void *ctx, struct api_err *err)
+{
+	return device_call(ctx, vm_devices_ctrl_alt_del,
+			   "the guest's keyboard does not take keys now", err);
+}
+
 static int runner_power_button(void *ctx, struct api_err *err)
 {
-	struct api_runner *r = ctx;
-	struct machine *m;
-	int ret = -ESRCH;
-
-	pthread_mutex_lock(&r->lock);
-	m = live_machine(r, err);
-	if (m) {
-		ret = vm_devices_power_button(m);
-		if (ret)
-			api_fail(err, ret, "the ACPI power button cannot be pressed (%s)",
-				 strerror(-ret));
-	}
-	pthread_mutex_unlock(&r->lock);
-	return ret;
+	return device_call(ctx, vm_devices_power_button, "the ACPI power button cannot be pressed",
+			   err);
 }
 
 static int runner_drive_update(void *ctx, unsigned int idx, const char *path, struct api_err *err)

@@ -8,6 +8,8 @@
  */
 #include "api/ch_api.h"
 
+#include "virtio/virtio_net.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -459,30 +461,12 @@ static int parse_disk(json_t *o, unsigned int i, struct ch_config *c, struct ch_
 	return 0;
 }
 
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* "52:54:00:12:34:56", as Cloud Hypervisor's MacAddr reads it */
+/* "52:54:00:12:34:56", as Cloud Hypervisor's MacAddr reads it (the controller wants it unicast) */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-	if (strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
+	int ret = virtio_net_parse_mac(s, strlen(s), mac);
 
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return ret == 0 || ret == -EDOM ? 0 : -1;
 }
 
 static int parse_net_fixed(json_t *o, const char *where, struct ch_perr *e)
