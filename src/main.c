@@ -65,7 +65,8 @@ static void usage(FILE *out)
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
 		"  10 KVM internal error, 128+N stopped by signal N,\n"
-		"  (v << 1) | 1 when a guest writes v to the debug-exit port 0xf4.\n"
+		"  (v << 1) | 1 when a guest writes v to the debug-exit port 0xf4\n"
+		"  (with --test-device only).\n"
 		"With the serial console on a terminal, Ctrl-A x quits.\n");
 }
 

@@ -455,7 +455,8 @@ static int register_ports(struct vm_devices *d)
 	int ret;
 
 	ret = bus_register(&m->pio, X86_PORT_COM1, 8, &uart_bus_ops, &d->com1, "com1");
-	if (!ret)
+	/* a port that sets petrel's exit status is for petrel's own test guests only */
+	if (!ret && m->cfg.test_device)
 		ret = bus_register(&m->pio, X86_PORT_DEBUG_EXIT, 1, &debug_exit_bus_ops, &d->dbg,
 				   "debug-exit");
 	if (!ret)

@@ -9,7 +9,7 @@ petrel, guest = sys.argv[1], sys.argv[2]
 if not os.path.exists("/dev/kvm"):
     sys.exit("FAIL: /dev/kvm is missing: this test needs KVM")
 port = 20000 + os.getpid() % 20000
-p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--cpus", "2",
+p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--test-device", "--cpus", "2",
                       "--serial", "off", "--gdb", f"tcp:127.0.0.1:{port}"],
                      stderr=subprocess.PIPE, text=True)
 fails = []

@@ -14,7 +14,7 @@ pid=
 
 start() {
 	port=$((port + 1))
-	"$petrel" run --firmware "$bin" --mode long --cpus 2 --serial off \
+	"$petrel" run --firmware "$bin" --mode long --cpus 2 --serial off --test-device \
 		--gdb "tcp:127.0.0.1:$port" --gdb-wait 2>"$tmp/petrel.err" &
 	pid=$!
 	for _ in $(seq 100); do

@@ -29,7 +29,7 @@ cp "$img" "$dir/orig.img"
 fail=0
 for irqchip in "" --irqchip; do
 	what="virtio_bad${irqchip:+ with $irqchip}"
-	out=$(timeout 60 "$petrel" run --firmware "$guest" --mode long --disk path="$img" --rng \
+	out=$(timeout 60 "$petrel" run --firmware "$guest" --mode long --test-device --disk path="$img" --rng \
 		--serial off $irqchip </dev/null 2>&1)
 	rc=$?
 	[ -n "$out" ] && echo "$out"
