@@ -39,6 +39,8 @@ static void usage(FILE *out)
 		"  --cpus N               vCPUs (default 1)\n"
 		"  --memory SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
 		"  --serial stdio|file=PATH|off   where COM1 goes (default stdio)\n"
+		"  --serial-max SIZE      cap of a --serial file (default 256M; 0: none);\n"
+		"                         output past it, or that no reader takes, is dropped\n"
 		"  --console hvc|serial   the guest's console: a virtio-console (hvc0, needs\n"
 		"                         --kernel; its output goes where --serial says) or\n"
 		"                         COM1 (default serial)\n"
@@ -96,6 +98,7 @@ enum {
 	OPT_CPUS,
 	OPT_MEMORY,
 	OPT_SERIAL,
+	OPT_SERIAL_MAX,
 	OPT_ON_REBOOT,
 	OPT_STATS,
 	OPT_TEST_DEVICE,
@@ -128,6 +131,7 @@ static const struct option run_options[] = {
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"memory", required_argument, NULL, OPT_MEMORY},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"serial-max", required_argument, NULL, OPT_SERIAL_MAX},
     {"console", required_argument, NULL, OPT_CONSOLE},
     {"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
     {"stats", no_argument, NULL, OPT_STATS},
@@ -214,6 +218,17 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 				return usage_error("--serial %s: expected stdio, file=PATH or off",
 						   optarg);
 			break;
+		case OPT_SERIAL_MAX: {
+			uint64_t v;
+
+			if (vm_parse_size(optarg, &v) < 0)
+				return usage_error(
+				    "--serial-max %s: expected a size such as 64M, or 0 "
+				    "for no cap",
+				    optarg);
+			cfg->serial_max = v ? v : UINT64_MAX;
+			break;
+		}
 		case OPT_CONSOLE:
 			if (!strcmp(optarg, "hvc"))
 				cfg->console_hvc = true;
@@ -350,6 +365,7 @@ static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 	    .firmware = cfg->firmware,
 	    .boot = cfg->boot,
 	    .mem_bytes = cfg->mem_size,
+	    .serial_max = cfg->serial_max,
 	    .gdb = cfg->gdb,
 	    .gdb_wait = cfg->gdb_wait,
 	    .reboot_exits = cfg->reboot_exits,

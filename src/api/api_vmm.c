@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define API_DEFAULT_MEM_MIB 128
 #define API_METRICS_PERIOD_S 60
 
@@ -580,6 +579,7 @@ int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct 
 		s->firmware = o->firmware;
 		s->boot = o->firmware ? o->boot : VM_BOOT_KERNEL;
 		s->mem_bytes = o->mem_bytes;
+		s->serial_max = o->serial_max;
 		s->gdb = o->gdb;
 		s->gdb_wait = o->gdb_wait;
 		s->reboot_exits = o->reboot_exits;
@@ -626,6 +626,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 		      : s->serial == API_SERIAL_OFF ? VM_SERIAL_OFF
 						    : VM_SERIAL_STDIO;
 	cfg->serial_path = s->serial_path;
+	cfg->serial_max = s->serial_max;
 	cfg->console_hvc = s->console_hvc;
 	cfg->rng = s->rng;
 	cfg->gdb = s->gdb;

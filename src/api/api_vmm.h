@@ -95,7 +95,8 @@ struct api_vm_spec {
 	bool test_device;
 	bool irqchip;
 	const char *kvm_path;
-	uint64_t mem_bytes; /* CLI only: --memory in bytes (any 4 KiB multiple); 0: mem_mib */
+	uint64_t mem_bytes;  /* CLI only: --memory in bytes (any 4 KiB multiple); 0: mem_mib */
+	uint64_t serial_max; /* CLI only: --serial-max (vm_config's meaning) */
 };
 
 /* What only petrel's command line sets (not owned: they outlive the controller). */
@@ -103,6 +104,7 @@ struct api_local_opts {
 	const char *firmware; /* a flat binary instead of a kernel */
 	enum vm_boot_mode boot;
 	uint64_t mem_bytes;
+	uint64_t serial_max;
 	const char *gdb;
 	bool gdb_wait;
 	bool reboot_exits;

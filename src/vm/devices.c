@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -61,9 +63,14 @@ struct vm_devices {
 	int sigfd;
 	int out_fd; /* console output: stdout or a file */
 	bool out_owned;
-	bool stdin_on;	     /* stdin feeds the UART */
-	bool escape;	     /* Ctrl-A seen */
-	uint8_t pending[64]; /* input the FIFO had no room for yet */
+	int out_flags;	      /* stdout's file status flags before ours, or -1 */
+	bool out_tty;	      /* written only when poll says it takes bytes now */
+	uint64_t out_written; /* bytes in the file (for its cap) */
+	uint64_t out_max;     /* the file's cap; 0: none */
+	uint64_t out_dropped; /* atomic: bytes nobody took, or past the cap */
+	bool stdin_on;	      /* stdin feeds the UART */
+	bool escape;	      /* Ctrl-A seen */
+	uint8_t pending[64];  /* input the FIFO had no room for yet */
 	size_t pending_len;
 
 	struct uart com1;
@@ -302,19 +309,40 @@ static const struct bus_ops post_ops = {
     .write = post_write,
 };
 
+/*
+ * Console output never waits: what a reader does not take now (a full pipe,
+ * a stopped terminal) or what passes the file's cap is dropped and counted.
+ * Called with the emitting device's lock held (one device emits at a time).
+ */
 static void console_out(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct vm_devices *d = opaque;
+	size_t keep = len;
 
-	while (len) {
-		ssize_t n = write(d->out_fd, buf, len);
+	if (d->out_max)
+		keep = d->out_written >= d->out_max	   ? 0
+		       : len > d->out_max - d->out_written ? (size_t)(d->out_max - d->out_written)
+							   : len;
+	if (keep && d->out_tty) {
+		struct pollfd p = {.fd = d->out_fd, .events = POLLOUT};
+
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+			keep = 0;
+	}
+	__atomic_add_fetch(&d->out_dropped, len - keep, __ATOMIC_RELAXED);
+	while (keep) {
+		ssize_t n = write(d->out_fd, buf, keep);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* the reader went away: drop, never block the guest */
+		if (n <= 0) {
+			/* full (EAGAIN) or the reader went away: drop, never block the guest */
+			__atomic_add_fetch(&d->out_dropped, keep, __ATOMIC_RELAXED);
+			return;
+		}
+		d->out_written += (uint64_t)n;
 		buf += n;
-		len -= (size_t)n;
+		keep -= (size_t)n;
 	}
 }
 
@@ -424,11 +452,29 @@ static int open_console(struct vm_devices *d)
 	const struct vm_config *cfg = &d->m->cfg;
 
 	d->out_fd = -1;
+	d->out_flags = -1;
 	switch (cfg->serial) {
-	case VM_SERIAL_STDIO:
+	case VM_SERIAL_STDIO: {
+		struct stat st;
+
 		d->out_fd = STDOUT_FILENO;
 		d->stdin_on = true;
+		/*
+		 * A pipe or socket nobody reads must not stop a vCPU: non-blocking
+		 * (put back at the end). A terminal is shared with the shell, so it
+		 * stays as it is and is polled before each write instead.
+		 */
+		if (isatty(d->out_fd)) {
+			d->out_tty = true;
+		} else if (fstat(d->out_fd, &st) == 0 &&
+			   (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+			d->out_flags = fcntl(d->out_fd, F_GETFL);
+			if (d->out_flags >= 0 &&
+			    fcntl(d->out_fd, F_SETFL, d->out_flags | O_NONBLOCK) < 0)
+				d->out_flags = -1;
+		}
 		break;
+	}
 	case VM_SERIAL_FILE:
 		d->out_fd =
 		    open(cfg->serial_path,
@@ -442,6 +488,13 @@ static int open_console(struct vm_devices *d)
 			return ret;
 		}
 		d->out_owned = true;
+		d->out_max = !cfg->serial_max		     ? VM_SERIAL_FILE_MAX
+			     : cfg->serial_max == UINT64_MAX ? 0
+							     : cfg->serial_max;
+		/* across a guest reboot the file goes on: so does its cap */
+		d->out_written = (uint64_t)lseek(d->out_fd, 0, SEEK_END);
+		if (d->out_written == (uint64_t)-1)
+			d->out_written = 0;
 		break;
 	case VM_SERIAL_OFF:
 		break;
@@ -596,8 +649,15 @@ void vm_devices_destroy(struct machine *m)
 	pthread_cond_destroy(&d->hold_cond);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	if (d->out_dropped)
+		fprintf(stderr,
+			"petrel: %llu bytes of console output were dropped (nobody read them, or "
+			"past the file's max=)\n",
+			(unsigned long long)d->out_dropped);
 	if (d->out_owned)
 		close(d->out_fd);
+	if (d->out_flags >= 0)
+		fcntl(d->out_fd, F_SETFL, d->out_flags);
 	free(d);
 	m->devs = NULL;
 }
@@ -626,6 +686,8 @@ void vm_devices_print_stats(struct machine *m, FILE *out)
 
 	if (!d)
 		return;
+	fprintf(out, "petrel: console output dropped %llu bytes\n",
+		(unsigned long long)__atomic_load_n(&d->out_dropped, __ATOMIC_RELAXED));
 	for (i = 0; i < VM_MAX_DISKS; i++)
 		if (d->blk[i])
 			print_queues(out, "virtio-blk", i, &d->blk[i]->vp);

@@ -50,6 +50,9 @@ struct vm_config {
 	const char *cmdline;
 	enum vm_serial_mode serial;
 	const char *serial_path;
+	/* the file's cap in bytes: 0 for VM_SERIAL_FILE_MAX, UINT64_MAX for none */
+	uint64_t serial_max;
+#define VM_SERIAL_FILE_MAX (256ULL << 20)
 	bool serial_append; /* keep what the file holds (after a guest reboot) */
 	bool console_hvc;   /* --console hvc: a virtio-console is the guest's console */
 	bool rng;	    /* --rng: a virtio-rng device */
