@@ -105,13 +105,19 @@ static struct virtio_blk_slot *slot_alloc(struct virtio_blk *b)
 	s->busy = true;
 	s->nr_iov = 0;
 	s->len = 0;
+	s->bounced = false;
+	s->dsync = false;
+	s->done = 0;
 	return s;
 }
 
 static void slot_free(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
+	if (s->bounce)
+		b->bounce_bytes -= s->bounce_len;
 	free(s->bounce);
 	s->bounce = NULL;
+	s->bounce_len = 0;
 	s->busy = false;
 	s->status = NULL;
 	b->free_slots[b->nr_free++] = (uint16_t)(s - b->slots);
@@ -138,54 +144,83 @@ static struct io_uring_sqe *ring_sqe(struct virtio_blk *b)
 	return sqe;
 }
 
-/* A direct read through a bounce buffer: its first @n bytes to the guest's buffers. */
-static void bounce_out(struct virtio_blk_slot *s, uint32_t n)
+/* Bounce memory for a transfer of @len bytes: one chunk, on the buffer alignment. */
+static size_t bounce_size(const struct virtio_blk *b, uint32_t len)
 {
-	const uint8_t *src = s->bounce;
+	size_t n = len < VIRTIO_BLK_BOUNCE_CHUNK ? len : VIRTIO_BLK_BOUNCE_CHUNK;
+
+	return (n + b->dio_mem_align - 1) & ~((size_t)b->dio_mem_align - 1);
+}
+
+_Static_assert(VIRTIO_BLK_BOUNCE_CHUNK % 4096 == 0, "chunks keep direct I/O alignment");
+_Static_assert(VIRTIO_BLK_BOUNCE_CHUNK <= VIRTIO_BLK_BOUNCE_BUDGET, "a chunk fits the budget");
+
+/* Copy @n bytes between @buf and the slot's buffers from byte @off on (@to_guest: into them). */
+static void iov_copy(struct virtio_blk_slot *s, uint32_t off, uint8_t *buf, uint32_t n,
+		     bool to_guest)
+{
 	unsigned int i;
 
 	for (i = 0; n && i < s->nr_iov; i++) {
-		uint32_t k = s->iov[i].iov_len < n ? (uint32_t)s->iov[i].iov_len : n;
+		uint8_t *p = s->iov[i].iov_base;
+		uint32_t len = (uint32_t)s->iov[i].iov_len, k;
 
-		memcpy(s->iov[i].iov_base, src, k);
-		src += k;
+		if (off >= len) {
+			off -= len;
+			continue;
+		}
+		k = len - off < n ? len - off : n;
+		if (to_guest)
+			memcpy(p + off, buf, k);
+		else
+			memcpy(buf, p + off, k);
+		buf += k;
 		n -= k;
+		off = 0;
 	}
 }
 
-/*
- * Direct I/O wants aligned buffers; a chain whose buffers are not gets one
- * aligned buffer for the whole transfer (filled now for a write, copied out
- * on completion for a read). False when there is no memory for it.
- */
-static bool bounce_prepare(struct virtio_blk *b, struct virtio_blk_slot *s, bool in,
-			   const struct iovec **iov, unsigned int *nr)
+/* Queue the next chunk of a bounced transfer (a write's is copied in first). */
+static bool bounce_submit(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
-	uint8_t *dst;
-	unsigned int i;
-	size_t len;
+	uint32_t left = s->len - s->done;
+	struct io_uring_sqe *sqe;
 
-	*iov = s->iov;
-	*nr = s->nr_iov;
-	if (!b->direct || virtio_blk_iov_aligned(s->iov, s->nr_iov, b->dio_mem_align))
-		return true;
-	len = ((size_t)s->len + b->dio_mem_align - 1) & ~((size_t)b->dio_mem_align - 1);
+	s->chunk = left < VIRTIO_BLK_BOUNCE_CHUNK ? left : VIRTIO_BLK_BOUNCE_CHUNK;
+	if (s->type != VIRTIO_BLK_T_IN)
+		iov_copy(s, s->done, s->bounce, s->chunk, false);
+	s->bounce_iov.iov_base = s->bounce;
+	s->bounce_iov.iov_len = s->chunk;
+	sqe = ring_sqe(b);
+	if (!sqe)
+		return false;
+	if (s->type == VIRTIO_BLK_T_IN) {
+		io_uring_prep_readv(sqe, b->fd, &s->bounce_iov, 1, s->offset + s->done);
+	} else {
+		io_uring_prep_writev(sqe, b->fd, &s->bounce_iov, 1, s->offset + s->done);
+		if (s->dsync)
+			sqe->rw_flags = RWF_DSYNC;
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	return true;
+}
+
+/* Give a bounced transfer its bounce memory (the budget allows it) and queue its first chunk. */
+static bool bounce_start(struct virtio_blk *b, struct virtio_blk_slot *s)
+{
+	size_t len = bounce_size(b, s->len);
+
 	if (posix_memalign((void **)&s->bounce,
 			   b->dio_mem_align < sizeof(void *) ? sizeof(void *) : b->dio_mem_align,
-			   len))
+			   len)) {
+		s->bounce = NULL;
 		return false;
-	if (!in) {
-		dst = s->bounce;
-		for (i = 0; i < s->nr_iov; i++) {
-			memcpy(dst, s->iov[i].iov_base, s->iov[i].iov_len);
-			dst += s->iov[i].iov_len;
-		}
 	}
-	s->bounce_iov.iov_base = s->bounce;
-	s->bounce_iov.iov_len = s->len;
-	*iov = &s->bounce_iov;
-	*nr = 1;
-	return true;
+	s->bounce_len = len;
+	b->bounce_bytes += len;
+	if (b->bounce_bytes > b->bounce_peak)
+		b->bounce_peak = b->bounce_bytes;
+	return bounce_submit(b, s);
 }
 
 /*
@@ -209,8 +244,6 @@ static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_b
 		if (s->type == VIRTIO_BLK_T_IN) {
 			uint32_t left = done < s->len ? done : s->len;
 
-			if (s->bounce)
-				bounce_out(s, left);
 			written += left;
 			for (i = 0; left && i < s->nr_iov; i++) {
 				uint32_t n =
@@ -228,6 +261,51 @@ static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_b
 	slot_free(b, s);
 }
 
+/*
+ * A chunk of a bounced transfer finished with @res: a read's is copied out;
+ * the next chunk is queued, or the request completes (short: an error).
+ */
+static void bounce_done(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
+			bool *pushed)
+{
+	if (res > 0) {
+		uint32_t n = (uint32_t)res < s->chunk ? (uint32_t)res : s->chunk;
+
+		if (s->type == VIRTIO_BLK_T_IN)
+			iov_copy(s, s->done, s->bounce, n, true);
+		s->done += n;
+		if (n == s->chunk && s->done < s->len && bounce_submit(b, s))
+			return;
+	}
+	complete_slot(b, q, s, res < 0 ? res : (int)s->done, pushed);
+}
+
+/* Start the transfers waiting for bounce memory, in order, while the budget allows. */
+static void bounce_kick(struct virtio_blk *b, struct virtq *q, bool *pushed)
+{
+	while (b->nr_wait) {
+		struct virtio_blk_slot *s = &b->slots[b->bounce_wait[b->wait_head]];
+
+		if (b->bounce_bytes + bounce_size(b, s->len) > VIRTIO_BLK_BOUNCE_BUDGET)
+			break;
+		b->wait_head = (b->wait_head + 1) % VIRTIO_BLK_QUEUE_SIZE;
+		b->nr_wait--;
+		if (!bounce_start(b, s))
+			complete_slot(b, q, s, -ENOMEM, pushed);
+	}
+}
+
+/* Forget the transfers waiting for bounce memory (the device is being reset). */
+static void bounce_drop_waiting(struct virtio_blk *b)
+{
+	while (b->nr_wait) {
+		slot_free(b, &b->slots[b->bounce_wait[b->wait_head]]);
+		b->wait_head = (b->wait_head + 1) % VIRTIO_BLK_QUEUE_SIZE;
+		b->nr_wait--;
+	}
+	b->wait_head = 0;
+}
+
 /* Complete everything the ring has finished. */
 static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
 {
@@ -238,9 +316,14 @@ static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(b->ring, cqe);
-		if (idx < VIRTIO_BLK_QUEUE_SIZE && b->slots[idx].busy)
+		if (idx >= VIRTIO_BLK_QUEUE_SIZE || !b->slots[idx].busy)
+			continue;
+		if (b->slots[idx].bounced && q)
+			bounce_done(b, q, &b->slots[idx], res, pushed);
+		else
 			complete_slot(b, q, &b->slots[idx], res, pushed);
 	}
+	bounce_kick(b, q, pushed);
 }
 
 /* Block until at least one request completes; false when the ring failed. */
@@ -264,12 +347,16 @@ static void ring_drain(struct virtio_blk *b, struct virtq *q, bool *pushed)
 {
 	unsigned int i;
 
+	if (!q)
+		bounce_drop_waiting(b);
 	while (b->nr_free < VIRTIO_BLK_QUEUE_SIZE) {
 		if (!ring_wait(b, q, pushed)) {
 			fprintf(stderr, "petrel: disk %s: waiting for I/O failed\n", b->path);
 			break;
 		}
 	}
+	b->nr_wait = 0;
+	b->wait_head = 0;
 	for (i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		if (b->slots[i].busy)
 			slot_free(b, &b->slots[i]);
@@ -325,9 +412,8 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 	unsigned int end = in ? req->nr_readable + req->nr_writable : req->nr_readable;
 	uint32_t skip = in ? 0 : BLK_HDR_BYTES;
 	uint64_t total = 0;
-	const struct iovec *iov;
-	unsigned int i, nr_iov;
 	struct io_uring_sqe *sqe;
+	unsigned int i;
 
 	if (!in && b->readonly)
 		return VIRTIO_BLK_S_IOERR;
@@ -365,22 +451,37 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 	/* direct I/O: the offset and length on the image's block size */
 	if (b->direct && ((sector * VIRTIO_BLK_SECTOR_SIZE) | total) & (b->dio_offset_align - 1))
 		return VIRTIO_BLK_S_IOERR;
-	if (!bounce_prepare(b, s, in, &iov, &nr_iov))
-		return VIRTIO_BLK_S_IOERR;
-	sqe = ring_sqe(b);
-	if (!sqe)
-		return VIRTIO_BLK_S_IOERR;
-	if (in) {
-		io_uring_prep_readv(sqe, b->fd, iov, nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
-		b->reads++;
+	s->type = (uint8_t)type;
+	s->offset = sector * VIRTIO_BLK_SECTOR_SIZE;
+	/* no FLUSH negotiated: the driver expects write-through */
+	s->dsync = !in && !virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH);
+	if (b->direct && !virtio_blk_iov_aligned(s->iov, s->nr_iov, b->dio_mem_align)) {
+		/* through bounce memory, within the budget: wait behind others for it */
+		s->bounced = true;
+		if (b->nr_wait ||
+		    b->bounce_bytes + bounce_size(b, s->len) > VIRTIO_BLK_BOUNCE_BUDGET) {
+			b->bounce_wait[(b->wait_head + b->nr_wait) % VIRTIO_BLK_QUEUE_SIZE] =
+			    (uint16_t)(s - b->slots);
+			b->nr_wait++;
+		} else if (!bounce_start(b, s)) {
+			return VIRTIO_BLK_S_IOERR;
+		}
 	} else {
-		io_uring_prep_writev(sqe, b->fd, iov, nr_iov, sector * VIRTIO_BLK_SECTOR_SIZE);
-		/* no FLUSH negotiated: the driver expects write-through */
-		if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH))
+		sqe = ring_sqe(b);
+		if (!sqe)
+			return VIRTIO_BLK_S_IOERR;
+		if (in)
+			io_uring_prep_readv(sqe, b->fd, s->iov, s->nr_iov, s->offset);
+		else
+			io_uring_prep_writev(sqe, b->fd, s->iov, s->nr_iov, s->offset);
+		if (s->dsync)
 			sqe->rw_flags = RWF_DSYNC;
-		b->writes++;
+		io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
 	}
-	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	if (in)
+		b->reads++;
+	else
+		b->writes++;
 	return BLK_QUEUED;
 }
 
@@ -453,48 +554,56 @@ static int discard_range(struct virtio_blk *b, bool zero, bool unmap, uint64_t o
 	return ret;
 }
 
-/* DISCARD and WRITE_ZEROES: check every segment, then do them all. */
+/* One discard / write-zeroes segment, copied out of guest memory. */
+struct dwz_seg {
+	uint64_t sector;
+	uint32_t num;
+	uint32_t flags;
+};
+
+/*
+ * DISCARD and WRITE_ZEROES: copy the segment list out of guest memory once,
+ * check every segment of the copy, then do them all from the copy (the
+ * guest may rewrite its list meanwhile: what was checked is what is done).
+ */
 static uint8_t discard_wz(struct virtio_blk *b, const struct virtq_req *req, uint32_t type)
 {
 	bool zero = type == VIRTIO_BLK_T_WRITE_ZEROES;
 	uint32_t len = req->read_len - BLK_HDR_BYTES;
 	uint32_t nseg = len / BLK_DWZ_SEG_BYTES;
-	uint8_t raw[BLK_DWZ_SEG_BYTES];
-	uint64_t sector;
-	uint32_t num, flags;
-	unsigned int i, pass;
+	uint8_t raw[VIRTIO_BLK_MAX_DISCARD_SEG * BLK_DWZ_SEG_BYTES];
+	struct dwz_seg seg[VIRTIO_BLK_MAX_DISCARD_SEG];
+	unsigned int i;
 
 	if (!virtio_pci_has_feature(&b->vp,
 				    zero ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (b->readonly || !nseg || len % BLK_DWZ_SEG_BYTES || nseg > VIRTIO_BLK_MAX_DISCARD_SEG)
 		return VIRTIO_BLK_S_IOERR;
-	/* pass 0 checks, pass 1 acts: a bad segment leaves the disk untouched */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < nseg; i++) {
-			if (!copy_readable(req, BLK_HDR_BYTES + i * BLK_DWZ_SEG_BYTES, raw,
-					   sizeof(raw)))
-				return VIRTIO_BLK_S_IOERR;
-			memcpy(&sector, raw, 8);
-			memcpy(&num, raw + 8, 4);
-			memcpy(&flags, raw + 12, 4);
-			sector = le64toh(sector);
-			num = le32toh(num);
-			flags = le32toh(flags);
-			if (pass == 0) {
-				if (flags & ~(uint32_t)VIRTIO_BLK_WZ_F_UNMAP)
-					return VIRTIO_BLK_S_UNSUPP;
-				if (!zero && (flags & VIRTIO_BLK_WZ_F_UNMAP))
-					return VIRTIO_BLK_S_UNSUPP;
-				if (num > BLK_MAX_DWZ_SECTORS || !in_bounds(b, sector, num))
-					return VIRTIO_BLK_S_IOERR;
-				continue;
-			}
-			if (num && discard_range(b, zero, flags & VIRTIO_BLK_WZ_F_UNMAP,
-						 sector * VIRTIO_BLK_SECTOR_SIZE,
-						 (uint64_t)num * VIRTIO_BLK_SECTOR_SIZE) < 0)
-				return VIRTIO_BLK_S_IOERR;
-		}
+	if (!copy_readable(req, BLK_HDR_BYTES, raw, nseg * BLK_DWZ_SEG_BYTES))
+		return VIRTIO_BLK_S_IOERR;
+	/* every segment is checked before any is done: a bad one leaves the disk untouched */
+	for (i = 0; i < nseg; i++) {
+		const uint8_t *r = raw + i * BLK_DWZ_SEG_BYTES;
+
+		memcpy(&seg[i].sector, r, 8);
+		memcpy(&seg[i].num, r + 8, 4);
+		memcpy(&seg[i].flags, r + 12, 4);
+		seg[i].sector = le64toh(seg[i].sector);
+		seg[i].num = le32toh(seg[i].num);
+		seg[i].flags = le32toh(seg[i].flags);
+		if (seg[i].flags & ~(uint32_t)VIRTIO_BLK_WZ_F_UNMAP)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (!zero && (seg[i].flags & VIRTIO_BLK_WZ_F_UNMAP))
+			return VIRTIO_BLK_S_UNSUPP;
+		if (seg[i].num > BLK_MAX_DWZ_SECTORS || !in_bounds(b, seg[i].sector, seg[i].num))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	for (i = 0; i < nseg; i++) {
+		if (seg[i].num && discard_range(b, zero, seg[i].flags & VIRTIO_BLK_WZ_F_UNMAP,
+						seg[i].sector * VIRTIO_BLK_SECTOR_SIZE,
+						(uint64_t)seg[i].num * VIRTIO_BLK_SECTOR_SIZE) < 0)
+			return VIRTIO_BLK_S_IOERR;
 	}
 	if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH) && fdatasync(b->fd) < 0)
 		return VIRTIO_BLK_S_IOERR;
@@ -614,6 +723,7 @@ static void blk_completions(void *opaque, int fd, uint32_t events)
 	}
 	pthread_mutex_lock(&b->vp.lock);
 	ring_reap(b, virtio_pci_vq(&b->vp, 0), &pushed);
+	ring_submit(b); /* the next chunks and the transfers that waited for bounce memory */
 	if (pushed)
 		virtio_pci_queue_done(&b->vp, 0);
 	pthread_mutex_unlock(&b->vp.lock);

@@ -46,6 +46,16 @@ struct io_uring;
 /* Most data buffers (after splitting at RAM region ends) of one read/write. */
 #define VIRTIO_BLK_MAX_IOV 256
 #define VIRTIO_BLK_MAX_DISCARD_SEG 16
+/*
+ * direct=on: buffers the host's alignment rules refuse go through aligned
+ * bounce buffers of at most VIRTIO_BLK_BOUNCE_CHUNK bytes each, and a device
+ * never holds more than VIRTIO_BLK_BOUNCE_BUDGET bytes of them at once,
+ * whatever the guest asks. A longer transfer moves a chunk at a time; a
+ * request that finds the budget spent waits (in order) until bounce memory
+ * is freed by the ones in flight. No valid request fails for it.
+ */
+#define VIRTIO_BLK_BOUNCE_CHUNK (1u << 20)
+#define VIRTIO_BLK_BOUNCE_BUDGET (8u << 20)
 
 /* What --disk asks for. */
 struct virtio_blk_config_opts {
@@ -115,7 +125,14 @@ struct virtio_blk_slot {
 	unsigned int nr_iov;
 	struct iovec iov[VIRTIO_BLK_MAX_IOV];
 	uint64_t gpa[VIRTIO_BLK_MAX_IOV]; /* of each iov, to mark reads dirty */
-	uint8_t *bounce;		  /* direct I/O of unaligned buffers, else NULL */
+	/* direct I/O of unaligned buffers: a chunk at a time through a bounce buffer */
+	bool bounced;
+	bool dsync;	   /* a write with RWF_DSYNC */
+	uint64_t offset;   /* of the transfer in the image */
+	uint32_t done;	   /* bytes moved so far */
+	uint32_t chunk;	   /* bytes of the chunk in flight */
+	uint8_t *bounce;   /* while it holds bounce memory, else NULL */
+	size_t bounce_len; /* bytes of it, counted in bounce_bytes */
 	struct iovec bounce_iov;
 };
 
@@ -140,6 +157,11 @@ struct virtio_blk {
 	pthread_mutex_t backing_lock; /* serialises virtio_blk_set_backing */
 	bool vp_inited;		      /* virtio_pci_init was called */
 	bool watched;		      /* efd is watched by the I/O thread */
+	/* direct I/O bounce buffers: at most VIRTIO_BLK_BOUNCE_BUDGET bytes at once */
+	uint64_t bounce_bytes;			     /* allocated now */
+	uint64_t bounce_peak;			     /* most ever allocated at once */
+	uint16_t bounce_wait[VIRTIO_BLK_QUEUE_SIZE]; /* FIFO of slots waiting for budget */
+	unsigned int wait_head, nr_wait;
 	/* stats */
 	uint64_t reads, writes, flushes, errors;
 };

@@ -4,8 +4,10 @@
  * directory: a driver written here sets the device up through BAR 0 and puts
  * request chains into a real guest memory; the I/O thread's watches are
  * recorded and their handlers called by hand (the io_uring is real). The
- * platform records the INTx line. Mostly about changing the image behind a
- * running device (virtio_blk_set_backing).
+ * platform records the INTx line. About changing the image behind a running
+ * device (virtio_blk_set_backing), a guest rewriting a discard's segments while
+ * the device works on them (the device's fallocate calls are the test's), and
+ * the bound on direct I/O bounce memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mem/guest_mem.h"
@@ -60,6 +63,7 @@ struct fx {
 	struct platform plat;
 	struct virtio_blk *b;
 	struct watch w[8];
+	uint16_t qsz; /* the queue's size */
 	uint16_t avail_idx, used_seen;
 	unsigned int irq_raised; /* INTx set to 1 */
 	char dir[64];
@@ -113,6 +117,36 @@ static void fire(struct fx *f, int fd)
 		}
 	}
 	fail_msg("fd %d is not watched", fd);
+}
+
+/* ---- fallocate, seen from the test ---- */
+
+/*
+ * The device's fallocate calls land here (the test is linked with the device):
+ * each is recorded, and the first one can run a hook, a second vCPU changing
+ * guest memory while the device works on a request.
+ */
+#define MAX_FALLOC 32
+static struct {
+	unsigned int n;
+	uint64_t off[MAX_FALLOC], len[MAX_FALLOC];
+	void (*hook)(void *ctx);
+	void *ctx;
+} falloc;
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	void (*hook)(void *ctx) = falloc.hook;
+
+	if (falloc.n < MAX_FALLOC) {
+		falloc.off[falloc.n] = (uint64_t)off;
+		falloc.len[falloc.n] = (uint64_t)len;
+	}
+	falloc.n++;
+	falloc.hook = NULL;
+	if (hook)
+		hook(falloc.ctx);
+	return (int)syscall(SYS_fallocate, fd, mode, off, len);
 }
 
 /* ---- images ---- */
@@ -173,25 +207,37 @@ static uint8_t isr(struct fx *f)
 	return (uint8_t)bar_rd(f, VIRTIO_PCI_ISR_OFF, 1);
 }
 
-static void driver_start(struct fx *f)
+/* Reset the device and drive it with the device features @feat (and VERSION_1), @qsz entries. */
+static void driver_start_q(struct fx *f, uint32_t feat, uint16_t qsz)
 {
 	bar_wr(f, CC_STATUS, 1, 0);
 	bar_wr(f, CC_STATUS, 1, 1);
 	bar_wr(f, CC_STATUS, 1, 3);
 	bar_wr(f, CC_GFSELECT, 4, 0);
-	bar_wr(f, CC_GF, 4, 1u << VIRTIO_BLK_F_FLUSH);
+	bar_wr(f, CC_GF, 4, feat);
 	bar_wr(f, CC_GFSELECT, 4, 1);
 	bar_wr(f, CC_GF, 4, 1); /* VIRTIO_F_VERSION_1 */
 	bar_wr(f, CC_STATUS, 1, 0xb);
 	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
 	bar_wr(f, CC_Q_SELECT, 2, 0);
-	bar_wr(f, CC_Q_SIZE, 2, QSZ);
+	bar_wr(f, CC_Q_SIZE, 2, qsz);
 	bar_wr(f, CC_Q_DESC_LO, 4, DESC);
 	bar_wr(f, CC_Q_DRIVER_LO, 4, AVAIL);
 	bar_wr(f, CC_Q_DEVICE_LO, 4, USED);
 	bar_wr(f, CC_Q_ENABLE, 2, 1);
 	bar_wr(f, CC_STATUS, 1, 0xf);
+	f->qsz = qsz;
 	f->avail_idx = f->used_seen = 0;
+}
+
+static void driver_start_with(struct fx *f, uint32_t feat)
+{
+	driver_start_q(f, feat, QSZ);
+}
+
+static void driver_start(struct fx *f)
+{
+	driver_start_with(f, 1u << VIRTIO_BLK_F_FLUSH);
 }
 
 static void put(struct fx *f, uint64_t gpa, const void *p, uint64_t len)
@@ -235,7 +281,7 @@ static void submit(struct fx *f, uint32_t type, uint64_t sector)
 	desc(f, 1, DATA, VIRTIO_BLK_SECTOR_SIZE,
 	     VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0), 2);
 	desc(f, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-	put(f, AVAIL + 4 + 2 * (f->avail_idx % QSZ), &head, 2);
+	put(f, AVAIL + 4 + 2 * (f->avail_idx % f->qsz), &head, 2);
 	idx = ++f->avail_idx;
 	put(f, AVAIL + 2, &idx, 2);
 	fire(f, f->b->vp.q[0].notify_efd);
@@ -280,7 +326,7 @@ static uint8_t read_sector(struct fx *f, uint64_t sector)
 	return data[0];
 }
 
-static int fx_open(void **state, bool readonly)
+static int fx_open(void **state, bool readonly, bool direct)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct virtio_blk_config_opts o = {0};
@@ -297,15 +343,16 @@ static int fx_open(void **state, bool readonly)
 	snprintf(f->a, sizeof(f->a), "%s/a.img", f->dir);
 	snprintf(f->bb, sizeof(f->bb), "%s/b.img", f->dir);
 	snprintf(f->c, sizeof(f->c), "%s/c.img", f->dir);
-	make_image(f->a, 1 * MB, 0xaa);
+	make_image(f->a, direct ? 64 * MB : 1 * MB, 0xaa);
 	make_image(f->bb, 2 * MB, 0xbb);
 	make_image(f->c, 1 * MB, 0xcc);
 	gm_init(&f->gm);
-	if (gm_add_region(&f->gm, "ram", 0, 4 * MB) < 0)
+	if (gm_add_region(&f->gm, "ram", 0, direct ? 128 * MB : 4 * MB) < 0)
 		return -1;
 	f->b = calloc(1, sizeof(*f->b));
 	o.path = f->a;
 	o.readonly = readonly;
+	o.direct = direct;
 	if (!f->b || virtio_blk_init(f->b, &o, &f->gm, &f->plat, &io) < 0)
 		return -1;
 	virtio_pci_plugged(&f->b->vp, INTX_GSI);
@@ -315,12 +362,18 @@ static int fx_open(void **state, bool readonly)
 
 static int fx_setup(void **state)
 {
-	return fx_open(state, false);
+	return fx_open(state, false, false);
 }
 
 static int fx_setup_ro(void **state)
 {
-	return fx_open(state, true);
+	return fx_open(state, true, false);
+}
+
+/* The image opened O_DIRECT (/tmp must allow it), 128 MiB of RAM. */
+static int fx_setup_direct(void **state)
+{
+	return fx_open(state, false, true);
 }
 
 static int fx_teardown(void **state)
@@ -540,6 +593,221 @@ static void test_swap_while_the_guest_reads(void **state)
 	assert_int_equal(read_sector(f, 0), 0xaa);
 }
 
+/* ---- discard and write-zeroes ---- */
+
+#define SEGS 0x13000ULL
+
+struct dwz_seg {
+	uint64_t sector;
+	uint32_t num;
+	uint32_t flags;
+};
+
+/* Queue a DISCARD or WRITE_ZEROES of @n segments (at SEGS) and kick. */
+static void submit_dwz(struct fx *f, uint32_t type, const struct dwz_seg *seg, unsigned int n)
+{
+	uint8_t hdr[16] = {0};
+	uint8_t st = 0xee;
+	uint16_t head = 0, idx;
+
+	memcpy(hdr, &type, 4);
+	put(f, HDR, hdr, sizeof(hdr));
+	put(f, SEGS, seg, n * sizeof(*seg));
+	put(f, STATUS, &st, 1);
+	desc(f, 0, HDR, sizeof(hdr), VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, SEGS, n * (uint32_t)sizeof(*seg), VIRTQ_DESC_F_NEXT, 2);
+	desc(f, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	put(f, AVAIL + 4 + 2 * (f->avail_idx % f->qsz), &head, 2);
+	idx = ++f->avail_idx;
+	put(f, AVAIL + 2, &idx, 2);
+	fire(f, f->b->vp.q[0].notify_efd);
+}
+
+/* A second vCPU: the second segment now points 512 MiB into a 1 MiB disk. */
+static void rewrite_second_segment(void *ctx)
+{
+	struct dwz_seg far = {.sector = 1ULL << 20, .num = 8};
+
+	put(ctx, SEGS + sizeof(far), &far, sizeof(far));
+}
+
+/*
+ * The segment list is read once: a segment the guest rewrites after the
+ * device checked it (here, while the first one is being discarded) never
+ * reaches the image; the device uses what it checked.
+ */
+static void test_discard_segments_read_once(void **state)
+{
+	struct fx *f = *state;
+	const struct dwz_seg seg[2] = {{.sector = 0, .num = 8}, {.sector = 8, .num = 8}};
+	unsigned int type, i;
+	uint64_t end = f->b->capacity * VIRTIO_BLK_SECTOR_SIZE;
+
+	for (type = 0; type < 2; type++) {
+		driver_start_with(f, (1u << VIRTIO_BLK_F_FLUSH) | (1u << VIRTIO_BLK_F_DISCARD) |
+					 (1u << VIRTIO_BLK_F_WRITE_ZEROES));
+
+		memset(&falloc, 0, sizeof(falloc));
+		falloc.hook = rewrite_second_segment;
+		falloc.ctx = f;
+		submit_dwz(f, type ? VIRTIO_BLK_T_WRITE_ZEROES : VIRTIO_BLK_T_DISCARD, seg, 2);
+		assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+		assert_true(falloc.n >= 2);
+		for (i = 0; i < falloc.n && i < MAX_FALLOC; i++)
+			assert_true(falloc.off[i] < end && falloc.len[i] <= end - falloc.off[i]);
+		/* the second segment as checked: sectors 8 to 15 */
+		assert_int_equal(falloc.off[falloc.n - 1], 8 * VIRTIO_BLK_SECTOR_SIZE);
+		assert_int_equal(falloc.len[falloc.n - 1], 8 * VIRTIO_BLK_SECTOR_SIZE);
+	}
+	assert_int_equal(read_sector(f, 8), 0);
+	assert_int_equal(read_sector(f, 16), 0xaa);
+}
+
+/* ---- direct I/O bounce buffers ---- */
+
+#define BIG_N 20
+#define BIG_LEN (2 * (uint32_t)MB)
+#define HUGE_LEN (12 * (uint32_t)MB) /* more than the whole budget */
+#define BUF0 0x100000ULL
+#define STATUS0 0x20000ULL
+
+/* Request @i's data buffer: off by one byte from any alignment. */
+static uint64_t big_buf(unsigned int i)
+{
+	return BUF0 + (uint64_t)i * (BIG_LEN + 4096) + 1;
+}
+
+/* Chain @i (descriptors 3i..3i+2): @len bytes at sector @sector, not yet made available. */
+static void chain_rw(struct fx *f, unsigned int i, uint32_t type, uint64_t sector, uint32_t len)
+{
+	uint8_t hdr[16] = {0};
+	uint8_t st = 0xee;
+	uint16_t d = (uint16_t)(3 * i);
+
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	put(f, HDR + 16ULL * i, hdr, sizeof(hdr));
+	put(f, STATUS0 + i, &st, 1);
+	desc(f, d, HDR + 16ULL * i, sizeof(hdr), VIRTQ_DESC_F_NEXT, d + 1);
+	desc(f, d + 1, big_buf(i), len,
+	     VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0), d + 2);
+	desc(f, d + 2, STATUS0 + i, 1, VIRTQ_DESC_F_WRITE, 0);
+	put(f, AVAIL + 4 + 2 * (f->avail_idx % f->qsz), &d, 2);
+	f->avail_idx++;
+}
+
+/* Make every chain queued so far available at once, kick, and wait for them all. */
+static void kick_and_wait_all(struct fx *f)
+{
+	struct pollfd p = {.fd = f->b->efd, .events = POLLIN};
+	uint16_t idx = f->avail_idx;
+
+	put(f, AVAIL + 2, &idx, 2);
+	fire(f, f->b->vp.q[0].notify_efd);
+	while (used_idx(f) != f->avail_idx) {
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		fire(f, f->b->efd);
+		assert_in_range(f->b->bounce_bytes, 0, VIRTIO_BLK_BOUNCE_BUDGET);
+	}
+	f->used_seen = f->avail_idx;
+}
+
+static uint8_t big_pattern(unsigned int i, uint64_t k)
+{
+	return (uint8_t)(i * 37 + k * 7 + k / 4096);
+}
+
+/* Request @i's length and its place on the disk (sectors). */
+static uint32_t big_len(unsigned int i)
+{
+	return i == BIG_N ? HUGE_LEN : BIG_LEN;
+}
+
+static uint64_t big_sector(unsigned int i)
+{
+	return (uint64_t)i * (BIG_LEN / VIRTIO_BLK_SECTOR_SIZE);
+}
+
+/*
+ * direct=on with unaligned buffers: 21 writes of 2 MiB and 12 MiB (52 MiB)
+ * all at once, then as many reads, never hold more than the device's bounce
+ * budget, and every byte arrives where it should.
+ */
+static void test_direct_bounce_budget(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *buf = malloc(HUGE_LEN), st;
+	unsigned int i;
+	uint64_t k;
+
+	assert_non_null(buf);
+	assert_true(f->b->direct);
+	if (f->b->dio_mem_align == 1) {
+		free(buf);
+		skip(); /* no buffer is unaligned here: nothing bounces */
+	}
+	driver_start_q(f, 1u << VIRTIO_BLK_F_FLUSH, 256);
+	for (i = 0; i <= BIG_N; i++) {
+		for (k = 0; k < big_len(i); k++)
+			buf[k] = big_pattern(i, k);
+		put(f, big_buf(i), buf, big_len(i));
+		chain_rw(f, i, VIRTIO_BLK_T_OUT, big_sector(i), big_len(i));
+	}
+	kick_and_wait_all(f);
+	for (i = 0; i <= BIG_N; i++) {
+		get(f, STATUS0 + i, &st, 1);
+		assert_int_equal(st, VIRTIO_BLK_S_OK);
+	}
+	/* read it all back into cleared buffers */
+	memset(buf, 0, HUGE_LEN);
+	for (i = 0; i <= BIG_N; i++) {
+		put(f, big_buf(i), buf, big_len(i));
+		chain_rw(f, i, VIRTIO_BLK_T_IN, big_sector(i), big_len(i));
+	}
+	kick_and_wait_all(f);
+	for (i = 0; i <= BIG_N; i++) {
+		get(f, STATUS0 + i, &st, 1);
+		assert_int_equal(st, VIRTIO_BLK_S_OK);
+		get(f, big_buf(i), buf, big_len(i));
+		for (k = 0; k < big_len(i); k++)
+			if (buf[k] != big_pattern(i, k))
+				fail_msg("request %u byte %llu: %#x", i, (unsigned long long)k,
+					 buf[k]);
+	}
+	print_message("bounce memory: at most %llu bytes at once (budget %u)\n",
+		      (unsigned long long)f->b->bounce_peak, VIRTIO_BLK_BOUNCE_BUDGET);
+	assert_true(f->b->bounce_peak > 0);
+	assert_true(f->b->bounce_peak <= VIRTIO_BLK_BOUNCE_BUDGET);
+	assert_int_equal(f->b->bounce_bytes, 0);
+	free(buf);
+}
+
+/* A reset with transfers waiting for bounce memory forgets them and frees it all. */
+static void test_direct_bounce_reset(void **state)
+{
+	struct fx *f = *state;
+	uint16_t idx;
+	unsigned int i;
+
+	if (f->b->dio_mem_align == 1)
+		skip();
+	driver_start_q(f, 1u << VIRTIO_BLK_F_FLUSH, 256);
+	for (i = 0; i <= BIG_N; i++)
+		chain_rw(f, i, VIRTIO_BLK_T_IN, big_sector(i), big_len(i));
+	idx = f->avail_idx;
+	put(f, AVAIL + 2, &idx, 2);
+	fire(f, f->b->vp.q[0].notify_efd);
+	assert_true(f->b->nr_wait > 0);
+	assert_in_range(f->b->bounce_bytes, 1, VIRTIO_BLK_BOUNCE_BUDGET);
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(f->b->nr_wait, 0);
+	assert_int_equal(f->b->bounce_bytes, 0);
+	assert_int_equal(f->b->nr_free, VIRTIO_BLK_QUEUE_SIZE);
+	/* and the device works again */
+	driver_start(f);
+	assert_int_equal(read_sector(f, 0), 0xaa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +819,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_swap_before_the_driver, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_swap_read_only, fx_setup_ro, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_swap_while_the_guest_reads, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_discard_segments_read_once, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_direct_bounce_budget, fx_setup_direct,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_direct_bounce_reset, fx_setup_direct, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
