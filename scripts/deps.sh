@@ -2,7 +2,13 @@
 # Install what petrel needs to build and test, from Debian's packages.
 set -euo pipefail
 pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libevent-dev libjansson-dev python3)
-[ "${1:-}" = "--lab" ] && pkgs+=(qemu-system-x86 cpio gzip busybox-static curl)
+# --lab: the lab tier; --fuzz: clang and its libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+for flag in "$@"; do
+	case "$flag" in
+	--lab) pkgs+=(qemu-system-x86 cpio gzip busybox-static curl) ;;
+	--fuzz) pkgs+=(clang clang-14 libclang-rt-14-dev) ;;
+	esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Run every test tier: unit tests (plain and under ASan/UBSan), KVM integration
-# tests on this machine's /dev/kvm, and the lab tier (Linux guests under nested
-# KVM). Each test's tier is printed; the last line counts them all.
+# Run every test tier: unit tests (plain and under ASan/UBSan), the fuzz
+# targets over their corpora, KVM integration tests on this machine's /dev/kvm,
+# and the lab tier (Linux guests under nested KVM). Each test's tier is
+# printed; the last line counts them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh --lab || exit 1
+scripts/deps.sh --lab --fuzz || exit 1
 PETREL_BUILD=build scripts/build.sh || exit 1
 if [ ! -f build-asan/build.ninja ]; then
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
@@ -37,6 +38,16 @@ tier "unit under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --print-errorlogs
 count_meson build-asan
+tier "fuzz corpora (regression replay)"
+out=$(mktemp)
+scripts/fuzz.sh --replay 2>&1 | tee "$out"
+fuzz_pass=$(grep -c '^\[fuzz\] .*: PASS' "$out")
+fuzz_fail=$(grep -c '^\[fuzz\] .*: FAIL' "$out")
+rm -f "$out"
+# a replay that did not run at all (no build, no clang) counts as one failure
+[ $((fuzz_pass + fuzz_fail)) -gt 0 ] || fuzz_fail=1
+passed=$((passed + fuzz_pass))
+failed=$((failed + fuzz_fail))
 tier "kvm (this machine's /dev/kvm)"
 meson test -C build --suite kvm --print-errorlogs
 count_meson build
