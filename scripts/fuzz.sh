@@ -50,9 +50,12 @@ opts=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1)
 failed=0
 for t in "${targets[@]}"; do
 	bin=build-fuzz/tests/fuzz/$t
-	out=build-fuzz/fuzz-run/$t
+	# a replay (CI) does not disturb a search running at the same time
+	out=build-fuzz/fuzz-$([ "$replay" = 1 ] && echo replay || echo run)/$t
 	rm -rf "$out"
 	mkdir -p "$out"
+	out=$(realpath "$out")
+	export TMPDIR=$out
 	if [ "$replay" = 1 ]; then
 		if "$bin" "${opts[@]}" -runs=0 "tests/fuzz/corpus/$t" >"$out/log" 2>&1; then
 			n=$(find "tests/fuzz/corpus/$t" -type f | wc -l)

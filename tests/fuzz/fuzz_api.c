@@ -128,8 +128,8 @@ enum { F_KERNEL, F_INITRD, F_DISK0, F_DISK1, F_RO, F_COUNT };
 
 static const char *const tokens[F_COUNT] = {"@K@", "@I@", "@D0@", "@D1@", "@RO@"};
 static const char *const names[F_COUNT] = {"kernel", "initrd", "disk0", "disk1", "readonly"};
-static char dir[64];
-static char files[F_COUNT][96];
+static char dir[128];
+static char files[F_COUNT][160];
 
 static void files_remove(void)
 {
@@ -142,9 +142,14 @@ void fuzz_api_files_init(void)
 {
 	int fd;
 
+	const char *tmp = getenv("TMPDIR");
+
 	if (dir[0])
 		return;
-	snprintf(dir, sizeof(dir), "/tmp/petrel-fuzz-XXXXXX");
+	/* scripts/fuzz.sh points TMPDIR at the run's folder: a crash leaves nothing in /tmp */
+	if (!tmp || !*tmp || strlen(tmp) > sizeof(dir) - 32)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/petrel-fuzz-XXXXXX", tmp);
 	if (!mkdtemp(dir))
 		abort();
 	for (int i = 0; i < F_COUNT; i++) {
