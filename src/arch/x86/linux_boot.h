@@ -19,8 +19,8 @@ struct x86_bzimage_info {
 	uint16_t version;	/* boot protocol, e.g. 0x020f */
 	uint32_t setup_size;	/* bytes of real-mode setup, incl. the boot sector */
 	uint32_t kernel_offset; /* where the protected-mode kernel starts in the file */
-	uint32_t kernel_size;
-	uint64_t pref_address; /* where it wants to run */
+	uint64_t kernel_size;	/* what syssize says: bytes past it are not loaded */
+	uint64_t pref_address;	/* where it wants to run */
 	uint32_t kernel_alignment;
 	uint32_t init_size;	  /* memory it needs from its load address while booting */
 	uint32_t initrd_addr_max; /* highest address the initramfs may end at */
@@ -48,13 +48,22 @@ struct x86_linux_entry {
 };
 
 /*
- * Check a bzImage's setup header. Returns 0, or -ENOEXEC with *why set to a
- * short reason when the image is not a bzImage petrel can boot.
+ * Check a bzImage's setup header: every field petrel uses is checked against
+ * the file and the boot protocol. Returns 0; -ENOEXEC with *why set to a short
+ * reason when the image is not a bzImage petrel can boot; -EINVAL when it is
+ * one with a header that cannot be right (a truncated file, a bad field).
+ * A reason with numbers in it lives in a per-thread buffer, valid until the
+ * next call of this module on the thread.
  */
 int x86_bzimage_parse(const uint8_t *img, size_t size, struct x86_bzimage_info *info,
 		      const char **why);
 
-/* Place kernel, command line, initramfs and boot_params in guest memory. */
+/*
+ * Place kernel, command line, initramfs and boot_params in guest memory. The
+ * kernel goes above 1 MiB (the boot structures of arch/x86/layout.h all lie
+ * below), inside RAM, and every check is made before anything is written: a
+ * refused image leaves guest memory as it was.
+ */
 int x86_linux_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 		   const struct x86_linux_params *p, struct x86_linux_entry *e, const char **why);
 

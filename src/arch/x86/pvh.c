@@ -55,24 +55,54 @@ struct phdr {
 	uint64_t offset, paddr, filesz, memsz;
 };
 
-static int get_phdr(const uint8_t *img, size_t size, unsigned int i, struct phdr *ph)
-{
-	if (img[EI_CLASS] == ELFCLASS64) {
-		const Elf64_Ehdr *eh = (const void *)img;
-		Elf64_Phdr p;
-		uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(p);
+/* More program headers than a kernel has (vmlinux has about five). */
+#define PVH_MAX_PHDRS 64
 
-		if (eh->e_phentsize != sizeof(p) || off > size || size - off < sizeof(p))
-			return -ENOEXEC;
+/* What the ELF header says, read from the file once. */
+struct elf_hdr {
+	uint8_t cls;
+	uint64_t phoff;
+	uint16_t phentsize, phnum;
+};
+
+static int get_ehdr(const uint8_t *img, size_t size, struct elf_hdr *h)
+{
+	if (!x86_is_elf(img, size) || size < sizeof(Elf64_Ehdr))
+		return -ENOEXEC;
+	h->cls = img[EI_CLASS];
+	if (h->cls == ELFCLASS64) {
+		Elf64_Ehdr eh;
+
+		memcpy(&eh, img, sizeof(eh));
+		*h = (struct elf_hdr){h->cls, eh.e_phoff, eh.e_phentsize, eh.e_phnum};
+	} else if (h->cls == ELFCLASS32) {
+		Elf32_Ehdr eh;
+
+		memcpy(&eh, img, sizeof(eh));
+		*h = (struct elf_hdr){h->cls, eh.e_phoff, eh.e_phentsize, eh.e_phnum};
+	} else {
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Copy program header i out of the file and check it against the file. */
+static int get_phdr(const uint8_t *img, size_t size, const struct elf_hdr *h, unsigned int i,
+		    struct phdr *ph)
+{
+	size_t entsz = h->cls == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	uint64_t off = h->phoff + (uint64_t)i * entsz;
+
+	if (h->phentsize != entsz || h->phoff > size || off > size || size - off < entsz)
+		return -ENOEXEC;
+	if (h->cls == ELFCLASS64) {
+		Elf64_Phdr p;
+
 		memcpy(&p, img + off, sizeof(p));
 		*ph = (struct phdr){p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz};
 	} else {
-		const Elf32_Ehdr *eh = (const void *)img;
 		Elf32_Phdr p;
-		uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(p);
 
-		if (eh->e_phentsize != sizeof(p) || off > size || size - off < sizeof(p))
-			return -ENOEXEC;
 		memcpy(&p, img + off, sizeof(p));
 		*ph = (struct phdr){p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz};
 	}
@@ -113,53 +143,87 @@ static int find_entry(const uint8_t *n, uint64_t len, uint64_t *entry)
 int x86_pvh_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 		 const struct x86_linux_params *p, struct x86_pvh_entry *e, const char **why)
 {
+	struct phdr ph[PVH_MAX_PHDRS];
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
 	struct hvm_memmap_entry mm;
-	uint64_t entry = 0, kend = 0, iaddr;
-	unsigned int i, phnum;
-	bool have_entry = false;
+	struct elf_hdr eh;
+	uint64_t entry = 0, kend = 0, iaddr = 0, end;
+	unsigned int i;
+	bool have_entry = false, entry_loaded = false;
 	size_t cl_len = p->cmdline ? strlen(p->cmdline) : 0;
 	int ret;
 
-	if (!x86_is_elf(img, size) || size < sizeof(Elf64_Ehdr) ||
-	    (img[EI_CLASS] != ELFCLASS64 && img[EI_CLASS] != ELFCLASS32)) {
+	if (get_ehdr(img, size, &eh) < 0) {
 		*why = "not an ELF file";
 		return -ENOEXEC;
 	}
-	phnum = img[EI_CLASS] == ELFCLASS64 ? ((const Elf64_Ehdr *)(const void *)img)->e_phnum
-					    : ((const Elf32_Ehdr *)(const void *)img)->e_phnum;
-	for (i = 0; i < phnum; i++) {
-		struct phdr ph;
-
-		if (get_phdr(img, size, i, &ph) < 0) {
+	if (eh.phnum > PVH_MAX_PHDRS) {
+		*why = "more than 64 program headers";
+		return -ENOEXEC;
+	}
+	/*
+	 * One pass copies and checks every program header; the rest of the
+	 * loader uses only the copy, so a file that changes under petrel's
+	 * mapping cannot make a later read disagree with what was checked.
+	 */
+	for (i = 0; i < eh.phnum; i++) {
+		if (get_phdr(img, size, &eh, i, &ph[i]) < 0) {
 			*why = "a program header points outside the file";
 			return -ENOEXEC;
 		}
-		if (ph.type == PT_NOTE && !have_entry)
-			have_entry = find_entry(img + ph.offset, ph.filesz, &entry) == 0;
+		if (ph[i].type == PT_NOTE && !have_entry)
+			have_entry = find_entry(img + ph[i].offset, ph[i].filesz, &entry) == 0;
+		if (ph[i].type != PT_LOAD || !ph[i].memsz)
+			continue;
+		if (ph[i].paddr < X86_HIGH_RAM_START ||
+		    __builtin_add_overflow(ph[i].paddr, ph[i].memsz, &end) ||
+		    end > p->ram_below_4g) {
+			*why = "an ELF segment lies outside guest RAM above 1 MiB";
+			return -ENOEXEC;
+		}
+		if (end > kend)
+			kend = end;
 	}
 	if (!have_entry) {
 		*why = "an ELF kernel without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)";
 		return -ENOEXEC;
 	}
-	for (i = 0; i < phnum; i++) {
-		struct phdr ph;
-
-		get_phdr(img, size, i, &ph);
-		if (ph.type != PT_LOAD || !ph.memsz)
-			continue;
-		if (ph.paddr < X86_HIGH_RAM_START || ph.paddr + ph.memsz > p->ram_below_4g ||
-		    ph.paddr + ph.memsz < ph.paddr) {
-			*why = "an ELF segment lies outside guest RAM above 1 MiB";
-			return -ENOEXEC;
+	for (i = 0; i < eh.phnum && !entry_loaded; i++)
+		entry_loaded = ph[i].type == PT_LOAD && entry >= ph[i].paddr &&
+			       entry - ph[i].paddr < ph[i].memsz;
+	if (!entry_loaded) {
+		*why = "the PVH entry point lies outside the loaded segments";
+		return -ENOEXEC;
+	}
+	if (cl_len >= X86_CMDLINE_MAX) {
+		*why = "the command line is too long";
+		return -E2BIG;
+	}
+	if (p->initrd && p->initrd_size) {
+		if (p->initrd_size > p->ram_below_4g ||
+		    ((p->ram_below_4g - p->initrd_size) & ~0xfffULL) < kend) {
+			*why = "the initramfs does not fit above the kernel";
+			return -ENOMEM;
 		}
-		ret = gm_write(gm, ph.paddr, img + ph.offset, ph.filesz);
-		if (ret == 0 && ph.memsz > ph.filesz) {
-			uint8_t *bss = gm_ptr(gm, ph.paddr + ph.filesz, ph.memsz - ph.filesz);
+		iaddr = (p->ram_below_4g - p->initrd_size) & ~0xfffULL;
+	}
+	if (p->e820_entries < 0 || p->e820_entries > 32) {
+		*why = "too many e820 entries";
+		return -EINVAL;
+	}
+
+	/* Every check made: load, from the copy of the headers. */
+	for (i = 0; i < eh.phnum; i++) {
+		if (ph[i].type != PT_LOAD || !ph[i].memsz)
+			continue;
+		ret = gm_write(gm, ph[i].paddr, img + ph[i].offset, ph[i].filesz);
+		if (ret == 0 && ph[i].memsz > ph[i].filesz) {
+			uint8_t *bss =
+			    gm_ptr(gm, ph[i].paddr + ph[i].filesz, ph[i].memsz - ph[i].filesz);
 
 			if (bss)
-				memset(bss, 0, ph.memsz - ph.filesz);
+				memset(bss, 0, ph[i].memsz - ph[i].filesz);
 			else
 				ret = -EFAULT;
 		}
@@ -167,13 +231,6 @@ int x86_pvh_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 			*why = "an ELF segment does not fit in guest memory";
 			return ret;
 		}
-		if (ph.paddr + ph.memsz > kend)
-			kend = ph.paddr + ph.memsz;
-	}
-
-	if (cl_len >= X86_CMDLINE_MAX) {
-		*why = "the command line is too long";
-		return -E2BIG;
 	}
 	ret = gm_write(gm, X86_CMDLINE_ADDR, p->cmdline ? p->cmdline : "", cl_len + 1);
 	if (ret < 0)
@@ -184,13 +241,7 @@ int x86_pvh_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 	si.version = 1;
 	si.cmdline_paddr = X86_CMDLINE_ADDR;
 	si.rsdp_paddr = p->rsdp_addr;
-	if (p->initrd && p->initrd_size) {
-		if (p->initrd_size > p->ram_below_4g ||
-		    ((p->ram_below_4g - p->initrd_size) & ~0xfffULL) < kend) {
-			*why = "the initramfs does not fit above the kernel";
-			return -ENOMEM;
-		}
-		iaddr = (p->ram_below_4g - p->initrd_size) & ~0xfffULL;
+	if (iaddr) {
 		ret = gm_write(gm, iaddr, p->initrd, p->initrd_size);
 		if (ret < 0)
 			return ret;
@@ -203,8 +254,6 @@ int x86_pvh_load(struct guest_mem *gm, const uint8_t *img, size_t size,
 		si.nr_modules = 1;
 		si.modlist_paddr = PVH_MODLIST_ADDR;
 	}
-	if (p->e820_entries < 0 || p->e820_entries > 32)
-		return -EINVAL;
 	for (i = 0; i < (unsigned int)p->e820_entries; i++) {
 		mm =
 		    (struct hvm_memmap_entry){p->e820[i].addr, p->e820[i].size, p->e820[i].type, 0};

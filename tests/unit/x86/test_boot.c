@@ -86,6 +86,7 @@ static uint8_t *make_bzimage(uint16_t version)
 	put32(img + 0x238, 2047);
 	put64(img + 0x258, 16 * MB);
 	put32(img + 0x260, 4 * MB);
+	put32(img + 0x1f4, IMG_KERNEL / 16); /* syssize */
 	memset(img + (SETUP_SECTS + 1) * 512, 0x90, IMG_KERNEL);
 	return img;
 }
@@ -199,6 +200,200 @@ static void test_linux_load_places_everything(void **state)
 	free(img);
 }
 
+/* A guest memory of 64 MiB with the parameters of a plain boot. */
+static void linux_params(struct guest_mem *gm, struct x86_linux_params *p,
+			 struct x86_e820_entry *map)
+{
+	gm_init(gm);
+	assert_int_equal(gm_add_region(gm, "ram", 0, 64 * MB), 0);
+	memset(p, 0, sizeof(*p));
+	p->cmdline = "console=ttyS0";
+	p->e820 = map;
+	p->e820_entries = x86_e820_build(64 * MB, 0, 0, map, X86_E820_MAX);
+	p->rsdp_addr = X86_BIOS_ADDR;
+	p->ram_below_4g = 64 * MB;
+}
+
+/* Nothing of the kernel (its 0x90 bytes) anywhere below 1 MiB or at 16 MiB. */
+static void assert_nothing_loaded(struct guest_mem *gm)
+{
+	const uint8_t *low = gm_ptr(gm, 0, X86_HIGH_RAM_START);
+	const uint8_t *k = gm_ptr(gm, 16 * MB, IMG_KERNEL);
+
+	assert_non_null(low);
+	assert_non_null(k);
+	assert_null(memchr(low, 0x90, X86_HIGH_RAM_START));
+	assert_null(memchr(k, 0x90, IMG_KERNEL));
+}
+
+static void test_bzimage_truncated(void **state)
+{
+	struct x86_e820_entry map[X86_E820_MAX];
+	struct x86_linux_params p;
+	struct x86_bzimage_info info;
+	struct x86_linux_entry e;
+	struct guest_mem gm;
+	const char *why = NULL;
+	uint8_t *img = make_bzimage(0x020f);
+
+	/* 16 bytes short of what syssize says: refused, both sizes named */
+	assert_int_equal(x86_bzimage_parse(img, IMG_SIZE - 16, &info, &why), -EINVAL);
+	assert_non_null(strstr(why, "8176"));
+	assert_non_null(strstr(why, "8192"));
+	linux_params(&gm, &p, map);
+	why = NULL;
+	assert_int_equal(x86_linux_load(&gm, img, IMG_SIZE - 16, &p, &e, &why), -EINVAL);
+	assert_non_null(strstr(why, "syssize"));
+	assert_nothing_loaded(&gm);
+	/* a syssize of 0 says there is no kernel */
+	put32(img + 0x1f4, 0);
+	assert_int_equal(x86_bzimage_parse(img, IMG_SIZE, &info, &why), -EINVAL);
+	assert_non_null(strstr(why, "syssize"));
+	/* bytes past syssize (an appended signature) are not loaded */
+	put32(img + 0x1f4, IMG_KERNEL / 16 - 1);
+	assert_int_equal(x86_bzimage_parse(img, IMG_SIZE, &info, &why), 0);
+	assert_int_equal(info.kernel_size, IMG_KERNEL - 16);
+	gm_destroy(&gm);
+	free(img);
+}
+
+/* Load img with one header field changed; returns what x86_linux_load did. */
+static int load_with(uint8_t *img, struct x86_linux_entry *e, const char **why,
+		     struct guest_mem *gm)
+{
+	struct x86_e820_entry map[X86_E820_MAX];
+	struct x86_linux_params p;
+	int ret;
+
+	linux_params(gm, &p, map);
+	*why = NULL;
+	ret = x86_linux_load(gm, img, IMG_SIZE, &p, e, why);
+	if (ret < 0) {
+		assert_non_null(*why);
+		assert_nothing_loaded(gm);
+	}
+	return ret;
+}
+
+static void test_bzimage_hostile_header(void **state)
+{
+	struct x86_linux_entry e;
+	struct guest_mem gm;
+	const char *why;
+	uint8_t *img = make_bzimage(0x020f);
+
+	/*
+	 * pref_address near 2^64 with a 2 MiB alignment: aligning it up must
+	 * not wrap to 0 (over the zero page and the ACPI tables); a relocatable
+	 * kernel goes to the lowest aligned address above 1 MiB instead.
+	 */
+	put64(img + 0x258, 0xffffffffffe00001ULL);
+	assert_int_equal(load_with(img, &e, &why, &gm), 0);
+	assert_int_equal(e.kernel_addr, 2 * MB);
+	assert_nothing_loaded(&gm);
+	gm_destroy(&gm);
+	/* aligned, so aligning does not wrap, but the end does */
+	put64(img + 0x258, 0xffffffffffe00000ULL);
+	assert_int_equal(load_with(img, &e, &why, &gm), 0);
+	assert_int_equal(e.kernel_addr, 2 * MB);
+	gm_destroy(&gm);
+	/* a non-relocatable kernel must go where it says, or nowhere */
+	img[0x234] = 0;
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	assert_non_null(strstr(why, "pref_address 0xffffffffffe00000"));
+	gm_destroy(&gm);
+	put64(img + 0x258, X86_BOOT_PARAMS_ADDR);
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	assert_non_null(strstr(why, "pref_address 0x7000"));
+	gm_destroy(&gm);
+	put64(img + 0x258, 0);
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	gm_destroy(&gm);
+	put64(img + 0x258, 61 * MB); /* in RAM, but its init_size is not */
+	assert_int_equal(load_with(img, &e, &why, &gm), -ENOMEM);
+	assert_non_null(strstr(why, "--memory"));
+	gm_destroy(&gm);
+	put64(img + 0x258, 20 * MB);
+	assert_int_equal(load_with(img, &e, &why, &gm), 0);
+	assert_int_equal(e.kernel_addr, 20 * MB);
+	gm_destroy(&gm);
+	img[0x234] = 1;
+	put64(img + 0x258, 16 * MB);
+
+	/* kernel_alignment of a relocatable kernel: a power of two */
+	put32(img + 0x230, 3 * MB);
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	assert_non_null(strstr(why, "kernel_alignment 0x300000"));
+	gm_destroy(&gm);
+	put32(img + 0x230, 0);
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	assert_non_null(strstr(why, "kernel_alignment"));
+	gm_destroy(&gm);
+	put32(img + 0x230, 0x80000000); /* 2 GiB: a power of two, but no room */
+	assert_int_equal(load_with(img, &e, &why, &gm), -ENOMEM);
+	gm_destroy(&gm);
+	put32(img + 0x230, 2 * MB);
+
+	/* init_size of 4 GiB - 1 does not wrap */
+	put32(img + 0x260, 0xffffffff);
+	assert_int_equal(load_with(img, &e, &why, &gm), -ENOMEM);
+	gm_destroy(&gm);
+	put32(img + 0x260, 4 * MB);
+
+	/* a setup header that ends before the fields petrel reads */
+	img[0x201] = 0;
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	assert_non_null(strstr(why, "header"));
+	gm_destroy(&gm);
+	img[0x201] = 0x66;
+
+	/* setup_sects that leaves no kernel in the file */
+	img[0x1f1] = 255;
+	assert_int_equal(load_with(img, &e, &why, &gm), -EINVAL);
+	gm_destroy(&gm);
+	img[0x1f1] = SETUP_SECTS;
+
+	/* cmdline_size 0 takes no command line */
+	put32(img + 0x238, 0);
+	assert_int_equal(load_with(img, &e, &why, &gm), -E2BIG);
+	gm_destroy(&gm);
+	put32(img + 0x238, 2047);
+
+	/* and the header as made still loads at 16 MiB */
+	assert_int_equal(load_with(img, &e, &why, &gm), 0);
+	assert_int_equal(e.kernel_addr, 16 * MB);
+	gm_destroy(&gm);
+	free(img);
+}
+
+static void test_bzimage_initrd_limits(void **state)
+{
+	struct x86_e820_entry map[X86_E820_MAX];
+	struct x86_linux_params p;
+	struct x86_linux_entry e;
+	struct guest_mem gm;
+	const char *why = NULL;
+	uint8_t initrd[4096];
+	uint8_t *img = make_bzimage(0x020f);
+
+	memset(initrd, 0x5a, sizeof(initrd));
+	linux_params(&gm, &p, map);
+	p.initrd = initrd;
+	p.initrd_size = sizeof(initrd);
+	/* initrd_addr_max below the kernel's end: nowhere to put it */
+	put32(img + 0x22c, 16 * MB);
+	assert_int_equal(x86_linux_load(&gm, img, IMG_SIZE, &p, &e, &why), -ENOMEM);
+	assert_non_null(strstr(why, "initramfs"));
+	assert_nothing_loaded(&gm);
+	/* 4 GiB - 1: the limit is RAM */
+	put32(img + 0x22c, 0xffffffff);
+	assert_int_equal(x86_linux_load(&gm, img, IMG_SIZE, &p, &e, &why), 0);
+	assert_true(e.initrd_addr >= 20 * MB);
+	assert_true(e.initrd_addr + sizeof(initrd) <= 64 * MB);
+	gm_destroy(&gm);
+	free(img);
+}
+
 /* A minimal ELF64 with one PT_LOAD and a PVH note. */
 static size_t make_elf(uint8_t *buf, size_t size, bool with_note)
 {
@@ -269,6 +464,126 @@ static void test_pvh_load(void **state)
 	n = make_elf(elf, sizeof(elf), true);
 	((Elf64_Phdr *)(elf + sizeof(Elf64_Ehdr)))[0].p_filesz = 0x10000;
 	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	gm_destroy(&gm);
+}
+
+/*
+ * An ELF image that lies in guest memory at 32 MiB, so that loading its
+ * second segment (put over its own third program header) rewrites that header
+ * between the loader's passes, as a file changed under petrel's mapping would.
+ * The third header is a PT_NOTE when read first and a PT_LOAD of bytes from
+ * past the end of the file afterwards.
+ */
+#define ELF_GPA (32 * MB)
+
+static void test_pvh_reads_headers_once(void **state)
+{
+	struct x86_e820_entry map[X86_E820_MAX];
+	struct x86_linux_params p = {0};
+	struct x86_pvh_entry e;
+	struct guest_mem gm;
+	const char *why = NULL;
+	uint8_t elf[0x500], *img, *secret, b;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)elf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(*eh)), evil;
+	uint64_t evil_at = ELF_GPA + sizeof(*eh) + 2 * sizeof(*ph);
+
+	gm_init(&gm);
+	assert_int_equal(gm_add_region(&gm, "ram", 0, 64 * MB), 0);
+	p.cmdline = "quiet";
+	p.e820 = map;
+	p.e820_entries = x86_e820_build(64 * MB, 0, 0, map, X86_E820_MAX);
+	p.ram_below_4g = 64 * MB;
+
+	make_elf(elf, sizeof(elf), true);
+	eh->e_phnum = 3;
+	ph[2] = ph[1];		/* the PT_NOTE moves to the third header */
+	ph[1].p_type = PT_LOAD; /* the second: 56 bytes over the third header */
+	ph[1].p_offset = 0x480;
+	ph[1].p_paddr = evil_at;
+	ph[1].p_filesz = sizeof(evil);
+	ph[1].p_memsz = sizeof(evil);
+	memset(&evil, 0, sizeof(evil));
+	evil.p_type = PT_LOAD;
+	evil.p_offset = 1 * MB; /* far past the file's 0x500 bytes */
+	evil.p_paddr = 40 * MB;
+	evil.p_filesz = 0x1000;
+	evil.p_memsz = 0x1000;
+	memcpy(elf + 0x480, &evil, sizeof(evil));
+
+	assert_int_equal(gm_write(&gm, ELF_GPA, elf, sizeof(elf)), 0);
+	img = gm_ptr(&gm, ELF_GPA, sizeof(elf));
+	secret = gm_ptr(&gm, ELF_GPA + 1 * MB, 0x1000);
+	assert_non_null(img);
+	assert_non_null(secret);
+	memset(secret, 0xab, 0x1000); /* host memory that is not the file's */
+
+	assert_int_equal(x86_pvh_load(&gm, img, sizeof(elf), &p, &e, &why), 0);
+	assert_int_equal(e.rip, 0x1000123);
+	assert_int_equal(gm_read(&gm, evil_at, &b, 1), 0);
+	assert_int_equal(b, PT_LOAD); /* the second segment was loaded */
+	assert_int_equal(gm_read(&gm, 40 * MB, &b, 1), 0);
+	assert_int_equal(b, 0); /* but the third header was read once, as a note */
+	assert_int_equal(e.kernel_end, 16 * MB + 0x2000 > evil_at + sizeof(evil)
+					   ? 16 * MB + 0x2000
+					   : evil_at + sizeof(evil));
+	gm_destroy(&gm);
+}
+
+static void test_pvh_checks_before_loading(void **state)
+{
+	struct x86_e820_entry map[X86_E820_MAX];
+	struct x86_linux_params p = {0};
+	struct x86_pvh_entry e;
+	struct guest_mem gm;
+	const char *why = NULL;
+	uint8_t elf[0x500], b;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(Elf64_Ehdr));
+	char *longcl = malloc(X86_CMDLINE_MAX + 1);
+	uint32_t entry;
+	size_t n;
+
+	gm_init(&gm);
+	assert_int_equal(gm_add_region(&gm, "ram", 0, 64 * MB), 0);
+	p.e820 = map;
+	p.e820_entries = x86_e820_build(64 * MB, 0, 0, map, X86_E820_MAX);
+	p.ram_below_4g = 64 * MB;
+
+	/* a command line too long is refused before any segment is loaded */
+	memset(longcl, 'a', X86_CMDLINE_MAX);
+	longcl[X86_CMDLINE_MAX] = 0;
+	p.cmdline = longcl;
+	n = make_elf(elf, sizeof(elf), true);
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -E2BIG);
+	assert_int_equal(gm_read(&gm, 16 * MB, &b, 1), 0);
+	assert_int_equal(b, 0);
+	p.cmdline = "quiet";
+
+	/* an entry point outside every loaded segment */
+	entry = 0x2000000;
+	memcpy(elf + 0x200 + 16, &entry, 4);
+	why = NULL;
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	assert_non_null(strstr(why, "entry"));
+	assert_int_equal(gm_read(&gm, 16 * MB, &b, 1), 0);
+	assert_int_equal(b, 0);
+
+	/* a segment whose end wraps past 2^64 */
+	n = make_elf(elf, sizeof(elf), true);
+	ph[0].p_paddr = 0xfffffffffffff000ULL;
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	/* a segment over the boot structures below 1 MiB */
+	ph[0].p_paddr = X86_BOOT_PARAMS_ADDR;
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	/* program headers that run past the file */
+	n = make_elf(elf, sizeof(elf), true);
+	((Elf64_Ehdr *)elf)->e_phoff = n - 8;
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	/* too many program headers */
+	n = make_elf(elf, sizeof(elf), true);
+	((Elf64_Ehdr *)elf)->e_phnum = 0xffff;
+	assert_int_equal(x86_pvh_load(&gm, elf, n, &p, &e, &why), -ENOEXEC);
+	free(longcl);
 	gm_destroy(&gm);
 }
 
@@ -347,7 +662,12 @@ int main(void)
 	    cmocka_unit_test(test_e820_small_and_large),
 	    cmocka_unit_test(test_bzimage_header_checks),
 	    cmocka_unit_test(test_linux_load_places_everything),
+	    cmocka_unit_test(test_bzimage_truncated),
+	    cmocka_unit_test(test_bzimage_hostile_header),
+	    cmocka_unit_test(test_bzimage_initrd_limits),
 	    cmocka_unit_test(test_pvh_load),
+	    cmocka_unit_test(test_pvh_reads_headers_once),
+	    cmocka_unit_test(test_pvh_checks_before_loading),
 	    cmocka_unit_test(test_cpuid_adjust),
 	    cmocka_unit_test(test_cpuid_fill_brand),
 	};
