@@ -30,11 +30,18 @@
 #define FLAT_LONG_ADDR 0x100000ULL
 #define FLAT_LONG_STACK_TOP 0x80000ULL
 
+/*
+ * A flat binary at gpa, in at most max bytes. Read to its end whatever it is
+ * (a pipe or a device too), so an empty file, or one larger than its space,
+ * is refused by what it holds rather than by what stat says.
+ */
 static int load_flat(struct machine *m, uint64_t gpa, uint64_t max)
 {
 	const char *path = m->cfg.firmware;
+	uint8_t buf[16384];
+	uint64_t total = 0;
 	struct stat st;
-	void *dst;
+	ssize_t n;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -43,17 +50,42 @@ static int load_flat(struct machine *m, uint64_t gpa, uint64_t max)
 		fprintf(stderr, "petrel: --firmware %s: %s\n", path, strerror(-ret));
 		goto out;
 	}
-	if ((uint64_t)st.st_size > max || !(dst = gm_ptr(&m->mem, gpa, (uint64_t)st.st_size))) {
-		fprintf(stderr, "petrel: --firmware %s: %lld bytes do not fit at 0x%llx\n", path,
-			(long long)st.st_size, (unsigned long long)gpa);
-		ret = -EFBIG;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+		goto too_big;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			fprintf(stderr, "petrel: --firmware %s: %s\n", path, strerror(-ret));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((uint64_t)n > max - total || gm_write(&m->mem, gpa + total, buf, (size_t)n) < 0)
+			goto too_big;
+		total += (uint64_t)n;
+	}
+	if (!total) {
+		fprintf(stderr, "petrel: --firmware %s: the file is empty\n", path);
+		ret = -EINVAL;
 		goto out;
 	}
-	if (read(fd, dst, (size_t)st.st_size) != st.st_size) {
-		ret = -EIO;
-		fprintf(stderr, "petrel: --firmware %s: short read\n", path);
-	}
 	m->entry.rip = gpa;
+	goto out;
+too_big:
+	if (S_ISREG(st.st_mode))
+		fprintf(stderr,
+			"petrel: --firmware %s: %lld bytes do not fit in the %llu bytes from "
+			"0x%llx\n",
+			path, (long long)st.st_size, (unsigned long long)max,
+			(unsigned long long)gpa);
+	else
+		fprintf(stderr,
+			"petrel: --firmware %s: more than the %llu bytes that fit from 0x%llx\n",
+			path, (unsigned long long)max, (unsigned long long)gpa);
+	ret = -EFBIG;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -230,8 +262,13 @@ int vm_boot_load(struct machine *m)
 	switch (m->cfg.boot) {
 	case VM_BOOT_FLAT_REAL:
 		return load_flat(m, FLAT_REAL_ADDR, FLAT_REAL_MAX);
-	case VM_BOOT_FLAT_LONG:
-		return load_flat(m, FLAT_LONG_ADDR, m->cfg.mem_size - FLAT_LONG_ADDR);
+	case VM_BOOT_FLAT_LONG: {
+		/* RAM from 1 MiB up to the PCI hole: what the identity map of 4 GiB reaches */
+		uint64_t top = x86_ram_below_4g(m->cfg.mem_size);
+
+		return load_flat(m, FLAT_LONG_ADDR,
+				 top > FLAT_LONG_ADDR ? top - FLAT_LONG_ADDR : 0);
+	}
 	case VM_BOOT_KERNEL:
 		return load_kernel(m);
 	}

@@ -34,4 +34,29 @@ check 1 '--firmware /nonexistent: No such file' "$petrel" run --firmware /nonexi
 check 1 '--kernel /nonexistent: No such file' "$petrel" run --kernel /nonexistent
 check 2 "--cpus 300: expected a number from 1 to 256" "$petrel" run --firmware "$guest" --cpus 300
 check 0 '^petrel [0-9]' "$petrel" --version
+# An empty firmware file is refused, not run as zeroed memory forever.
+check 1 'firmware /dev/null: the file is empty' timeout 10 "$petrel" run --firmware /dev/null
+# A bzImage whose file is shorter than its syssize says: refused, both sizes named. (The
+# warning of a kvm_pvm host is not the error's line.)
+bzdir=$(mktemp -d)
+head -c 8192 /dev/zero >"$bzdir/bz"
+poke() { printf "$2" | dd of="$bzdir/bz" bs=1 seek=$(($1)) conv=notrunc status=none; }
+poke 0x1f1 '\x04'                             # setup_sects: the kernel starts at 2560
+poke 0x1f4 '\x00\x10\x00\x00'                 # syssize 0x1000: 65536 bytes
+poke 0x1fe '\x55\xaa'
+poke 0x200 '\xeb\x6a'                         # the header ends at 0x26c
+poke 0x202 'HdrS'
+poke 0x206 '\x0f\x02'                         # protocol 2.15
+poke 0x211 '\x01'                             # LOADED_HIGH
+poke 0x22c '\xff\xff\xff\x7f'                 # initrd_addr_max
+poke 0x230 '\x00\x00\x20\x00'                 # kernel_alignment 2 MiB
+poke 0x234 '\x01'                             # relocatable
+poke 0x236 '\x01\x00'                         # XLF_KERNEL_64
+poke 0x238 '\xff\x07\x00\x00'                 # cmdline_size 2047
+poke 0x258 '\x00\x00\x00\x01\x00\x00\x00\x00' # pref_address 16 MiB
+poke 0x260 '\x00\x00\x10\x00'                 # init_size 1 MiB
+check 1 "--kernel $bzdir/bz: truncated: the protected-mode kernel has 5632 bytes, syssize says 65536" \
+	bash -c 'timeout 10 "$0" run --kernel "$1" 2>&1 | grep -v "^petrel: warning: /dev/kvm is kvm_pvm"
+		exit "${PIPESTATUS[0]}"' "$petrel" "$bzdir/bz"
+rm -rf "$bzdir"
 exit $fail
