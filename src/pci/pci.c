@@ -51,6 +51,31 @@ void pci_dev_set_intx_pin(struct pci_dev *d, uint8_t pin)
 	d->cfg[PCI_INTERRUPT_PIN] = pin <= 4 ? pin : 0;
 }
 
+static void intx_update(struct pci_dev *d)
+{
+	if (d->intx_route)
+		d->intx_route(d->intx_ctx, d);
+}
+
+void pci_intx_set(struct pci_dev *d, bool level)
+{
+	__atomic_store_n(&d->intx_level, level, __ATOMIC_SEQ_CST);
+	intx_update(d);
+}
+
+bool pci_intx_output(const struct pci_dev *d)
+{
+	return __atomic_load_n(&d->intx_level, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&d->intx_masked, __ATOMIC_SEQ_CST);
+}
+
+bool pci_dev_bus_master(const struct pci_dev *d)
+{
+	if (!pci_dev_plugged(d))
+		return true;
+	return pci_le16_get(&d->cfg[PCI_COMMAND]) & PCI_COMMAND_MASTER;
+}
+
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
@@ -248,8 +273,16 @@ uint32_t pci_config_read(struct pci_dev *d, uint32_t off, unsigned int size)
 
 	if (!access_ok(off, size))
 		return ~0u;
-	for (i = 0; i < size; i++)
-		val |= (uint32_t)d->cfg[off + i] << (8 * i);
+	for (i = 0; i < size; i++) {
+		uint8_t byte = d->cfg[off + i];
+
+		if (off + i == PCI_STATUS) /* INTERRUPT: the pending INTx, masked or not */
+			byte = (uint8_t)((byte & ~PCI_STATUS_INTERRUPT) |
+					 (__atomic_load_n(&d->intx_level, __ATOMIC_SEQ_CST)
+					      ? PCI_STATUS_INTERRUPT
+					      : 0));
+		val |= (uint32_t)byte << (8 * i);
+	}
 	if (d->config_read)
 		val = d->config_read(d, off, size, val);
 	return val;
@@ -272,6 +305,14 @@ void pci_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32
 
 	if (overlaps(off, size, PCI_COMMAND, 2) || overlaps(off, size, PCI_BAR0, 4 * PCI_NUM_BARS))
 		pci_dev_update_bars(d);
+	if (overlaps(off, size, PCI_COMMAND, 2)) {
+		bool masked = pci_le16_get(&d->cfg[PCI_COMMAND]) & PCI_COMMAND_INTX_DISABLE;
+
+		if (masked != __atomic_load_n(&d->intx_masked, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&d->intx_masked, masked, __ATOMIC_SEQ_CST);
+			intx_update(d);
+		}
+	}
 
 	for (i = 0; i < d->nr_caps; i++) {
 		const struct pci_cap *c = &d->caps[i];

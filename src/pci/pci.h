@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bus/bus.h"
+#include "dev/platform.h"
 
 #define PCI_CFG_SPACE_SIZE 4096
 #define PCI_CFG_HEADER_SIZE 256 /* conventional space; capabilities live here */
@@ -115,6 +116,20 @@ struct pci_dev {
 	void *opaque; /* for the device model */
 
 	uint64_t bar_map_failures; /* mapping refused (overlap): counted, not logged */
+
+	/*
+	 * INTx. The device model sets its level with pci_intx_set; the host
+	 * bridge that plugged the device (intx_route) drives the line from the
+	 * OR of every device on it, through the device's platform. intx_level
+	 * and intx_masked (COMMAND's INTx Disable) are read and written
+	 * atomically: the model changes the first under its own lock, config
+	 * writes the second under the host's.
+	 */
+	const struct platform *platform;
+	void (*intx_route)(void *ctx, struct pci_dev *d);
+	void *intx_ctx;
+	bool intx_level;
+	bool intx_masked;
 };
 
 static inline uint16_t pci_le16_get(const uint8_t *p)
@@ -152,6 +167,25 @@ void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint8_t c
 		  uint8_t revision);
 /* pin: 0 none, 1..4 INTA#..INTD#; set it before plugging. */
 void pci_dev_set_intx_pin(struct pci_dev *d, uint8_t pin);
+
+/*
+ * INTx: assert (level true) or deassert the device's pin. STATUS.INTERRUPT
+ * reads the level; the line sees it only while INTx Disable is clear, and
+ * only when a host bridge plugged the device.
+ */
+void pci_intx_set(struct pci_dev *d, bool level);
+/* What the device puts on its line now: its level unless INTx Disable is set. */
+bool pci_intx_output(const struct pci_dev *d);
+/* Plugged into a host bridge: INTx goes through it (else the model drives its GSI). */
+static inline bool pci_dev_plugged(const struct pci_dev *d)
+{
+	return d->intx_route != NULL;
+}
+/*
+ * May the device read or write guest memory (COMMAND's Bus Master Enable)?
+ * A function no host bridge plugged has no COMMAND the guest can reach: yes.
+ */
+bool pci_dev_bus_master(const struct pci_dev *d);
 
 /*
  * Declare BAR bar: size a power of two (>= 16 MMIO, 4..65536 I/O); a 64-bit

@@ -18,6 +18,11 @@ int pci_host_init(struct pci_host *h, struct bus *pio, struct bus *mmio)
 	ret = pthread_mutex_init(&h->lock, NULL);
 	if (ret)
 		return -ret;
+	ret = pthread_mutex_init(&h->intx_lock, NULL);
+	if (ret) {
+		pthread_mutex_destroy(&h->lock);
+		return -ret;
+	}
 	h->pio = pio;
 	h->mmio = mmio;
 	pci_dev_init(&h->bridge, PCI_HOST_BRIDGE_VENDOR, PCI_HOST_BRIDGE_DEVICE, 0x06, 0x00, 0x00,
@@ -43,6 +48,33 @@ uint8_t pci_host_intx_gsi(struct pci_host *h, unsigned int slot)
 	return pci_intx_swizzle(slot % PCI_HOST_SLOTS, pin);
 }
 
+/*
+ * A device's INTx output changed (its level, or INTx Disable): record it and
+ * drive its GSI with the OR of the slots that share it.
+ */
+static void host_intx_route(void *ctx, struct pci_dev *d)
+{
+	struct pci_host *h = ctx;
+	unsigned int slot = PCI_SLOT(d->devfn), s;
+	uint8_t gsi;
+	bool level = false;
+
+	pthread_mutex_lock(&h->intx_lock);
+	if (slot == 0 || slot >= PCI_HOST_SLOTS || h->devs[slot] != d) {
+		pthread_mutex_unlock(&h->intx_lock);
+		return;
+	}
+	if (pci_intx_output(d))
+		h->intx_out |= 1u << slot;
+	else
+		h->intx_out &= ~(1u << slot);
+	gsi = h->slot_gsi[slot];
+	for (s = 1; s < PCI_HOST_SLOTS && !level; s++)
+		level = (h->intx_out & (1u << s)) && h->slot_gsi[s] == gsi;
+	platform_set_irq(d->platform, gsi, level);
+	pthread_mutex_unlock(&h->intx_lock);
+}
+
 int pci_host_plug(struct pci_host *h, struct pci_dev *d)
 {
 	unsigned int slot;
@@ -58,9 +90,15 @@ int pci_host_plug(struct pci_host *h, struct pci_dev *d)
 	d->devfn = PCI_DEVFN(slot, 0);
 	d->pio_bus = h->pio;
 	d->mmio_bus = h->mmio;
+	pthread_mutex_lock(&h->intx_lock);
 	h->devs[slot] = d;
-	if (d->cfg[PCI_INTERRUPT_PIN])
-		d->cfg[PCI_INTERRUPT_LINE] = pci_host_intx_gsi(h, slot);
+	h->slot_gsi[slot] = pci_host_intx_gsi(h, slot);
+	if (d->cfg[PCI_INTERRUPT_PIN]) {
+		d->cfg[PCI_INTERRUPT_LINE] = h->slot_gsi[slot];
+		d->intx_route = host_intx_route;
+		d->intx_ctx = h;
+	}
+	pthread_mutex_unlock(&h->intx_lock);
 	pthread_mutex_unlock(&h->lock);
 	return (int)slot;
 }
@@ -248,9 +286,14 @@ void pci_host_destroy(struct pci_host *h)
 	unsigned int slot;
 
 	pthread_mutex_lock(&h->lock);
-	for (slot = 0; slot < PCI_HOST_SLOTS; slot++)
-		if (h->devs[slot])
-			pci_dev_unmap_bars(h->devs[slot]);
+	pthread_mutex_lock(&h->intx_lock);
+	for (slot = 0; slot < PCI_HOST_SLOTS; slot++) {
+		if (!h->devs[slot])
+			continue;
+		pci_dev_unmap_bars(h->devs[slot]);
+		h->devs[slot]->intx_route = NULL;
+	}
+	h->intx_out = 0;
 	if (h->registered) {
 		bus_unregister(h->pio, PCI_HOST_CONFIG_ADDRESS);
 		bus_unregister(h->pio, PCI_HOST_CONFIG_DATA);
@@ -258,6 +301,8 @@ void pci_host_destroy(struct pci_host *h)
 		h->registered = false;
 	}
 	memset(h->devs, 0, sizeof(h->devs));
+	pthread_mutex_unlock(&h->intx_lock);
 	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 }

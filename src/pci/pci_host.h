@@ -10,6 +10,9 @@
  * i.e. a _PRT entry { 0x<s>FFFF, p - 1, 0, 16 + (s + p - 1) % 4 } for each
  * slot and pin, routed straight to GSIs (no link devices), level-triggered.
  * pci_host_plug() writes that GSI into the device's interrupt line register.
+ * Up to 8 slots share each GSI: the host keeps what each device puts on its
+ * line and drives the GSI with their OR, so one device lowering its INTx
+ * leaves the line up while another still asserts.
  */
 #ifndef PETREL_PCI_PCI_HOST_H
 #define PETREL_PCI_PCI_HOST_H
@@ -38,6 +41,10 @@ struct pci_host {
 	struct bus *mmio;
 	uint64_t ecam_base;
 	bool registered;
+
+	pthread_mutex_t intx_lock; /* the INTx state below; taken last, after any device's */
+	uint32_t intx_out;	   /* bit per slot: its device drives its line high */
+	uint8_t slot_gsi[PCI_HOST_SLOTS];
 };
 
 /* GSI that INTx pin (1..4) of the device in slot drives. */

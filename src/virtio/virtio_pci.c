@@ -56,17 +56,29 @@ bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned int bit)
 
 struct virtq *virtio_pci_vq(struct virtio_pci *vp, unsigned int q)
 {
-	if (q >= vp->ops->nr_queues || !vp->q[q].vq.ready)
+	/* Bus Master Enable clear: the device must not touch guest memory. */
+	if (q >= vp->ops->nr_queues || !vp->q[q].vq.ready || !pci_dev_bus_master(&vp->pci))
 		return NULL;
 	return &vp->q[q].vq;
 }
 
 /* ---- interrupts ---- */
 
+/*
+ * On a host bridge, INTx goes through it (shared lines, INTx Disable); a
+ * transport no host plugged drives its GSI itself.
+ */
+static void set_intx(struct virtio_pci *vp, bool level)
+{
+	if (pci_dev_plugged(&vp->pci))
+		pci_intx_set(&vp->pci, level);
+	else if (vp->intx_gsi)
+		platform_set_irq(vp->platform, vp->intx_gsi, level);
+}
+
 static void raise_intx(struct virtio_pci *vp)
 {
-	if (vp->intx_gsi)
-		platform_set_irq(vp->platform, vp->intx_gsi, 1);
+	set_intx(vp, true);
 }
 
 static void signal_vector(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
@@ -124,7 +136,11 @@ static void queue_bind_ioeventfd(struct virtio_pci_queue *q)
 	const struct pci_bar *bar = &vp->pci.bar[0];
 	uint64_t addr;
 
-	if (!bar->mapped || !p || !p->ops || !p->ops->ioeventfd_set)
+	if (!bar->mapped) { /* moved away or decoding off: no doorbell anywhere */
+		queue_unbind_ioeventfd(q);
+		return;
+	}
+	if (!p || !p->ops || !p->ops->ioeventfd_set)
 		return;
 	addr = bar->addr + VIRTIO_PCI_NOTIFY_OFF + q->index * VIRTIO_PCI_NOTIFY_MULT;
 	if (q->ioeventfd && q->ioeventfd_addr == addr)
@@ -175,7 +191,8 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 	}
 	pthread_mutex_lock(&vp->lock);
 	q->kicks += cnt;
-	if (q->enabled && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
+	/* Bus mastering off: the kick waits; setting it kicks every live queue again. */
+	if (q->enabled && pci_dev_bus_master(&vp->pci) && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET)) {
 		/*
 		 * Process until the ring is empty, then tell the driver where to
@@ -207,8 +224,8 @@ static void device_reset(struct virtio_pci *vp)
 	vp->guest_features = 0;
 	vp->config_vector = VIRTIO_NO_VECTOR;
 	vp->queue_select = 0;
-	if (vp->isr && vp->intx_gsi)
-		platform_set_irq(vp->platform, vp->intx_gsi, 0);
+	if (vp->isr)
+		set_intx(vp, false);
 	vp->isr = 0;
 }
 
@@ -400,8 +417,8 @@ static uint64_t bar_read(void *opaque, uint64_t off, unsigned int size)
 			val = common_read(vp, (uint32_t)off);
 	} else if (off == VIRTIO_PCI_ISR_OFF) {
 		val = vp->isr;
-		if (vp->isr && !msix_enabled(&vp->msix) && vp->intx_gsi)
-			platform_set_irq(vp->platform, vp->intx_gsi, 0);
+		if (vp->isr)
+			set_intx(vp, false);
 		vp->isr = 0; /* reading acknowledges */
 	} else if (off >= VIRTIO_PCI_DEVICE_OFF &&
 		   off < VIRTIO_PCI_DEVICE_OFF + VIRTIO_PCI_DEVICE_LEN) {
@@ -521,6 +538,36 @@ static void pci_cfg_write(void *opaque, struct pci_dev *d, uint32_t off, unsigne
 		  low_bytes(pci_le32_get(&d->cfg[vp->pci_cfg_cap + VIRTIO_PCI_CFG_CAP_DATA]), len));
 }
 
+/* ---- the COMMAND register and BAR 0 as the guest programs them ---- */
+
+/*
+ * After every config write (under the host's lock): the doorbells follow
+ * BAR 0 (moved, or memory decoding switched), and Bus Master Enable going
+ * on delivers the kicks held while it was off.
+ */
+static void virtio_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32_t val)
+{
+	struct virtio_pci *vp = d->opaque;
+	uint64_t one = 1;
+	unsigned int i;
+	bool master;
+
+	pthread_mutex_lock(&vp->lock);
+	master = pci_dev_bus_master(d);
+	for (i = 0; i < vp->ops->nr_queues; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+
+		if (!q->enabled)
+			continue;
+		queue_bind_ioeventfd(q);
+		if (master && !vp->bus_master && write(q->notify_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow from here */
+		}
+	}
+	vp->bus_master = master;
+	pthread_mutex_unlock(&vp->lock);
+}
+
 /* ---- set-up ---- */
 
 static int add_vendor_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, bool notify)
@@ -583,6 +630,8 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, voi
 		     ops->device_id, 1);
 	d->name = ops->name;
 	d->opaque = vp;
+	d->platform = p;
+	d->config_write = virtio_config_write;
 	pci_dev_set_intx_pin(d, 1);
 	ret = pci_bar_add(d, 0, VIRTIO_PCI_BAR_SIZE, false, true, &virtio_pci_bar_ops, vp);
 	if (!ret)

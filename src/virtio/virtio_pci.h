@@ -130,6 +130,7 @@ struct virtio_pci {
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	struct virtq_req req; /* scratch for device models, under lock */
 	uint8_t pci_cfg_cap;  /* config offset of the PCI_CFG capability */
+	bool bus_master;      /* COMMAND's Bus Master Enable, as last seen */
 };
 
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_dev_ops *ops, void *dev,

@@ -38,6 +38,8 @@ struct fake_plat {
 	unsigned int msis_sent;
 	uint64_t msi_addr;
 	uint32_t msi_data;
+	int irq_level[MAX_GSI]; /* last level driven on each line */
+	unsigned int irq_sets;
 };
 
 static int fake_route_set(void *ctx, int *gsi, uint64_t addr, uint32_t data)
@@ -101,7 +103,17 @@ static int fake_send_msi(void *ctx, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+static void fake_set_irq(void *ctx, unsigned int gsi, int level)
+{
+	struct fake_plat *f = ctx;
+
+	if (gsi < MAX_GSI)
+		f->irq_level[gsi] = level;
+	f->irq_sets++;
+}
+
 static const struct platform_ops fake_ops = {
+    .set_irq = fake_set_irq,
     .msi_route_set = fake_route_set,
     .msi_route_release = fake_route_release,
     .irqfd_set = fake_irqfd_set,
@@ -597,6 +609,67 @@ static void test_intx_routing(void **state)
 	env_fini(&e);
 }
 
+/*
+ * INTx through the host bridge: a shared line is the OR of its devices,
+ * INTx Disable takes a device off its line, STATUS.INTERRUPT shows the level.
+ */
+static void test_intx_shared_lines(void **state)
+{
+	struct env e;
+	struct pci_dev d[3], lone;
+	unsigned int i;
+
+	env_init(&e);
+	for (i = 0; i < 3; i++) {
+		pci_dev_init(&d[i], 0x1234, (uint16_t)i, 0xff, 0, 0, 0, 0, 0);
+		pci_dev_set_intx_pin(&d[i], (uint8_t)(i + 1));
+		d[i].platform = &e.plat;
+		assert_int_equal(pci_host_plug(&e.h, &d[i]), (int)i + 1);
+	}
+	/* slot 1 INTA and slot 3 INTC share GSI 17; slot 2 INTB is on 19 */
+	assert_int_equal(pci_host_intx_gsi(&e.h, 1), 17);
+	assert_int_equal(pci_host_intx_gsi(&e.h, 3), 17);
+	pci_intx_set(&d[0], true);
+	pci_intx_set(&d[2], true);
+	assert_int_equal(e.fp.irq_level[17], 1);
+	pci_intx_set(&d[0], false);
+	assert_int_equal(e.fp.irq_level[17], 1);
+	pci_intx_set(&d[1], true);
+	pci_intx_set(&d[1], false);
+	assert_int_equal(e.fp.irq_level[19], 0);
+	assert_int_equal(e.fp.irq_level[17], 1);
+	pci_intx_set(&d[2], false);
+	assert_int_equal(e.fp.irq_level[17], 0);
+
+	/* STATUS.INTERRUPT follows the level; INTx Disable masks the line only */
+	pci_intx_set(&d[2], true);
+	assert_true(cam_read(&e, 0, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	assert_false(cam_read(&e, 0, PCI_DEVFN(1, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	cam_write(&e, 0, PCI_DEVFN(3, 0), PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
+	assert_int_equal(e.fp.irq_level[17], 0);
+	assert_false(pci_intx_output(&d[2]));
+	assert_true(cam_read(&e, 0, PCI_DEVFN(3, 0), PCI_STATUS, 4) & PCI_STATUS_INTERRUPT);
+	assert_true(cam_read(&e, 0, PCI_DEVFN(3, 0), PCI_COMMAND, 4) &
+		    (PCI_STATUS_INTERRUPT << 16));
+	cam_write(&e, 0, PCI_DEVFN(3, 0), PCI_COMMAND, 2, 0);
+	assert_int_equal(e.fp.irq_level[17], 1);
+	pci_intx_set(&d[2], false);
+	assert_false(cam_read(&e, 0, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+
+	/* a device no host plugged drives nothing; bus master is then implied */
+	pci_dev_init(&lone, 0x1234, 9, 0xff, 0, 0, 0, 0, 0);
+	pci_dev_set_intx_pin(&lone, 1);
+	lone.platform = &e.plat;
+	i = e.fp.irq_sets;
+	pci_intx_set(&lone, true);
+	assert_int_equal(e.fp.irq_sets, i);
+	assert_true(pci_dev_bus_master(&lone));
+	assert_false(pci_dev_bus_master(&d[0]));
+	cam_write(&e, 0, PCI_DEVFN(1, 0), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	assert_true(pci_dev_bus_master(&d[0]));
+	env_fini(&e);
+}
+
 static void test_plug_full(void **state)
 {
 	struct env e;
@@ -927,6 +1000,7 @@ int main(void)
 	    cmocka_unit_test(test_cap_list),
 	    cmocka_unit_test(test_read_only_fields),
 	    cmocka_unit_test(test_intx_routing),
+	    cmocka_unit_test(test_intx_shared_lines),
 	    cmocka_unit_test(test_plug_full),
 	    cmocka_unit_test(test_msix_capability),
 	    cmocka_unit_test(test_msix_route_lifecycle),

@@ -2,7 +2,9 @@
 /*
  * Unit tests of the virtio-pci transport's VIRTIO_PCI_CAP_PCI_CFG window:
  * the driver points the capability at BAR 0 and reads or writes the BAR
- * through pci_cfg_data, with the BAR unmapped (no bus, no decoding).
+ * through pci_cfg_data, with the BAR unmapped (no bus, no decoding); and
+ * the transport on a host bridge: shared INTx lines, the COMMAND register's
+ * bus master and INTx disable bits, notify doorbells following BAR 0.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bus/bus.h"
+#include "pci/pci_host.h"
 #include "virtio/virtio_pci.h"
 
 #define CAP_ID_VNDR 0x09
@@ -33,6 +38,10 @@ static void test_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *buf, 
 
 static void test_notify(struct virtio_pci *vp, unsigned int q)
 {
+	unsigned int *notified = vp->dev;
+
+	if (notified)
+		(*notified)++;
 }
 
 static const struct virtio_dev_ops test_ops = {
@@ -236,6 +245,360 @@ static void test_bad_windows(void **state)
 	assert_int_equal(bar_rd(f, CC_STATUS, 1), VIRTIO_STATUS_ACKNOWLEDGE);
 }
 
+/* ---- on a host bridge, with a fake machine ---- */
+
+#define HFX_DEVS 5
+#define HFX_MAX_EFDS 16
+#define HFX_RAM 0x100000
+#define HFX_BAR_A 0xc0000000ULL
+#define HFX_BAR_B 0xd0000000ULL
+#define CC_Q_ENABLE 0x1c
+#define CC_Q_DESC_LO 0x20
+#define CC_Q_DRIVER_LO 0x28
+#define CC_Q_DEVICE_LO 0x30
+
+struct hfx {
+	struct bus pio, mmio;
+	struct guest_mem gm;
+	struct pci_host host;
+	struct platform plat;
+	int level[24]; /* last level driven on each GSI */
+	struct {
+		uint64_t addr;
+		int efd;
+	} efds[HFX_MAX_EFDS]; /* registered ioeventfds (addr 0: free) */
+	struct {
+		void (*fn)(void *opaque, int fd, uint32_t events);
+		void *opaque;
+		int fd;
+	} watch[HFX_DEVS * 2];
+	unsigned int nr_watch;
+	unsigned int notified[HFX_DEVS];
+	struct virtio_pci vp[HFX_DEVS];
+	int slot[HFX_DEVS];
+};
+
+static void hfx_set_irq(void *ctx, unsigned int gsi, int level)
+{
+	struct hfx *h = ctx;
+
+	if (gsi < 24)
+		h->level[gsi] = level;
+}
+
+/* Like KVM: one ioeventfd per address, deassigning needs the same fd. */
+static int hfx_ioeventfd_set(void *ctx, uint64_t addr, unsigned int len, int efd, bool mmio,
+			     bool assign)
+{
+	struct hfx *h = ctx;
+	unsigned int i;
+
+	for (i = 0; i < HFX_MAX_EFDS; i++) {
+		if (h->efds[i].addr != addr || !addr)
+			continue;
+		if (assign)
+			return -EEXIST;
+		if (h->efds[i].efd != efd)
+			return -ENOENT;
+		h->efds[i].addr = 0;
+		return 0;
+	}
+	if (!assign)
+		return -ENOENT;
+	for (i = 0; i < HFX_MAX_EFDS; i++) {
+		if (!h->efds[i].addr) {
+			h->efds[i].addr = addr;
+			h->efds[i].efd = efd;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int hfx_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
+		     void *opaque)
+{
+	struct hfx *h = ctx;
+
+	if (h->nr_watch >= HFX_DEVS * 2)
+		return -ENOSPC;
+	h->watch[h->nr_watch].fn = fn;
+	h->watch[h->nr_watch].opaque = opaque;
+	h->watch[h->nr_watch].fd = fd;
+	h->nr_watch++;
+	return 0;
+}
+
+static const struct platform_ops hfx_ops = {
+    .set_irq = hfx_set_irq,
+    .ioeventfd_set = hfx_ioeventfd_set,
+};
+
+static int hfx_setup(void **state)
+{
+	struct hfx *h = calloc(1, sizeof(*h));
+	struct virtio_io io = {.watch = hfx_watch};
+	unsigned int i;
+
+	if (!h)
+		return -1;
+	h->plat.ops = &hfx_ops;
+	h->plat.ctx = h;
+	io.ctx = h;
+	gm_init(&h->gm);
+	if (bus_init(&h->pio, "pio") || bus_init(&h->mmio, "mmio") ||
+	    gm_add_region(&h->gm, "ram", 0, HFX_RAM) < 0 ||
+	    pci_host_init(&h->host, &h->pio, &h->mmio))
+		return -1;
+	for (i = 0; i < HFX_DEVS; i++) {
+		if (virtio_pci_init(&h->vp[i], &test_ops, &h->notified[i], &h->gm, &h->plat, &io) <
+		    0)
+			return -1;
+		h->slot[i] = pci_host_plug(&h->host, &h->vp[i].pci);
+		if (h->slot[i] < 0)
+			return -1;
+		virtio_pci_plugged(&h->vp[i],
+				   pci_host_intx_gsi(&h->host, (unsigned int)h->slot[i]));
+	}
+	*state = h;
+	return 0;
+}
+
+static int hfx_teardown(void **state)
+{
+	struct hfx *h = *state;
+	unsigned int i;
+
+	pci_host_destroy(&h->host);
+	for (i = 0; i < HFX_DEVS; i++)
+		virtio_pci_destroy(&h->vp[i]);
+	gm_destroy(&h->gm);
+	bus_destroy(&h->pio);
+	bus_destroy(&h->mmio);
+	free(h);
+	return 0;
+}
+
+static uint32_t hcfg_rd(struct hfx *h, unsigned int i, uint32_t reg, unsigned int size)
+{
+	return pci_host_config_read(&h->host, 0, PCI_DEVFN(h->slot[i], 0), reg, size);
+}
+
+static void hcfg_wr(struct hfx *h, unsigned int i, uint32_t reg, unsigned int size, uint32_t val)
+{
+	pci_host_config_write(&h->host, 0, PCI_DEVFN(h->slot[i], 0), reg, size, val);
+}
+
+static uint64_t hbar_rd(struct hfx *h, unsigned int i, uint64_t off, unsigned int size)
+{
+	const struct pci_bar *b = &h->vp[i].pci.bar[0];
+
+	return b->ops->read(b->opaque, off, size);
+}
+
+static void hbar_wr(struct hfx *h, unsigned int i, uint64_t off, unsigned int size, uint64_t val)
+{
+	const struct pci_bar *b = &h->vp[i].pci.bar[0];
+
+	b->ops->write(b->opaque, off, size, val);
+}
+
+static unsigned int gsi_of(struct hfx *h, unsigned int i)
+{
+	return hcfg_rd(h, i, PCI_INTERRUPT_LINE, 1);
+}
+
+/* The device asserts its INTx: MSI-X is off, a configuration change. */
+static void assert_intx(struct hfx *h, unsigned int i)
+{
+	pthread_mutex_lock(&h->vp[i].lock);
+	virtio_pci_config_changed(&h->vp[i]);
+	pthread_mutex_unlock(&h->vp[i].lock);
+}
+
+static bool ioeventfd_at(struct hfx *h, uint64_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < HFX_MAX_EFDS; i++)
+		if (h->efds[i].addr == addr)
+			return true;
+	return false;
+}
+
+/* BAR 0 at addr, the given COMMAND bits; queue 0 of device i live at 0x1000. */
+static void bring_up(struct hfx *h, unsigned int i, uint64_t addr, uint16_t cmd)
+{
+	hcfg_wr(h, i, PCI_BAR0, 4, (uint32_t)addr);
+	hcfg_wr(h, i, PCI_BAR0 + 4, 4, (uint32_t)(addr >> 32));
+	hcfg_wr(h, i, PCI_COMMAND, 2, cmd);
+	hbar_wr(h, i, CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	hbar_wr(h, i, CC_DFSELECT + 0x08, 4, 1); /* guest_feature_select 1 */
+	hbar_wr(h, i, CC_DFSELECT + 0x0c, 4, 1); /* VERSION_1 */
+	hbar_wr(h, i, CC_STATUS, 1,
+		VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	hbar_wr(h, i, CC_Q_SELECT, 2, 0);
+	hbar_wr(h, i, CC_Q_DESC_LO, 4, 0x1000);
+	hbar_wr(h, i, CC_Q_DRIVER_LO, 4, 0x2000);
+	hbar_wr(h, i, CC_Q_DEVICE_LO, 4, 0x3000);
+	hbar_wr(h, i, CC_Q_ENABLE, 2, 1);
+	hbar_wr(h, i, CC_STATUS, 1,
+		VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		    VIRTIO_STATUS_DRIVER_OK);
+	assert_true(h->vp[i].q[0].enabled);
+}
+
+/* The I/O thread's turn for queue q of device i: its eventfd read, its handler run. */
+static void io_turn(struct hfx *h, unsigned int i, unsigned int q)
+{
+	unsigned int w;
+
+	for (w = 0; w < h->nr_watch; w++)
+		if (h->watch[w].fd == h->vp[i].q[q].notify_efd)
+			h->watch[w].fn(h->watch[w].opaque, h->watch[w].fd, 1);
+}
+
+static uint64_t efd_count(int fd)
+{
+	uint64_t cnt = 0;
+
+	if (read(fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return 0;
+	return cnt;
+}
+
+/* Five devices: slots 1 and 5 share a GSI; one's ISR read must not lower the other's. */
+static void test_shared_intx(void **state)
+{
+	struct hfx *h = *state;
+	unsigned int a = 0, b = 4, gsi = gsi_of(h, a);
+
+	assert_int_equal(gsi_of(h, b), gsi);
+	assert_int_not_equal(gsi_of(h, 1), gsi);
+	assert_intx(h, a);
+	assert_int_equal(h->level[gsi], 1);
+	assert_intx(h, b);
+	assert_int_equal(h->level[gsi], 1);
+	/* a's driver acknowledges: b still asserts */
+	assert_int_equal(hbar_rd(h, a, VIRTIO_PCI_ISR_OFF, 1), 0x2);
+	assert_int_equal(h->level[gsi], 1);
+	/* a device on another line does not touch this one */
+	assert_intx(h, 1);
+	assert_int_equal(hbar_rd(h, 1, VIRTIO_PCI_ISR_OFF, 1), 0x2);
+	assert_int_equal(h->level[gsi], 1);
+	assert_int_equal(hbar_rd(h, b, VIRTIO_PCI_ISR_OFF, 1), 0x2);
+	assert_int_equal(h->level[gsi], 0);
+	/* a reset of an asserting device lowers its part only */
+	assert_intx(h, a);
+	assert_intx(h, b);
+	hbar_wr(h, a, CC_STATUS, 1, 0);
+	assert_int_equal(h->level[gsi], 1);
+	hbar_wr(h, b, CC_STATUS, 1, 0);
+	assert_int_equal(h->level[gsi], 0);
+}
+
+/* INTx Disable masks the line, STATUS.INTERRUPT shows the pending INTx. */
+static void test_intx_disable_and_status(void **state)
+{
+	struct hfx *h = *state;
+	unsigned int a = 0, b = 4, gsi = gsi_of(h, a);
+
+	assert_false(hcfg_rd(h, a, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	assert_intx(h, a);
+	assert_int_equal(h->level[gsi], 1);
+	assert_true(hcfg_rd(h, a, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	assert_false(hcfg_rd(h, b, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* masked: the line drops, the status still shows it */
+	hcfg_wr(h, a, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
+	assert_int_equal(h->level[gsi], 0);
+	assert_true(hcfg_rd(h, a, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	assert_true(hcfg_rd(h, a, PCI_STATUS, 1) & PCI_STATUS_INTERRUPT);
+	/* a masked device does not hide its neighbour */
+	assert_intx(h, b);
+	assert_int_equal(h->level[gsi], 1);
+	assert_int_equal(hbar_rd(h, b, VIRTIO_PCI_ISR_OFF, 1), 0x2);
+	assert_int_equal(h->level[gsi], 0);
+	/* unmasked while still pending: it comes back */
+	hcfg_wr(h, a, PCI_COMMAND, 2, 0);
+	assert_int_equal(h->level[gsi], 1);
+	assert_int_equal(hbar_rd(h, a, VIRTIO_PCI_ISR_OFF, 1), 0x2);
+	assert_int_equal(h->level[gsi], 0);
+	assert_false(hcfg_rd(h, a, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* asserted while masked: nothing until unmasked */
+	hcfg_wr(h, a, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
+	assert_intx(h, a);
+	assert_int_equal(h->level[gsi], 0);
+	hcfg_wr(h, a, PCI_COMMAND, 2, 0);
+	assert_int_equal(h->level[gsi], 1);
+	/* the status bit is read-only */
+	hcfg_wr(h, a, PCI_STATUS, 2, 0xffff);
+	assert_true(hcfg_rd(h, a, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+}
+
+/* Bus Master Enable clear: no queue processing; kicks wait until it is set. */
+static void test_bus_master(void **state)
+{
+	struct hfx *h = *state;
+	struct virtio_pci *vp = &h->vp[0];
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM);
+	hbar_wr(h, 0, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	io_turn(h, 0, 0);
+	assert_int_equal(h->notified[0], 0);
+	/* bus mastering on: the deferred kick is delivered */
+	hcfg_wr(h, 0, PCI_COMMAND, 2, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_true(efd_count(vp->q[0].notify_efd) > 0);
+	pthread_mutex_lock(&vp->lock);
+	vp->ops->queue_notify(vp, 0); /* what the I/O thread's turn does with it */
+	pthread_mutex_unlock(&vp->lock);
+	h->notified[0] = 0;
+	hbar_wr(h, 0, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	io_turn(h, 0, 0);
+	assert_int_equal(h->notified[0], 1);
+	/* off again: kicks are held */
+	hcfg_wr(h, 0, PCI_COMMAND, 2, PCI_COMMAND_MEM);
+	hbar_wr(h, 0, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	io_turn(h, 0, 0);
+	assert_int_equal(h->notified[0], 1);
+	/* on again with nothing held since the last turn: a kick anyway is harmless */
+	hcfg_wr(h, 0, PCI_COMMAND, 2, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	io_turn(h, 0, 0);
+	assert_int_equal(h->notified[0], 2);
+}
+
+/* The notify ioeventfds follow BAR 0 and memory decoding. */
+static void test_notify_follows_bar(void **state)
+{
+	struct hfx *h = *state;
+	uint64_t notify_a = HFX_BAR_A + VIRTIO_PCI_NOTIFY_OFF;
+	uint64_t notify_b = HFX_BAR_B + VIRTIO_PCI_NOTIFY_OFF;
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_true(ioeventfd_at(h, notify_a));
+	/* moved: the old address is free, the new one bound */
+	hcfg_wr(h, 0, PCI_BAR0, 4, (uint32_t)HFX_BAR_B);
+	assert_false(ioeventfd_at(h, notify_a));
+	assert_true(ioeventfd_at(h, notify_b));
+	/* decoding off: nothing bound; on: bound again */
+	hcfg_wr(h, 0, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	assert_false(ioeventfd_at(h, notify_b));
+	hcfg_wr(h, 0, PCI_COMMAND, 2, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_true(ioeventfd_at(h, notify_b));
+	/* a size probe (all-ones) unmaps, the address written back maps again */
+	hcfg_wr(h, 0, PCI_BAR0, 4, 0xffffffff);
+	assert_false(ioeventfd_at(h, notify_b));
+	hcfg_wr(h, 0, PCI_BAR0, 4, (uint32_t)HFX_BAR_B);
+	assert_true(ioeventfd_at(h, notify_b));
+	/* another device placed where the first was gets its own doorbell */
+	bring_up(h, 1, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_true(ioeventfd_at(h, notify_a));
+	assert_true(h->vp[1].q[0].ioeventfd);
+	assert_true(h->vp[1].pci.bar[0].mapped);
+	/* a reset unbinds */
+	hbar_wr(h, 0, CC_STATUS, 1, 0);
+	assert_false(ioeventfd_at(h, notify_b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +606,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reads_match_bar, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_writes_reach_bar, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_windows, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_intx, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_intx_disable_and_status, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_master, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_follows_bar, hfx_setup, hfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
