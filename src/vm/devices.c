@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
@@ -54,8 +55,9 @@ struct vm_devices {
 	struct vm_loop loop;
 	/* Pause of device work: set by vm_devices_hold, obeyed on the I/O thread. */
 	struct io_watch *watches;
-	bool hold;	   /* atomic: device fds wait */
-	int hold_efd;	   /* tells the I/O thread the hold changed */
+	bool hold;     /* atomic: device fds wait */
+	int hold_efd;  /* tells the I/O thread the hold changed */
+	int panic_tfd; /* after a reported panic: when to stop waiting for the guest's console */
 	uint64_t hold_seq; /* requests made, under hold_lock */
 	uint64_t hold_ack; /* requests the I/O thread has seen */
 	pthread_mutex_t hold_lock;
@@ -351,10 +353,33 @@ static void debug_exit_cb(void *opaque, int status)
 	machine_request_stop(opaque, status);
 }
 
+/*
+ * The guest's kernel says it panicked: it flushes its console after telling
+ * us, then halts or resets. The machine stops with status 8 at that reset or
+ * poweroff, or after PANIC_GRACE_MS, whichever comes first.
+ */
+#define PANIC_GRACE_MS 1000
+
 static void guest_panicked(void *opaque)
 {
+	struct vm_devices *d = opaque;
+	struct itimerspec t = {.it_value = {.tv_sec = PANIC_GRACE_MS / 1000,
+					    .tv_nsec = (PANIC_GRACE_MS % 1000) * 1000000L}};
+
 	fprintf(stderr, "petrel: the guest reported a kernel panic\n");
-	machine_request_stop(opaque, VM_EXIT_PANIC);
+	machine_report_panic(d->m);
+	if (timerfd_settime(d->panic_tfd, 0, &t, NULL) < 0)
+		machine_request_stop(d->m, VM_EXIT_PANIC);
+}
+
+static void on_panic_grace(void *opaque, int fd, uint32_t events)
+{
+	struct vm_devices *d = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	machine_request_stop(d->m, VM_EXIT_PANIC);
 }
 
 /* Move pending input into the FIFO; retry on a short timer while it is full. */
@@ -550,6 +575,7 @@ int vm_devices_create(struct machine *m)
 	d->sigfd = -1;
 	d->loop.epfd = -1;
 	d->hold_efd = -1;
+	d->panic_tfd = -1;
 	pthread_mutex_init(&d->hold_lock, NULL);
 	pthread_cond_init(&d->hold_cond, NULL);
 	m->devs = d;
@@ -564,7 +590,7 @@ int vm_devices_create(struct machine *m)
 		      x86_ram_above_4g(m->cfg.mem_size));
 	i8042_init(&d->kbc, &m->platform);
 	d->panic.on_panic = guest_panicked;
-	d->panic.opaque = m;
+	d->panic.opaque = d;
 	d->dbg.exit_cb = debug_exit_cb;
 	d->dbg.opaque = m;
 	ret = register_ports(d);
@@ -586,11 +612,16 @@ int vm_devices_create(struct machine *m)
 	d->hold_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->hold_efd < 0)
 		return -errno;
+	d->panic_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->panic_tfd < 0)
+		return -errno;
 	ret = vm_loop_add(&d->loop, d->sigfd, EPOLLIN, on_signal, d);
 	if (!ret)
 		ret = vm_loop_add(&d->loop, m->stop_efd, EPOLLIN, on_stop, d);
 	if (!ret)
 		ret = vm_loop_add(&d->loop, d->hold_efd, EPOLLIN, on_hold, d);
+	if (!ret)
+		ret = vm_loop_add(&d->loop, d->panic_tfd, EPOLLIN, on_panic_grace, d);
 	if (ret < 0)
 		return ret;
 	/* kernels always get the PCI bus; firmware guests when they have a device on it */
@@ -645,6 +676,8 @@ void vm_devices_destroy(struct machine *m)
 		vm_loop_destroy(&d->loop);
 	if (d->hold_efd >= 0)
 		close(d->hold_efd);
+	if (d->panic_tfd >= 0)
+		close(d->panic_tfd);
 	pthread_mutex_destroy(&d->hold_lock);
 	pthread_cond_destroy(&d->hold_cond);
 	if (d->sigfd >= 0)

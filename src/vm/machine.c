@@ -185,7 +185,12 @@ void machine_request_stop(struct machine *m, int status)
 	first = m->state != VM_STOPPING;
 	if (first) {
 		m->state = VM_STOPPING;
-		m->exit_status = status;
+		/* after a panic, the guest's poweroff, reset or triple fault is the panic's end */
+		m->exit_status =
+		    m->panicked && (status == VM_EXIT_POWEROFF || status == VM_EXIT_REBOOT ||
+				    status == VM_EXIT_TRIPLE_FAULT)
+			? VM_EXIT_PANIC
+			: status;
 	}
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
@@ -197,10 +202,17 @@ void machine_request_stop(struct machine *m, int status)
 	}
 }
 
+void machine_report_panic(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->panicked = true;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void machine_request_reset(struct machine *m)
 {
 	pthread_mutex_lock(&m->lock);
-	if (m->state != VM_STOPPING)
+	if (m->state != VM_STOPPING && !m->panicked)
 		m->reset_requested = true;
 	pthread_mutex_unlock(&m->lock);
 	machine_request_stop(m, VM_EXIT_REBOOT);

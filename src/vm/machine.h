@@ -125,6 +125,7 @@ struct machine {
 	enum vm_state state;
 	bool pause_requested;
 	bool reset_requested;
+	bool panicked; /* the guest reported a panic: its reset or poweroff ends with status 8 */
 	int exit_status;
 	int stop_efd; /* signalled when the machine stops, wakes the event loop */
 	/*
@@ -145,6 +146,8 @@ void machine_destroy(struct machine *m);
 /* Lifecycle requests, from any thread. */
 void machine_request_stop(struct machine *m, int status);
 void machine_request_reset(struct machine *m);
+/* The guest's kernel panicked (pvpanic): what ends the machine next ends it with status 8. */
+void machine_report_panic(struct machine *m);
 /* Stop every vCPU outside KVM_RUN (for debuggers and snapshots) and resume. */
 void machine_pause(struct machine *m);
 /*
