@@ -184,7 +184,7 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_pci_queue *q = opaque;
 	struct virtio_pci *vp = q->vp;
-	uint64_t cnt = 0;
+	uint64_t cnt = 0, one = 1;
 
 	if (read(fd, &cnt, sizeof(cnt)) < 0) {
 		/* nothing pending: a spurious wake-up */
@@ -200,12 +200,27 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 		 * added in between would otherwise wait for a kick that never comes.
 		 */
 		bool on_demand = vp->ops->kick_on_demand & (1u << q->index);
+		unsigned int rounds = 0;
+		bool more;
 
+		/*
+		 * A driver that refills the ring as fast as it is taken would
+		 * keep us here forever, and every other fd of the I/O thread
+		 * (signals, the console, other devices) would wait. After
+		 * VIRTIO_PCI_QUEUE_ROUNDS rounds the queue's own eventfd is
+		 * signalled again: the event loop serves what else is ready,
+		 * then comes back here with no new kick needed.
+		 */
 		do {
 			vp->ops->queue_notify(vp, q->index);
-		} while (!on_demand && q->vq.ready && !q->vq.broken && virtq_enable_notify(&q->vq));
+			more = !on_demand && q->vq.ready && !q->vq.broken &&
+			       virtq_enable_notify(&q->vq);
+		} while (more && ++rounds < VIRTIO_PCI_QUEUE_ROUNDS);
 		if (q->vq.broken)
 			virtio_pci_needs_reset(vp);
+		else if (more && write(q->notify_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow from here */
+		}
 	}
 	pthread_mutex_unlock(&vp->lock);
 }
@@ -307,9 +322,24 @@ static void status_write(struct virtio_pci *vp, uint8_t v)
 		device_reset(vp);
 		return;
 	}
-	/* FEATURES_OK only for a subset of what we offered, with VERSION_1. */
+	/*
+	 * The driver must not clear a status bit (virtio 1.2, 2.1.2); only
+	 * writing 0 resets. A write that clears one is ignored whole rather
+	 * than taken as a reset: a reset the driver did not ask for would drop
+	 * requests in flight on queues it believes live, while ignoring it
+	 * keeps the device as negotiated (FEATURES_OK cannot be cleared to
+	 * renegotiate under live queues). NEEDS_RESET is the device's bit: a
+	 * driver that leaves it out of its write clears nothing.
+	 */
+	if (vp->status & ~v & ~VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	/*
+	 * FEATURES_OK only for a subset of what we offered, with VERSION_1,
+	 * and never for the first time once the driver went DRIVER_OK.
+	 */
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vp->status & VIRTIO_STATUS_FEATURES_OK) &&
-	    ((vp->guest_features & ~offered) || !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1)))
+	    ((vp->guest_features & ~offered) || !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1) ||
+	     (vp->status & VIRTIO_STATUS_DRIVER_OK)))
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	accepted = (v & VIRTIO_STATUS_FEATURES_OK) && !(vp->status & VIRTIO_STATUS_FEATURES_OK);
 	/* NEEDS_RESET is the device's to set; the driver cannot clear it. */

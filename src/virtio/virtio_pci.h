@@ -21,6 +21,11 @@
 
 #define VIRTIO_PCI_MAX_QUEUES 8
 #define VIRTIO_NO_VECTOR 0xffff
+/*
+ * Rounds of queue_notify a queue gets per turn of the I/O thread before it
+ * goes back to the event loop (its eventfd signalled again).
+ */
+#define VIRTIO_PCI_QUEUE_ROUNDS 4
 
 #define VIRTIO_STATUS_ACKNOWLEDGE 0x01
 #define VIRTIO_STATUS_DRIVER 0x02

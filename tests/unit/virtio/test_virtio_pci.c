@@ -4,7 +4,8 @@
  * the driver points the capability at BAR 0 and reads or writes the BAR
  * through pci_cfg_data, with the BAR unmapped (no bus, no decoding); and
  * the transport on a host bridge: shared INTx lines, the COMMAND register's
- * bus master and INTx disable bits, notify doorbells following BAR 0.
+ * bus master and INTx disable bits, notify doorbells following BAR 0, a
+ * queue's budget per I/O thread turn, status bits that only a reset clears.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,12 +37,30 @@ static void test_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *buf, 
 	memcpy(buf, dev_config + off, len);
 }
 
+/*
+ * A driver refilling the ring forever: while refilling, every round leaves
+ * avail->idx one past what the device took; when it stops (or after
+ * REFILL_GIVE_UP rounds) the ring is left empty, so a transport without a
+ * budget fails the test instead of hanging.
+ */
+#define REFILL_GIVE_UP 10000
+static bool refilling;
+static unsigned int refill_rounds;
+
 static void test_notify(struct virtio_pci *vp, unsigned int q)
 {
 	unsigned int *notified = vp->dev;
 
 	if (notified)
 		(*notified)++;
+	if (refilling || refill_rounds) {
+		struct virtq *vq = &vp->q[q].vq;
+		uint16_t idx = vq->last_avail_idx; /* stopped or gave up: empty */
+
+		if (refilling && ++refill_rounds < REFILL_GIVE_UP)
+			idx = (uint16_t)(vq->last_avail_idx + 1);
+		memcpy(vq->avail_hva + 2, &idx, sizeof(idx));
+	}
 }
 
 static const struct virtio_dev_ops test_ops = {
@@ -599,6 +618,82 @@ static void test_notify_follows_bar(void **state)
 	assert_false(ioeventfd_at(h, notify_b));
 }
 
+/* A queue the driver keeps full gets a budget per turn, and comes back without a kick. */
+static void test_queue_budget(void **state)
+{
+	struct hfx *h = *state;
+	struct virtio_pci *vp = &h->vp[0];
+	unsigned int turns;
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_true(vp->q[0].vq.ready);
+	refilling = true;
+	refill_rounds = 0;
+	hbar_wr(h, 0, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	io_turn(h, 0, 0);
+	assert_true(refill_rounds > 0);
+	assert_true(refill_rounds <= VIRTIO_PCI_QUEUE_ROUNDS);
+	/* work is left: the queue's eventfd is ready again, no kick needed */
+	assert_int_equal(efd_count(vp->q[0].notify_efd), 1);
+	/* every turn is bounded and re-arms while the driver keeps refilling */
+	for (turns = 0; turns < 8; turns++) {
+		unsigned int before = refill_rounds;
+
+		io_turn(h, 0, 0);
+		assert_true(refill_rounds - before <= VIRTIO_PCI_QUEUE_ROUNDS);
+		assert_int_equal(efd_count(vp->q[0].notify_efd), 1);
+	}
+	/* the driver stops: the last turn empties the ring and does not re-arm */
+	refilling = false;
+	io_turn(h, 0, 0);
+	assert_int_equal(efd_count(vp->q[0].notify_efd), 0);
+	refill_rounds = 0;
+}
+
+/* Status bits are never cleared but by a reset; features are fixed at FEATURES_OK. */
+static void test_status_no_clear(void **state)
+{
+	struct hfx *h = *state;
+	struct virtio_pci *vp = &h->vp[0];
+	const uint8_t live = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
+	const uint64_t negotiated = 1ULL << VIRTIO_F_VERSION_1;
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), live);
+	assert_true(vp->guest_features == negotiated);
+	/* FEATURES_OK cleared: ignored */
+	hbar_wr(h, 0, CC_STATUS, 1, live & ~VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), live);
+	/* renegotiating: the feature writes change nothing */
+	hbar_wr(h, 0, CC_DFSELECT + 0x08, 4, 0);
+	hbar_wr(h, 0, CC_DFSELECT + 0x0c, 4, 1u << VIRTIO_F_INDIRECT_DESC);
+	hbar_wr(h, 0, CC_DFSELECT + 0x08, 4, 1);
+	hbar_wr(h, 0, CC_DFSELECT + 0x0c, 4, 1);
+	hbar_wr(h, 0, CC_STATUS, 1, live);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), live);
+	assert_true(vp->guest_features == negotiated);
+	/* DRIVER_OK or any other bit cleared: ignored too; the queue stays live */
+	hbar_wr(h, 0, CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), live);
+	assert_true(vp->q[0].enabled);
+	/* adding a bit is allowed */
+	hbar_wr(h, 0, CC_STATUS, 1, live | VIRTIO_STATUS_FAILED);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), live | VIRTIO_STATUS_FAILED);
+	/* 0 resets */
+	hbar_wr(h, 0, CC_STATUS, 1, 0);
+	assert_int_equal(hbar_rd(h, 0, CC_STATUS, 1), 0);
+	assert_true(vp->guest_features == 0);
+	assert_false(vp->q[0].enabled);
+	/* FEATURES_OK is not accepted for the first time after DRIVER_OK */
+	hbar_wr(h, 0, CC_STATUS, 1,
+		VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
+	hbar_wr(h, 0, CC_DFSELECT + 0x08, 4, 1);
+	hbar_wr(h, 0, CC_DFSELECT + 0x0c, 4, 1);
+	hbar_wr(h, 0, CC_STATUS, 1, live);
+	assert_false(hbar_rd(h, 0, CC_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +705,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_intx_disable_and_status, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_master, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_notify_follows_bar, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_budget, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_status_no_clear, hfx_setup, hfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
