@@ -212,9 +212,18 @@ static void queue_kicked(void *opaque, int fd, uint32_t events)
 		 * then comes back here with no new kick needed.
 		 */
 		do {
+			bool spent;
+
+			/*
+			 * Within a round too: the device pops until the ring is
+			 * empty, and a driver on another vCPU can refill it as
+			 * fast, so a round takes at most a queue's worth.
+			 */
+			virtq_limit(&q->vq, q->vq.size);
 			vp->ops->queue_notify(vp, q->index);
-			more = !on_demand && q->vq.ready && !q->vq.broken &&
-			       virtq_enable_notify(&q->vq);
+			spent = virtq_unlimit(&q->vq);
+			more = q->vq.ready && !q->vq.broken &&
+			       ((!on_demand && virtq_enable_notify(&q->vq)) || spent);
 		} while (more && ++rounds < VIRTIO_PCI_QUEUE_ROUNDS);
 		if (q->vq.broken)
 			virtio_pci_needs_reset(vp);

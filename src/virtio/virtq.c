@@ -82,6 +82,21 @@ void virtq_reset(struct virtq *q)
 	memset(q, 0, sizeof(*q));
 }
 
+void virtq_limit(struct virtq *q, uint32_t chains)
+{
+	q->pop_limited = true;
+	q->pop_budget = chains;
+}
+
+bool virtq_unlimit(struct virtq *q)
+{
+	bool reached = q->pop_limited && !q->pop_budget;
+
+	q->pop_limited = false;
+	q->pop_budget = 0;
+	return reached;
+}
+
 int virtq_setup(struct virtq *q, struct guest_mem *gm, uint16_t size, uint64_t desc, uint64_t avail,
 		uint64_t used, bool event_idx, bool indirect)
 {
@@ -214,7 +229,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 
 	if (q->broken)
 		return -EIO;
-	if (!q->ready)
+	if (!q->ready || (q->pop_limited && !q->pop_budget))
 		return 0;
 	avail_idx = ring_ld16(q->avail_hva + AVAIL_IDX);
 	pending = (uint16_t)(avail_idx - q->last_avail_idx);
@@ -237,6 +252,8 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 	if (ret)
 		return broken(q, ret);
 	q->last_avail_idx++;
+	if (q->pop_limited)
+		q->pop_budget--;
 	return 1;
 }
 

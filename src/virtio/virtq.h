@@ -65,6 +65,14 @@ struct virtq {
 	uint16_t last_avail_idx; /* next avail ring slot the device reads */
 	uint16_t used_idx;	 /* device's copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last notification decision */
+	/*
+	 * While pop_limited, virtq_pop takes at most pop_budget more chains
+	 * and then reports the ring empty. The transport sets it around one
+	 * round of device work, so a driver refilling the ring as fast as it
+	 * is taken cannot hold the I/O thread. Not guest state: never saved.
+	 */
+	bool pop_limited;
+	uint32_t pop_budget;
 	struct guest_mem *gm;
 	/* host views of the areas, resolved (and checked) by virtq_setup */
 	uint8_t *desc_hva;
@@ -127,6 +135,14 @@ void virtq_reset(struct virtq *q);
  * queue is then broken and every later call returns -EIO).
  */
 int virtq_pop(struct virtq *q, struct virtq_req *req);
+/*
+ * Let virtq_pop take at most @chains more chains until virtq_unlimit; then
+ * it returns 0 as if the ring were empty (virtq_enable_notify still sees
+ * what is left).
+ */
+void virtq_limit(struct virtq *q, uint32_t chains);
+/* Back to no limit; true when the limit was reached (work may be left). */
+bool virtq_unlimit(struct virtq *q);
 /*
  * Complete @req with @written bytes written into its writable segments:
  * used element, release fence, used idx; marks the used ring and the written

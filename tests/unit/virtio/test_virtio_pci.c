@@ -47,12 +47,41 @@ static void test_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *buf, 
 static bool refilling;
 static unsigned int refill_rounds;
 
+/*
+ * A device that pops until the ring is empty, raced by a driver on another
+ * vCPU that makes the same one-descriptor chain available again after
+ * every pop (up to REFILL_GIVE_UP pops in all, so a transport without a
+ * budget fails the test instead of hanging).
+ */
+static bool racing;
+static unsigned int race_pops;
+
+static void race_round(struct virtq *vq)
+{
+	struct virtq_req *req = malloc(sizeof(*req));
+
+	assert_non_null(req);
+	while (virtq_pop(vq, req) > 0) {
+		assert_int_equal(virtq_push(vq, req, 0), 0);
+		if (++race_pops < REFILL_GIVE_UP) {
+			uint16_t idx = (uint16_t)(vq->last_avail_idx + 1);
+
+			memcpy(vq->avail_hva + 2, &idx, sizeof(idx));
+		}
+	}
+	free(req);
+}
+
 static void test_notify(struct virtio_pci *vp, unsigned int q)
 {
 	unsigned int *notified = vp->dev;
 
 	if (notified)
 		(*notified)++;
+	if (racing) {
+		race_round(&vp->q[q].vq);
+		return;
+	}
 	if (refilling || refill_rounds) {
 		struct virtq *vq = &vp->q[q].vq;
 		uint16_t idx = vq->last_avail_idx; /* stopped or gave up: empty */
@@ -650,6 +679,46 @@ static void test_queue_budget(void **state)
 	refill_rounds = 0;
 }
 
+/* A driver refilling the ring within the device's round: the round is bounded too. */
+static void test_queue_budget_in_round(void **state)
+{
+	struct hfx *h = *state;
+	struct virtio_pci *vp = &h->vp[0];
+	struct virtq *vq = &vp->q[0].vq;
+	const uint64_t desc = 0x4000; /* one readable descriptor, head 0 */
+	const uint32_t len = 16;
+	uint16_t idx = 1;
+	unsigned int turns, before;
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	memcpy(vq->desc_hva, &desc, 8);
+	memcpy(vq->desc_hva + 8, &len, 4);
+	memset(vq->avail_hva + 4, 0, 2 * vq->size);
+	memcpy(vq->avail_hva + 2, &idx, sizeof(idx));
+	racing = true;
+	race_pops = 0;
+	hbar_wr(h, 0, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	io_turn(h, 0, 0);
+	/* a queue's worth a round, a few rounds a turn */
+	assert_true(race_pops > 0);
+	assert_true(race_pops <= VIRTIO_PCI_QUEUE_ROUNDS * vq->size);
+	assert_false(vq->broken);
+	assert_false(vq->pop_limited);
+	assert_int_equal(efd_count(vp->q[0].notify_efd), 1);
+	for (turns = 0; turns < 8; turns++) {
+		before = race_pops;
+		io_turn(h, 0, 0);
+		assert_true(race_pops - before <= VIRTIO_PCI_QUEUE_ROUNDS * vq->size);
+		assert_int_equal(efd_count(vp->q[0].notify_efd), 1);
+	}
+	/* the driver gives up: the ring empties and the queue is not signalled again */
+	race_pops = REFILL_GIVE_UP;
+	io_turn(h, 0, 0);
+	assert_int_equal(efd_count(vp->q[0].notify_efd), 0);
+	assert_int_equal(vq->last_avail_idx, vq->used_idx);
+	racing = false;
+}
+
 /* Status bits are never cleared but by a reset; features are fixed at FEATURES_OK. */
 static void test_status_no_clear(void **state)
 {
@@ -706,6 +775,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bus_master, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_notify_follows_bar, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_budget, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_budget_in_round, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_status_no_clear, hfx_setup, hfx_teardown),
 	};
 
