@@ -4,7 +4,8 @@
  * them and turns reads, writes and flushes into io_uring submissions; the
  * ring signals completions to an eventfd that the same thread watches, and
  * each completion writes the status byte and returns the chain. Discard and
- * write-zeroes are short fallocate calls, done at once.
+ * write-zeroes go through the ring too (fallocate, or zeroes written where
+ * the file system cannot), so no request holds the I/O thread.
  */
 #include "virtio/virtio_blk.h"
 
@@ -306,6 +307,14 @@ static void bounce_drop_waiting(struct virtio_blk *b)
 	b->wait_head = 0;
 }
 
+static bool is_dwz(const struct virtio_blk_slot *s)
+{
+	return s->type == VIRTIO_BLK_T_DISCARD || s->type == VIRTIO_BLK_T_WRITE_ZEROES;
+}
+
+static void dwz_done(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
+		     bool *pushed);
+
 /* Complete everything the ring has finished. */
 static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
 {
@@ -320,6 +329,8 @@ static void ring_reap(struct virtio_blk *b, struct virtq *q, bool *pushed)
 			continue;
 		if (b->slots[idx].bounced && q)
 			bounce_done(b, q, &b->slots[idx], res, pushed);
+		else if (is_dwz(&b->slots[idx]) && q)
+			dwz_done(b, q, &b->slots[idx], res, pushed);
 		else
 			complete_slot(b, q, &b->slots[idx], res, pushed);
 	}
@@ -510,70 +521,127 @@ static uint8_t get_id(struct virtio_blk *b, const struct virtq_req *req, uint32_
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Write zeroes over [off, off+len) by writing them (no fallocate support). */
-static int write_zeroes_slow(struct virtio_blk *b, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeroes[65536];
+/* Steps of one discard / write-zeroes range. */
+enum {
+	DWZ_FALLOCATE, /* punch a hole (discard, unmap) or zero the range */
+	DWZ_OTHER,     /* write-zeroes: the other mode, the first being unsupported */
+	DWZ_WRITE,     /* write-zeroes: zeroes written, neither mode being supported */
+	DWZ_SYNC,      /* every range done: fdatasync for a driver without FLUSH */
+};
 
-	while (len) {
-		size_t n = len < sizeof(zeroes) ? (size_t)len : sizeof(zeroes);
-		ssize_t w = pwrite(b->fd, zeroes, n, (off_t)off);
+/* Zeroes to write from: a chunk is DWZ_WRITE_IOVS times this, aligned for O_DIRECT. */
+static const uint8_t blk_zeroes[65536] __attribute__((aligned(4096)));
+#define DWZ_WRITE_IOVS 16
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
-	}
-	return 0;
-}
-
-static int do_fallocate(struct virtio_blk *b, int mode, uint64_t off, uint64_t len)
-{
-	return fallocate(b->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
-}
-
-/* One discard or write-zeroes range, already checked. */
-static int discard_range(struct virtio_blk *b, bool zero, bool unmap, uint64_t off, uint64_t len)
+/*
+ * Queue the next step of a discard / write-zeroes: 1 when queued, 0 when
+ * the request is done, -errno when the ring is full.
+ */
+static int dwz_issue(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
 	const int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 	const int zero_range = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	int ret;
+	struct virtio_blk_dwz *d = &s->dwz;
+	const struct virtio_blk_dwz_seg *g = &d->seg[d->cur];
+	struct io_uring_sqe *sqe;
+	uint64_t left;
+	unsigned int i;
 
-	if (!zero) {
-		/* a discard is a hint: a file system that cannot punch keeps the data */
-		ret = do_fallocate(b, punch, off, len);
-		return ret == -EOPNOTSUPP ? 0 : ret;
+	if (d->cur == d->nseg) {
+		if (d->step == DWZ_SYNC || virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH))
+			return 0;
+		d->step = DWZ_SYNC;
 	}
-	ret = do_fallocate(b, unmap ? punch : zero_range, off, len);
-	if (ret == -EOPNOTSUPP)
-		ret = do_fallocate(b, unmap ? zero_range : punch, off, len);
-	if (ret == -EOPNOTSUPP)
-		ret = write_zeroes_slow(b, off, len);
-	return ret;
+	sqe = ring_sqe(b);
+	if (!sqe)
+		return -EIO;
+	switch (d->step) {
+	case DWZ_FALLOCATE:
+		io_uring_prep_fallocate(sqe, b->fd, !d->zero || g->unmap ? punch : zero_range,
+					g->off, g->len);
+		break;
+	case DWZ_OTHER:
+		io_uring_prep_fallocate(sqe, b->fd, g->unmap ? zero_range : punch, g->off, g->len);
+		break;
+	case DWZ_WRITE:
+		left = g->len - d->done;
+		for (i = 0; left && i < DWZ_WRITE_IOVS; i++) {
+			size_t n = left < sizeof(blk_zeroes) ? (size_t)left : sizeof(blk_zeroes);
+
+			s->iov[i].iov_base = (void *)blk_zeroes;
+			s->iov[i].iov_len = n;
+			left -= n;
+		}
+		io_uring_prep_writev(sqe, b->fd, s->iov, i, g->off + d->done);
+		break;
+	default:
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)(s - b->slots));
+	return 1;
 }
 
-/* One discard / write-zeroes segment, copied out of guest memory. */
-struct dwz_seg {
-	uint64_t sector;
-	uint32_t num;
-	uint32_t flags;
-};
+/* A step of a discard / write-zeroes finished with @res: the next, or the request's end. */
+static void dwz_done(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
+		     bool *pushed)
+{
+	struct virtio_blk_dwz *d = &s->dwz;
+	int ret;
+
+	switch (d->step) {
+	case DWZ_FALLOCATE:
+		/* a discard is a hint: a file system that cannot punch keeps the data */
+		if (res == -EOPNOTSUPP && !d->zero)
+			res = 0;
+		else if (res == -EOPNOTSUPP)
+			d->step = DWZ_OTHER;
+		break;
+	case DWZ_OTHER:
+		if (res == -EOPNOTSUPP) {
+			d->step = DWZ_WRITE;
+			d->done = 0;
+		}
+		break;
+	case DWZ_WRITE:
+		if (res > 0) {
+			d->done += (uint64_t)res;
+			res = d->done < d->seg[d->cur].len ? -EINPROGRESS : 0;
+		} else if (!res) {
+			res = -EIO;
+		}
+		break;
+	default:
+		complete_slot(b, q, s, res < 0 ? res : 0, pushed);
+		return;
+	}
+	if (res == -EOPNOTSUPP || res == -EINPROGRESS) {
+		res = 0; /* the same range goes on with its new step */
+	} else if (!res) {
+		d->cur++;
+		d->step = DWZ_FALLOCATE;
+	}
+	ret = res < 0 ? res : dwz_issue(b, s);
+	if (ret <= 0)
+		complete_slot(b, q, s, ret, pushed);
+}
 
 /*
  * DISCARD and WRITE_ZEROES: copy the segment list out of guest memory once,
- * check every segment of the copy, then do them all from the copy (the
- * guest may rewrite its list meanwhile: what was checked is what is done).
+ * check every segment of the copy, and keep what was checked in the slot
+ * (the guest may rewrite its list meanwhile: what was checked is what is
+ * done); then queue the first step.
  */
-static uint8_t discard_wz(struct virtio_blk *b, const struct virtq_req *req, uint32_t type)
+static uint8_t discard_wz(struct virtio_blk *b, const struct virtq_req *req, uint32_t type,
+			  struct virtio_blk_slot *s)
 {
 	bool zero = type == VIRTIO_BLK_T_WRITE_ZEROES;
 	uint32_t len = req->read_len - BLK_HDR_BYTES;
 	uint32_t nseg = len / BLK_DWZ_SEG_BYTES;
 	uint8_t raw[VIRTIO_BLK_MAX_DISCARD_SEG * BLK_DWZ_SEG_BYTES];
-	struct dwz_seg seg[VIRTIO_BLK_MAX_DISCARD_SEG];
+	struct virtio_blk_dwz *d = &s->dwz;
 	unsigned int i;
+	int ret;
 
 	if (!virtio_pci_has_feature(&b->vp,
 				    zero ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD))
@@ -582,32 +650,38 @@ static uint8_t discard_wz(struct virtio_blk *b, const struct virtq_req *req, uin
 		return VIRTIO_BLK_S_IOERR;
 	if (!copy_readable(req, BLK_HDR_BYTES, raw, nseg * BLK_DWZ_SEG_BYTES))
 		return VIRTIO_BLK_S_IOERR;
+	memset(d, 0, sizeof(*d));
+	d->zero = zero;
 	/* every segment is checked before any is done: a bad one leaves the disk untouched */
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *r = raw + i * BLK_DWZ_SEG_BYTES;
+		uint64_t sector;
+		uint32_t num, flags;
 
-		memcpy(&seg[i].sector, r, 8);
-		memcpy(&seg[i].num, r + 8, 4);
-		memcpy(&seg[i].flags, r + 12, 4);
-		seg[i].sector = le64toh(seg[i].sector);
-		seg[i].num = le32toh(seg[i].num);
-		seg[i].flags = le32toh(seg[i].flags);
-		if (seg[i].flags & ~(uint32_t)VIRTIO_BLK_WZ_F_UNMAP)
+		memcpy(&sector, r, 8);
+		memcpy(&num, r + 8, 4);
+		memcpy(&flags, r + 12, 4);
+		sector = le64toh(sector);
+		num = le32toh(num);
+		flags = le32toh(flags);
+		if (flags & ~(uint32_t)VIRTIO_BLK_WZ_F_UNMAP)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (!zero && (seg[i].flags & VIRTIO_BLK_WZ_F_UNMAP))
+		if (!zero && (flags & VIRTIO_BLK_WZ_F_UNMAP))
 			return VIRTIO_BLK_S_UNSUPP;
-		if (seg[i].num > BLK_MAX_DWZ_SECTORS || !in_bounds(b, seg[i].sector, seg[i].num))
+		if (num > BLK_MAX_DWZ_SECTORS || !in_bounds(b, sector, num))
 			return VIRTIO_BLK_S_IOERR;
+		if (!num)
+			continue;
+		d->seg[d->nseg].off = sector * VIRTIO_BLK_SECTOR_SIZE;
+		d->seg[d->nseg].len = (uint64_t)num * VIRTIO_BLK_SECTOR_SIZE;
+		d->seg[d->nseg].unmap = flags & VIRTIO_BLK_WZ_F_UNMAP;
+		d->nseg++;
 	}
-	for (i = 0; i < nseg; i++) {
-		if (seg[i].num && discard_range(b, zero, seg[i].flags & VIRTIO_BLK_WZ_F_UNMAP,
-						seg[i].sector * VIRTIO_BLK_SECTOR_SIZE,
-						(uint64_t)seg[i].num * VIRTIO_BLK_SECTOR_SIZE) < 0)
-			return VIRTIO_BLK_S_IOERR;
-	}
-	if (!virtio_pci_has_feature(&b->vp, VIRTIO_BLK_F_FLUSH) && fdatasync(b->fd) < 0)
+	s->type = (uint8_t)type;
+	ret = dwz_issue(b, s);
+	if (ret < 0)
 		return VIRTIO_BLK_S_IOERR;
-	return VIRTIO_BLK_S_OK;
+	return ret ? BLK_QUEUED : VIRTIO_BLK_S_OK;
 }
 
 /*
@@ -657,7 +731,8 @@ static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		status = discard_wz(b, req, type);
+		s = slot_alloc(b);
+		status = s ? discard_wz(b, req, type, s) : VIRTIO_BLK_S_IOERR;
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;

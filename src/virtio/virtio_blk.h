@@ -114,7 +114,29 @@ struct virtio_blk_config {
 	uint8_t unused1[3];
 } __attribute__((packed));
 
-/* One read, write or flush in flight in the io_uring. */
+/* One range of a discard or write-zeroes, as checked. */
+struct virtio_blk_dwz_seg {
+	uint64_t off; /* bytes */
+	uint64_t len;
+	bool unmap;
+};
+
+/*
+ * A discard or write-zeroes in flight: its checked ranges, done one after
+ * another through the io_uring (fallocate, the other fallocate mode where
+ * the file system lacks the first, then zeroes written), never on the
+ * I/O thread itself.
+ */
+struct virtio_blk_dwz {
+	bool zero; /* write-zeroes, else discard */
+	uint8_t nseg;
+	uint8_t cur;   /* range in progress */
+	uint8_t step;  /* of that range (virtio_blk.c) */
+	uint64_t done; /* bytes of zeroes written in it */
+	struct virtio_blk_dwz_seg seg[VIRTIO_BLK_MAX_DISCARD_SEG];
+};
+
+/* One request in flight in the io_uring. */
 struct virtio_blk_slot {
 	bool busy;
 	uint16_t head;
@@ -134,6 +156,7 @@ struct virtio_blk_slot {
 	uint8_t *bounce;   /* while it holds bounce memory, else NULL */
 	size_t bounce_len; /* bytes of it, counted in bounce_bytes */
 	struct iovec bounce_iov;
+	struct virtio_blk_dwz dwz; /* a discard or write-zeroes */
 };
 
 struct virtio_blk {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # virtio-blk: an ext4 image made on the host mounts and its files read back
 # with the host's checksums; a file the guest writes and syncs is in the image
-# after poweroff, byte for byte; a read-only disk refuses writes; four disks at
-# once, all on MSI-X; a second petrel cannot open a disk in use.
+# after poweroff, byte for byte; a read-only disk refuses writes; a discarded
+# range reads back as zeroes in the guest and in the image; four
+# disks at once, all on MSI-X; a second petrel cannot open a disk in use.
 source "$(dirname "$0")/../linux-lib.sh"
 
 work=$(mktemp -d /tmp/petrel-blk.XXXXXX)   # tmpfs inside the lab
@@ -12,6 +13,7 @@ ro_md5=$(md5sum <"$work/ro.img")
 truncate -s 16M "$work/c.img" "$work/d.img"
 head -c 65536 /dev/urandom >"$work/payload"
 md5=$(md5sum <"$work/payload" | cut -d' ' -f1)
+zero_md5=$(head -c 524288 /dev/zero | md5sum | cut -d' ' -f1)
 
 # The guest gets the payload through disk c (raw), copies it into the ext4
 # file system on disk a, and reads the host's files back.
@@ -25,6 +27,9 @@ sync
 umount /mnt && echo unmounted
 cat /sys/block/vdb/ro
 dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=fsync 2>&1 | tail -n 1; echo ro-write-status \$?
+dd if=/dev/urandom of=/dev/vdd bs=65536 count=16 conv=fsync 2>/dev/null
+blkdiscard -o 0 -l 524288 /dev/vdd && echo discarded
+head -c 524288 /dev/vdd | md5sum
 ls /sys/block | tr '\n' ' '; echo
 grep -c 'PCI-MSI.*virtio' /proc/interrupts" \
 	--disk "path=$work/root.img,serial=petrel-root" --disk "path=$work/ro.img,readonly=on" \
@@ -35,7 +40,12 @@ expect_host_files "$work"
 line "^$md5  /mnt/from-guest.bin"
 line '^unmounted'
 line '^1$'
+line '^discarded'
+line "^$zero_md5  -"
 line 'vda vdb vdc vdd'
+# the discarded half is zeroes in the image, the rest holds what the guest wrote
+cmp -n 524288 "$work/d.img" /dev/zero || fail "the discarded range is not zero in the image"
+cmp -s -i 524288 -n 524288 "$work/d.img" /dev/zero && fail "the guest's write past the discard is missing"
 # the written file is in the image on the host, byte for byte
 debugfs -R "dump /from-guest.bin $work/back.bin" "$work/root.img" 2>/dev/null
 cmp "$work/payload" "$work/back.bin" || fail "the guest's synced file differs in the image"

@@ -6,8 +6,8 @@
  * recorded and their handlers called by hand (the io_uring is real). The
  * platform records the INTx line. About changing the image behind a running
  * device (virtio_blk_set_backing), a guest rewriting a discard's segments while
- * the device works on them (the device's fallocate calls are the test's), and
- * the bound on direct I/O bounce memory.
+ * the device works on them, discards and write-zeroes done through the ring
+ * (never on the I/O thread), and the bound on direct I/O bounce memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -119,36 +120,6 @@ static void fire(struct fx *f, int fd)
 	fail_msg("fd %d is not watched", fd);
 }
 
-/* ---- fallocate, seen from the test ---- */
-
-/*
- * The device's fallocate calls land here (the test is linked with the device):
- * each is recorded, and the first one can run a hook, a second vCPU changing
- * guest memory while the device works on a request.
- */
-#define MAX_FALLOC 32
-static struct {
-	unsigned int n;
-	uint64_t off[MAX_FALLOC], len[MAX_FALLOC];
-	void (*hook)(void *ctx);
-	void *ctx;
-} falloc;
-
-int fallocate(int fd, int mode, off_t off, off_t len)
-{
-	void (*hook)(void *ctx) = falloc.hook;
-
-	if (falloc.n < MAX_FALLOC) {
-		falloc.off[falloc.n] = (uint64_t)off;
-		falloc.len[falloc.n] = (uint64_t)len;
-	}
-	falloc.n++;
-	falloc.hook = NULL;
-	if (hook)
-		hook(falloc.ctx);
-	return (int)syscall(SYS_fallocate, fd, mode, off, len);
-}
-
 /* ---- images ---- */
 
 static void make_image(const char *path, uint64_t size, uint8_t fill)
@@ -221,6 +192,9 @@ static void driver_start_q(struct fx *f, uint32_t feat, uint16_t qsz)
 	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
 	bar_wr(f, CC_Q_SELECT, 2, 0);
 	bar_wr(f, CC_Q_SIZE, 2, qsz);
+	/* fresh rings, as a driver allocates them */
+	memset(gm_ptr(&f->gm, AVAIL, 4), 0, 4);
+	memset(gm_ptr(&f->gm, USED, 4), 0, 4);
 	bar_wr(f, CC_Q_DESC_LO, 4, DESC);
 	bar_wr(f, CC_Q_DRIVER_LO, 4, AVAIL);
 	bar_wr(f, CC_Q_DEVICE_LO, 4, USED);
@@ -624,43 +598,79 @@ static void submit_dwz(struct fx *f, uint32_t type, const struct dwz_seg *seg, u
 }
 
 /* A second vCPU: the second segment now points 512 MiB into a 1 MiB disk. */
-static void rewrite_second_segment(void *ctx)
+static void rewrite_second_segment(struct fx *f)
 {
 	struct dwz_seg far = {.sector = 1ULL << 20, .num = 8};
 
-	put(ctx, SEGS + sizeof(far), &far, sizeof(far));
+	put(f, SEGS + sizeof(far), &far, sizeof(far));
+}
+
+/* The image takes no more room than its size: nothing was zeroed or allocated past its end. */
+static void assert_image_within(const char *path, uint64_t size)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, size);
+	assert_true((uint64_t)st.st_blocks * 512 <= size);
 }
 
 /*
  * The segment list is read once: a segment the guest rewrites after the
- * device checked it (here, while the first one is being discarded) never
- * reaches the image; the device uses what it checked.
+ * device took the request (here, while the device works on the first
+ * segment) never reaches the image; the device uses what it checked. The
+ * request is done through the ring: the kick returns with it still in
+ * flight, and its completion comes on the ring's eventfd.
  */
 static void test_discard_segments_read_once(void **state)
 {
 	struct fx *f = *state;
 	const struct dwz_seg seg[2] = {{.sector = 0, .num = 8}, {.sector = 8, .num = 8}};
-	unsigned int type, i;
-	uint64_t end = f->b->capacity * VIRTIO_BLK_SECTOR_SIZE;
+	unsigned int type;
 
 	for (type = 0; type < 2; type++) {
 		driver_start_with(f, (1u << VIRTIO_BLK_F_FLUSH) | (1u << VIRTIO_BLK_F_DISCARD) |
 					 (1u << VIRTIO_BLK_F_WRITE_ZEROES));
-
-		memset(&falloc, 0, sizeof(falloc));
-		falloc.hook = rewrite_second_segment;
-		falloc.ctx = f;
 		submit_dwz(f, type ? VIRTIO_BLK_T_WRITE_ZEROES : VIRTIO_BLK_T_DISCARD, seg, 2);
+		/* not done on the I/O thread: nothing is back yet */
+		assert_int_equal(used_idx(f), f->used_seen);
+		rewrite_second_segment(f);
+		complete(f);
 		assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
-		assert_true(falloc.n >= 2);
-		for (i = 0; i < falloc.n && i < MAX_FALLOC; i++)
-			assert_true(falloc.off[i] < end && falloc.len[i] <= end - falloc.off[i]);
-		/* the second segment as checked: sectors 8 to 15 */
-		assert_int_equal(falloc.off[falloc.n - 1], 8 * VIRTIO_BLK_SECTOR_SIZE);
-		assert_int_equal(falloc.len[falloc.n - 1], 8 * VIRTIO_BLK_SECTOR_SIZE);
+		assert_image_within(f->a, 1 * MB);
 	}
+	/* the second segment as checked: sectors 8 to 15 */
 	assert_int_equal(read_sector(f, 8), 0);
 	assert_int_equal(read_sector(f, 16), 0xaa);
+}
+
+/*
+ * Write-zeroes over the whole disk in 16 segments, without unmap (the zero
+ * range mode, or the fallback where the file system lacks it) and without
+ * FLUSH (the device then syncs before it answers): every sector reads 0.
+ */
+static void test_write_zeroes_whole_disk(void **state)
+{
+	struct fx *f = *state;
+	struct dwz_seg seg[16];
+	const uint32_t per = (uint32_t)(1 * MB / VIRTIO_BLK_SECTOR_SIZE / 16);
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		seg[i] = (struct dwz_seg){.sector = (uint64_t)i * per, .num = per};
+	driver_start_with(f, 1u << VIRTIO_BLK_F_WRITE_ZEROES);
+	submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, seg, 16);
+	assert_int_equal(used_idx(f), f->used_seen);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+	for (i = 0; i < 1 * MB / VIRTIO_BLK_SECTOR_SIZE; i += per / 2)
+		assert_int_equal(read_sector(f, i), 0);
+	assert_image_within(f->a, 1 * MB);
+	/* a segment past the end: refused whole, nothing done */
+	seg[0] = (struct dwz_seg){.sector = 0, .num = 8};
+	seg[1] = (struct dwz_seg){.sector = (1 * MB / VIRTIO_BLK_SECTOR_SIZE) - 4, .num = 8};
+	submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, seg, 2);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_IOERR);
 }
 
 /* ---- direct I/O bounce buffers ---- */
@@ -820,6 +830,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_swap_read_only, fx_setup_ro, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_swap_while_the_guest_reads, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_discard_segments_read_once, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_zeroes_whole_disk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_direct_bounce_budget, fx_setup_direct,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_direct_bounce_reset, fx_setup_direct, fx_teardown),
