@@ -494,6 +494,7 @@ static int serve(const struct serve_opts *o)
 			goto out;
 		srv_open = true;
 	}
+	api_runner_probe_kvm(r);
 	if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0)
 		goto out;
 	if (o->config_file && load_config_file(&r->vmm, o->config_file) < 0)

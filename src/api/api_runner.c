@@ -323,7 +323,6 @@ const struct api_backend api_runner_backend = {
 
 int api_runner_init(struct api_runner *r, const char *id)
 {
-	struct kvm_sys sys;
 	sigset_t set;
 
 	memset(r, 0, sizeof(*r));
@@ -345,7 +344,13 @@ int api_runner_init(struct api_runner *r, const char *id)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	api_vmm_init(&r->vmm, &api_runner_backend, r, id);
-	/* the controller checks vCPU counts against this host's KVM */
+	return 0;
+}
+
+void api_runner_probe_kvm(struct api_runner *r)
+{
+	struct kvm_sys sys;
+
 	if (kvm_sys_open(&sys, NULL) == 0) {
 		int limit = kvm_sys_vcpu_limit(&sys);
 
@@ -353,7 +358,6 @@ int api_runner_init(struct api_runner *r, const char *id)
 			r->vmm.max_vcpus = (unsigned int)limit;
 		kvm_sys_close(&sys);
 	}
-	return 0;
 }
 
 void api_runner_destroy(struct api_runner *r)

@@ -37,6 +37,12 @@ extern const struct api_backend api_runner_backend;
 
 /* Set up the runner and its controller (signals blocked from here on, in every thread). */
 int api_runner_init(struct api_runner *r, const char *id);
+/*
+ * Take this host's vCPU limit from KVM, for the controller's checks (until
+ * then it allows VM_MAX_VCPUS). Called once the API socket listens, so a
+ * client can connect while petrel looks at /dev/kvm.
+ */
+void api_runner_probe_kvm(struct api_runner *r);
 void api_runner_destroy(struct api_runner *r);
 /*
  * The main thread: wait for boots (or, with @wait_for_boot false, expect
