@@ -159,6 +159,7 @@ struct serve_opts {
 	const char *level;
 	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
 	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
+	bool boot_timer;	     /* Firecracker's --boot-timer */
 };
 
 static int check_readable(const char *what, const char *path)
@@ -497,6 +498,10 @@ static int serve(const struct serve_opts *o)
 	api_runner_probe_kvm(r);
 	if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0)
 		goto out;
+	if (o->boot_timer && api_vmm_set_boot_timer(&r->vmm, true, &err) < 0) {
+		fprintf(stderr, "petrel: --boot-timer: %s\n", err.msg);
+		goto out;
+	}
 	if (o->config_file && load_config_file(&r->vmm, o->config_file) < 0)
 		goto out;
 	if (o->ch_empty)
@@ -607,6 +612,8 @@ static int cmd_api(int argc, char **argv, bool fc)
 			       PETREL_VERSION);
 			return 0;
 		case OPT_BOOT_TIMER:
+			o.boot_timer = true;
+			break;
 		case OPT_IGNORED:
 			break;
 		case 'h':

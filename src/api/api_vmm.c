@@ -566,6 +566,18 @@ int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err)
 	return ret;
 }
 
+int api_vmm_set_boot_timer(struct api_vmm *v, bool on, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret)
+		v->spec.boot_timer = on;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
 int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err)
 {
 	struct api_vm_spec *s = &v->spec;
@@ -628,6 +640,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->serial_path = s->serial_path;
 	cfg->serial_max = s->serial_max;
 	cfg->console_hvc = s->console_hvc;
+	cfg->boot_timer = s->boot_timer;
 	cfg->rng = s->rng;
 	cfg->gdb = s->gdb;
 	cfg->gdb_wait = s->gdb_wait;

@@ -85,6 +85,7 @@ struct api_vm_spec {
 	enum api_serial serial;
 	char *serial_path;
 	bool console_hvc;
+	bool boot_timer;   /* Firecracker's --boot-timer */
 	bool reboot_exits; /* --on-reboot exit */
 	bool stats;
 	const char *gdb; /* CLI only: --gdb (not owned) */
@@ -219,6 +220,8 @@ int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err);
 int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
 		       struct api_err *err);
 int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err);
+/* Firecracker's --boot-timer: the guest's boot time is logged when its init says so. */
+int api_vmm_set_boot_timer(struct api_vmm *v, bool on, struct api_err *err);
 
 /*
  * Firecracker's logger: petrel's messages (stderr) go to @path from now on,

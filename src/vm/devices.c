@@ -26,6 +26,7 @@
 #include "arch/x86/e820.h"
 #include "dev/debug_exit.h"
 #include "dev/i8042.h"
+#include "dev/boot_timer.h"
 #include "dev/pvpanic.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
@@ -81,6 +82,7 @@ struct vm_devices {
 	struct rtc_cmos rtc;
 	struct i8042 kbc;
 	struct pvpanic panic;
+	struct boot_timer boot_timer;
 	struct pci_host pci;
 	bool pci_on;
 	struct virtio_rng *rng;
@@ -558,6 +560,11 @@ static int register_ports(struct vm_devices *d)
 		ret = bus_register(&m->pio, X86_PORT_POST, 1, &post_ops, NULL, "post");
 	if (!ret)
 		ret = bus_register(&m->pio, PVPANIC_PORT, 1, &pvpanic_ops, &d->panic, "pvpanic");
+	if (!ret && m->cfg.boot_timer) {
+		boot_timer_start(&d->boot_timer, stderr);
+		ret = bus_register(&m->mmio, BOOT_TIMER_ADDR, BOOT_TIMER_LEN, &boot_timer_ops,
+				   &d->boot_timer, "boot-timer");
+	}
 	if (ret < 0)
 		fprintf(stderr, "petrel: registering legacy devices: %s\n", strerror(-ret));
 	return ret;

@@ -68,6 +68,7 @@ struct vm_config {
 	bool reboot_exits; /* --on-reboot exit */
 	bool stats;	   /* print exit counters at the end */
 	bool test_device;  /* the test device used by petrel's own guests */
+	bool boot_timer;   /* Firecracker's boot timer (--boot-timer) */
 	bool irqchip;	   /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
 };

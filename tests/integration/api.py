@@ -9,7 +9,7 @@ socket accepting, the console growing, the process exiting) with generous
 deadlines; the only time window is the one that checks a paused guest's
 console does not grow.
    api.py PETREL PVH_TICK.elf [CASE...]"""
-import http.client, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, time
+import http.client, json, os, re, shutil, signal, socket, stat, subprocess, sys, tempfile, time
 import traceback
 
 petrel, tick = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -524,6 +524,32 @@ def firecracker_link():
         check(r.status == 200 and isinstance(r.json, dict) and
               r.json.get("state") == "Not started" and r.json.get("id") == "link-test",
               f"firecracker --api-sock --id: GET / is 'Not started' with the id ({r})")
+    # --boot-timer: the tick guest writes Firecracker's magic byte at its start,
+    # and the boot time is in petrel's log
+    with Petrel("boot-timer") as pt:
+        fc = os.path.join(pt.dir, "firecracker")
+        os.symlink(petrel, fc)
+        log = os.path.join(pt.dir, "fc.log")
+        pt.start(["--api-sock", pt.sock, "--boot-timer", "--log-path", log], exe=fc)
+        pt.wait_socket()
+        console = os.path.join(pt.dir, "console")
+        for path, body in (("/machine-config", {"vcpu_count": 1, "mem_size_mib": 64}),
+                           ("/boot-source", {"kernel_image_path": tick}),
+                           ("/serial", {"serial_out_path": console}),
+                           ("/actions", {"action_type": "InstanceStart"})):
+            r = request(pt.sock, "PUT", path, body)
+            need(r.status == 204, f"{req_desc('PUT', path, body)} -> 204 ({r})")
+        need(wait_growth(console, 20), "the boot-timer guest runs")
+        deadline = time.monotonic() + OUTPUT_WAIT
+        text = ""
+        while time.monotonic() < deadline and "Guest-boot-time" not in text:
+            time.sleep(0.01)
+            with open(log, errors="replace") as f:
+                text = f.read()
+        m = re.search(r"Guest-boot-time = +(\d+) us (\d+) ms, +(\d+) CPU us", text)
+        check(m is not None and int(m.group(1)) // 1000 == int(m.group(2)) and
+              text.count("Guest-boot-time") == 1,
+              f"--boot-timer logs the guest's boot time once ({text.strip()[-200:]!r})")
 
 
 @case
