@@ -52,6 +52,7 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 		ret = ioctl(v->fd, KVM_RUN, 0);
 		/* The guest ran: cached registers are stale. */
 		v->regs_valid = v->sregs_valid = false;
+		v->exit_unfinished = false;
 		kvm_coalesced_flush(v->vm);
 		if (ret < 0) {
 			ret = -errno;
@@ -67,10 +68,12 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 		case KVM_EXIT_IO:
 			v->stats[KVM_STAT_IO]++;
 			handle_io(v, ops, opaque);
+			v->exit_unfinished = true;
 			break;
 		case KVM_EXIT_MMIO:
 			v->stats[KVM_STAT_MMIO]++;
 			handle_mmio(v, ops, opaque);
+			v->exit_unfinished = true;
 			break;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 			v->stats[KVM_STAT_IRQ_WINDOW]++;
@@ -110,4 +113,26 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 			return KVM_EV_KICKED;
 		}
 	}
+}
+
+int kvm_vcpu_settle(struct kvm_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	int ret;
+
+	if (!v->exit_unfinished)
+		return 0;
+	ret = kvm_vcpu_regs_flush(v);
+	if (ret < 0)
+		return ret;
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	ret = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	v->regs_valid = v->sregs_valid = false;
+	/* KVM finished the access and returned at once: EINTR is the success */
+	if (ret == -EINTR || ret == -EAGAIN || (!ret && run->exit_reason == KVM_EXIT_INTR)) {
+		v->exit_unfinished = false;
+		return 0;
+	}
+	return ret ? ret : -EIO;
 }

@@ -2,39 +2,45 @@
 #include "kvm/kvm_state.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
-/* Architectural MSRs a guest's execution depends on. */
-static const uint32_t saved_msrs[] = {
-	0x00000010, /* TSC */
-	0x0000001b, /* APIC_BASE */
-	0x0000003a, /* FEATURE_CONTROL */
-	0x00000174, /* SYSENTER_CS */
-	0x00000175, /* SYSENTER_ESP */
-	0x00000176, /* SYSENTER_EIP */
-	0x00000277, /* PAT */
-	0x000001a0, /* MISC_ENABLE */
-	0x000002ff, /* MTRR default type */
-	0xc0000081, /* STAR */
-	0xc0000082, /* LSTAR */
-	0xc0000083, /* CSTAR */
-	0xc0000084, /* SYSCALL_MASK */
-	0xc0000102, /* KERNEL_GS_BASE */
-	0xc0000103, /* TSC_AUX */
-	0x4b564d00, /* kvmclock: wall clock */
-	0x4b564d01, /* kvmclock: system time */
-	0x4b564d02, /* async page fault */
-	0x4b564d03, /* steal time */
-	0x4b564d04, /* PV EOI */
-};
-
-unsigned int kvm_state_msr_list(uint32_t *idx, unsigned int max)
+/* KVM_GET_MSR_INDEX_LIST, ordered for restore. */
+int kvm_state_msr_list(struct kvm_sys *sys, uint32_t *idx, unsigned int max)
 {
-	unsigned int i, n = sizeof(saved_msrs) / sizeof(saved_msrs[0]);
+	struct kvm_msr_list probe = {.nmsrs = 0}, *list;
+	bool tsc = false, deadline = false;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < n && i < max; i++)
-		idx[i] = saved_msrs[i];
-	return i;
+	if (ioctl(sys->fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return -errno;
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(uint32_t));
+	if (!list)
+		return -ENOMEM;
+	list->nmsrs = probe.nmsrs;
+	if (ioctl(sys->fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		int ret = -errno;
+
+		free(list);
+		return ret;
+	}
+	for (i = 0; i < list->nmsrs; i++) {
+		if (list->indices[i] == KVM_MSR_IA32_TSC)
+			tsc = true;
+		else if (list->indices[i] == KVM_MSR_IA32_TSC_DEADLINE)
+			deadline = true;
+	}
+	if (tsc && n < max)
+		idx[n++] = KVM_MSR_IA32_TSC;
+	for (i = 0; i < list->nmsrs && n < max; i++)
+		if (list->indices[i] != KVM_MSR_IA32_TSC &&
+		    list->indices[i] != KVM_MSR_IA32_TSC_DEADLINE)
+			idx[n++] = list->indices[i];
+	if (deadline && n < max)
+		idx[n++] = KVM_MSR_IA32_TSC_DEADLINE;
+	free(list);
+	return (int)n;
 }
 
 struct msr_buf {
@@ -42,78 +48,198 @@ struct msr_buf {
 	struct kvm_msr_entry e[KVM_STATE_MAX_MSRS];
 };
 
+struct cpuid_buf {
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 e[KVM_STATE_MAX_CPUID];
+};
+
+/* The MSRs that read back on this vCPU, in the list's order. */
+static int save_msrs(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
+{
+	uint32_t idx[KVM_STATE_MAX_MSRS];
+	struct msr_buf *mb = calloc(1, sizeof(*mb));
+	int i, n;
+
+	if (!mb)
+		return -ENOMEM;
+	n = kvm_state_msr_list(v->vm->sys, idx, KVM_STATE_MAX_MSRS);
+	/* one at a time: KVM_GET_MSRS stops at the first MSR this vCPU lacks */
+	for (i = 0; i < n; i++) {
+		mb->hdr.nmsrs = 1;
+		mb->e[0].index = idx[i];
+		mb->e[0].data = 0;
+		if (kvm_vcpu_ioctl(v, KVM_GET_MSRS, mb) == 1)
+			s->msrs[s->nr_msrs++] = mb->e[0];
+	}
+	free(mb);
+	return n < 0 ? n : 0;
+}
+
+static int save_xsave(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
+{
+	int size = 0;
+
+	if (!v->vm->sys->caps[KVM_CAPX_XSAVE]) {
+		int ret = kvm_vcpu_ioctl(v, KVM_GET_FPU, &s->fpu);
+
+		return ret < 0 ? ret : 0;
+	}
+#ifdef KVM_CAP_XSAVE2
+	size = kvm_vm_ioctl(v->vm, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_XSAVE2);
+#endif
+	if (size > KVM_STATE_XSAVE_MAX)
+		return -E2BIG;
+	if (size > (int)sizeof(struct kvm_xsave)) {
+#ifdef KVM_GET_XSAVE2
+		if (kvm_vcpu_ioctl(v, KVM_GET_XSAVE2, s->xsave) < 0)
+			return -EIO;
+		s->xsave_len = (uint32_t)size;
+#endif
+	} else {
+		if (kvm_vcpu_ioctl(v, KVM_GET_XSAVE, s->xsave) < 0)
+			return -EIO;
+		s->xsave_len = sizeof(struct kvm_xsave);
+	}
+	s->has_xsave = 1;
+	return 0;
+}
+
 int kvm_vcpu_state_save(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 {
 	const int *caps = v->vm->sys->caps;
-	struct msr_buf mb;
-	uint32_t idx[KVM_STATE_MAX_MSRS];
-	unsigned int i, n;
+	struct cpuid_buf *cb;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	ret = kvm_vcpu_settle(v);
+	if (ret < 0)
+		return ret;
 	ret = kvm_vcpu_regs_flush(v);
 	if (ret < 0)
 		return ret;
-	if ((ret = kvm_vcpu_ioctl(v, KVM_GET_REGS, &s->regs)) < 0 ||
-	    (ret = kvm_vcpu_ioctl(v, KVM_GET_SREGS, &s->sregs)) < 0 ||
-	    (ret = kvm_vcpu_ioctl(v, KVM_GET_FPU, &s->fpu)) < 0 ||
-	    (ret = kvm_vcpu_ioctl(v, KVM_GET_MP_STATE, &s->mp_state)) < 0)
+	/* MP state first: reading it takes in the LAPIC's pending INIT/SIPI */
+	if ((ret = kvm_vcpu_ioctl(v, KVM_GET_MP_STATE, &s->mp_state)) < 0 ||
+	    (ret = kvm_vcpu_ioctl(v, KVM_GET_REGS, &s->regs)) < 0 ||
+	    (ret = kvm_vcpu_ioctl(v, KVM_GET_SREGS, &s->sregs)) < 0 || (ret = save_xsave(v, s)) < 0)
 		return ret;
-	if (caps[KVM_CAPX_XSAVE])
-		s->has_xsave = kvm_vcpu_ioctl(v, KVM_GET_XSAVE, &s->xsave) == 0;
 	if (caps[KVM_CAPX_XCRS])
 		s->has_xcrs = kvm_vcpu_ioctl(v, KVM_GET_XCRS, &s->xcrs) == 0;
-	if (v->vm->irqchip)
-		s->has_lapic = kvm_vcpu_ioctl(v, KVM_GET_LAPIC, &s->lapic) == 0;
-	if (caps[KVM_CAPX_VCPU_EVENTS])
-		s->has_events = kvm_vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, &s->events) == 0;
+	if (v->vm->irqchip) {
+		if ((ret = kvm_vcpu_ioctl(v, KVM_GET_LAPIC, &s->lapic)) < 0)
+			return ret;
+		s->has_lapic = 1;
+	}
+	if ((ret = save_msrs(v, s)) < 0)
+		return ret;
 	if (caps[KVM_CAPX_DEBUGREGS])
 		s->has_debugregs = kvm_vcpu_ioctl(v, KVM_GET_DEBUGREGS, &s->debugregs) == 0;
+	if (caps[KVM_CAPX_VCPU_EVENTS])
+		s->has_events = kvm_vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, &s->events) == 0;
+	/* the CPUID as it was set: never derived again at restore */
+	cb = calloc(1, sizeof(*cb));
+	if (!cb)
+		return -ENOMEM;
+	cb->hdr.nent = KVM_STATE_MAX_CPUID;
+	ret = kvm_vcpu_ioctl(v, KVM_GET_CPUID2, cb);
+	if (ret >= 0) {
+		s->nr_cpuid = cb->hdr.nent;
+		memcpy(s->cpuid, cb->e, s->nr_cpuid * sizeof(cb->e[0]));
+	}
+	free(cb);
+	if (ret < 0)
+		return ret;
+	ret = kvm_vcpu_ioctl(v, KVM_GET_TSC_KHZ, NULL);
+	s->tsc_khz = ret > 0 ? (uint32_t)ret : 0;
+	return 0;
+}
 
-	/* Read the MSRs one by one: a host may lack some (kvmclock ones, say). */
-	n = kvm_state_msr_list(idx, KVM_STATE_MAX_MSRS);
-	for (i = 0; i < n; i++) {
-		memset(&mb, 0, sizeof(mb));
-		mb.hdr.nmsrs = 1;
-		mb.e[0].index = idx[i];
-		if (kvm_vcpu_ioctl(v, KVM_GET_MSRS, &mb) == 1)
-			s->msrs[s->nr_msrs++] = mb.e[0];
+static int restore_cpuid_tsc(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
+{
+	struct cpuid_buf *cb;
+	int ret;
+
+	if (s->nr_cpuid > KVM_STATE_MAX_CPUID)
+		return -EINVAL;
+	cb = calloc(1, sizeof(*cb));
+	if (!cb)
+		return -ENOMEM;
+	cb->hdr.nent = s->nr_cpuid;
+	memcpy(cb->e, s->cpuid, s->nr_cpuid * sizeof(cb->e[0]));
+	ret = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, cb);
+	free(cb);
+	if (ret < 0)
+		return ret;
+	if (s->tsc_khz) {
+		ret = kvm_vcpu_ioctl(v, KVM_GET_TSC_KHZ, NULL);
+		if (ret > 0 && (uint32_t)ret != s->tsc_khz) {
+			/* the guest's TSC runs at its own rate, or not at all */
+			if (!v->vm->sys->caps[KVM_CAPX_TSC_CONTROL])
+				return -EOPNOTSUPP;
+			ret = kvm_vcpu_ioctl(v, KVM_SET_TSC_KHZ, (void *)(unsigned long)s->tsc_khz);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	return 0;
 }
 
+static int restore_xsave(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
+{
+	if (!s->has_xsave)
+		return kvm_vcpu_ioctl(v, KVM_SET_FPU, (void *)&s->fpu);
+	if (s->xsave_len < sizeof(struct kvm_xsave) || s->xsave_len > KVM_STATE_XSAVE_MAX)
+		return -EINVAL;
+	return kvm_vcpu_ioctl(v, KVM_SET_XSAVE, (void *)s->xsave);
+}
+
+static int restore_msrs(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
+{
+	struct msr_buf *mb;
+	int ret;
+
+	if (s->nr_msrs > KVM_STATE_MAX_MSRS)
+		return -EINVAL;
+	mb = calloc(1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	mb->hdr.nmsrs = s->nr_msrs;
+	memcpy(mb->e, s->msrs, s->nr_msrs * sizeof(mb->e[0]));
+	ret = kvm_vcpu_ioctl(v, KVM_SET_MSRS, mb);
+	free(mb);
+	if (ret >= 0 && (uint32_t)ret != s->nr_msrs)
+		return -EIO; /* KVM stopped at the MSR of index ret */
+	return ret < 0 ? ret : 0;
+}
+
 int kvm_vcpu_state_restore(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 {
-	struct msr_buf mb;
+	struct kvm_vcpu_events ev;
 	int ret;
 
 	kvm_vcpu_regs_invalidate(v);
-	/* sregs first: they set the mode the rest is interpreted in */
-	if ((ret = kvm_vcpu_ioctl(v, KVM_SET_SREGS, (void *)&s->sregs)) < 0 ||
+	v->exit_unfinished = false;
+	if ((ret = restore_cpuid_tsc(v, s)) < 0 ||
+	    (ret = kvm_vcpu_ioctl(v, KVM_SET_SREGS, (void *)&s->sregs)) < 0 ||
 	    (ret = kvm_vcpu_ioctl(v, KVM_SET_REGS, (void *)&s->regs)) < 0 ||
-	    (ret = kvm_vcpu_ioctl(v, KVM_SET_FPU, (void *)&s->fpu)) < 0)
-		return ret;
-	if (s->has_xsave && (ret = kvm_vcpu_ioctl(v, KVM_SET_XSAVE, (void *)&s->xsave)) < 0)
+	    (ret = restore_xsave(v, s)) < 0)
 		return ret;
 	if (s->has_xcrs && (ret = kvm_vcpu_ioctl(v, KVM_SET_XCRS, (void *)&s->xcrs)) < 0)
 		return ret;
-	memset(&mb, 0, sizeof(mb));
-	mb.hdr.nmsrs = s->nr_msrs > KVM_STATE_MAX_MSRS ? KVM_STATE_MAX_MSRS : s->nr_msrs;
-	memcpy(mb.e, s->msrs, mb.hdr.nmsrs * sizeof(mb.e[0]));
-	ret = kvm_vcpu_ioctl(v, KVM_SET_MSRS, &mb);
-	if (ret >= 0 && (uint32_t)ret != mb.hdr.nmsrs)
-		return -EIO;
-	if (ret < 0)
-		return ret;
 	if (s->has_lapic && (ret = kvm_vcpu_ioctl(v, KVM_SET_LAPIC, (void *)&s->lapic)) < 0)
 		return ret;
-	if (s->has_events &&
-	    (ret = kvm_vcpu_ioctl(v, KVM_SET_VCPU_EVENTS, (void *)&s->events)) < 0)
+	if ((ret = restore_msrs(v, s)) < 0)
 		return ret;
 	if (s->has_debugregs &&
 	    (ret = kvm_vcpu_ioctl(v, KVM_SET_DEBUGREGS, (void *)&s->debugregs)) < 0)
 		return ret;
-	return kvm_vcpu_ioctl(v, KVM_SET_MP_STATE, (void *)&s->mp_state);
+	if ((ret = kvm_vcpu_ioctl(v, KVM_SET_MP_STATE, (void *)&s->mp_state)) < 0)
+		return ret;
+	if (!s->has_events)
+		return 0;
+	ev = s->events;
+	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	ret = kvm_vcpu_ioctl(v, KVM_SET_VCPU_EVENTS, &ev);
+	return ret < 0 ? ret : 0;
 }
 
 static int chip_get(struct kvm_vm *vm, struct kvm_irqchip *c, uint32_t id)
@@ -133,7 +259,7 @@ int kvm_vm_state_save(struct kvm_vm *vm, struct kvm_vm_state *s)
 		    (ret = chip_get(vm, &s->pic_slave, KVM_IRQCHIP_PIC_SLAVE)) < 0 ||
 		    (ret = chip_get(vm, &s->ioapic, KVM_IRQCHIP_IOAPIC)) < 0)
 			return ret;
-		s->has_irqchip = true;
+		s->has_irqchip = 1;
 		s->has_pit = kvm_vm_ioctl(vm, KVM_GET_PIT2, &s->pit) == 0;
 	}
 	ret = kvm_vm_ioctl(vm, KVM_GET_CLOCK, &s->clock);
@@ -153,6 +279,7 @@ int kvm_vm_state_restore(struct kvm_vm *vm, const struct kvm_vm_state *s)
 	}
 	if (s->has_pit && (ret = kvm_vm_ioctl(vm, KVM_SET_PIT2, (void *)&s->pit)) < 0)
 		return ret;
+	/* the clock last; only its value is carried (its host stamps belong to the old host) */
 	memset(&clock, 0, sizeof(clock));
 	clock.clock = s->clock.clock;
 	ret = kvm_vm_ioctl(vm, KVM_SET_CLOCK, &clock);

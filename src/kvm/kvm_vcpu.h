@@ -49,8 +49,8 @@ struct kvm_exit_ops {
 	void (*pio)(void *opaque, struct kvm_vcpu *v, uint16_t port, bool in, unsigned int size,
 		    uint8_t *data);
 	/* One MMIO access of 1 to 8 bytes. */
-	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write,
-		     unsigned int len, uint8_t *data);
+	void (*mmio)(void *opaque, struct kvm_vcpu *v, uint64_t addr, bool write, unsigned int len,
+		     uint8_t *data);
 };
 
 struct kvm_vcpu {
@@ -67,6 +67,11 @@ struct kvm_vcpu {
 
 	/* Set by an exit handler to make kvm_vcpu_run return KVM_EV_STOP. */
 	bool stop_loop;
+	/*
+	 * The last exit was an I/O or MMIO access that KVM finishes on the next
+	 * KVM_RUN (an IN's data, the instruction pointer): kvm_vcpu_settle.
+	 */
+	bool exit_unfinished;
 	pthread_t thread;
 	bool thread_valid;
 
@@ -78,6 +83,13 @@ int kvm_vcpu_signals_init(void);
 int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id);
 void kvm_vcpu_destroy(struct kvm_vcpu *v);
 int kvm_vcpu_ioctl(struct kvm_vcpu *v, unsigned long req, void *arg);
+
+/*
+ * Let KVM finish the instruction of an I/O or MMIO exit without running the
+ * guest on (KVM_RUN with immediate_exit), so the vCPU's state can be read
+ * whole. Call on the vCPU's own thread, out of kvm_vcpu_run; 0 or -errno.
+ */
+int kvm_vcpu_settle(struct kvm_vcpu *v);
 
 /* Register cache: load lazily, write back before the next KVM_RUN. */
 struct kvm_regs *kvm_vcpu_regs(struct kvm_vcpu *v);
