@@ -1157,6 +1157,20 @@ int virtio_blk_set_backing(struct virtio_blk *b, const char *path)
 			ret == -ETIMEDOUT ? "did not complete in time" : "could not be waited for");
 		goto out_close;
 	}
+	/*
+	 * A later FLUSH syncs the new file only, yet it covers the writes the
+	 * guest completed on this one (virtio 1.2, 5.2.6.2): they are made
+	 * stable now, before the guest can send it.
+	 */
+	if (!b->readonly && !img.same_file && fdatasync(b->fd) < 0) {
+		ret = -errno;
+		pthread_mutex_unlock(&b->vp.lock);
+		fprintf(stderr,
+			"petrel: disk %s: not switched to: %s could not be synced (%s) and stays "
+			"the disk\n",
+			new_path, b->path, strerror(-ret));
+		goto out_close;
+	}
 	if (img.same_file) {
 		/* the same file again (perhaps resized): keep its fd and its lock */
 		old_fd = img.fd;

@@ -212,8 +212,10 @@ void virtio_blk_destroy(struct virtio_blk *b);
  * than the guest was shown, nothing changes and it returns -errno with one
  * line on stderr naming @path. Then the requests in flight on the old file
  * complete to the driver (waited for at most VIRTIO_BLK_SWAP_DRAIN_MS;
- * -ETIMEDOUT leaves the old file in place), the device switches to the new
- * file, the capacity in the configuration space follows its size, and the
+ * -ETIMEDOUT leaves the old file in place) and a writable old file is synced
+ * (a later FLUSH covers the writes completed on it but syncs only the new
+ * file; a failed sync leaves the old file in place), the device switches to
+ * the new file, the capacity in the configuration space follows its size, and the
  * configuration generation changes with a configuration-change interrupt
  * (ISR bit 1, or the MSI-X configuration vector) when the driver is running;
  * the old file is closed, which releases its lock. @path naming the file

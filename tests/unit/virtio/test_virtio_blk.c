@@ -120,6 +120,42 @@ static void fire(struct fx *f, int fd)
 	fail_msg("fd %d is not watched", fd);
 }
 
+/* ---- fdatasync, seen from the test ---- */
+
+/*
+ * The device's fdatasync calls land here (the test is linked with the device):
+ * each records the inode of the file it syncs, and fails with EIO while
+ * syncs.fail is set.
+ */
+#define MAX_SYNC 8
+static struct {
+	unsigned int n;
+	ino_t ino[MAX_SYNC];
+	bool fail;
+} syncs;
+
+int fdatasync(int fd)
+{
+	struct stat st;
+
+	if (syncs.n < MAX_SYNC)
+		syncs.ino[syncs.n] = fstat(fd, &st) == 0 ? st.st_ino : 0;
+	syncs.n++;
+	if (syncs.fail) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
 /* ---- images ---- */
 
 static void make_image(const char *path, uint64_t size, uint8_t fill)
@@ -408,6 +444,48 @@ static void test_swap(void **state)
 	submit(f, VIRTIO_BLK_T_IN, 1 * MB / 512);
 	complete(f);
 	assert_int_equal(finished(f), VIRTIO_BLK_S_IOERR);
+}
+
+/*
+ * A write completed on the old image and a FLUSH sent after the swap: the
+ * flush covers that write (virtio 1.2, 5.2.6.2) but syncs the new image only,
+ * so the swap syncs the old one first. When that fails, nothing changes.
+ */
+static void test_swap_syncs_the_old_image(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+	uint8_t gen;
+
+	driver_start(f);
+	memset(data, 0x22, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	submit(f, VIRTIO_BLK_T_OUT, 5);
+	complete(f);
+	assert_int_equal(finished(f), VIRTIO_BLK_S_OK);
+	gen = generation(f);
+
+	/* the sync fails: the old image stays the disk, the new one is left unlocked */
+	syncs.n = 0;
+	syncs.fail = true;
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), -EIO);
+	syncs.fail = false;
+	assert_int_equal(syncs.n, 1);
+	assert_true(syncs.ino[0] == inode_of(f->a));
+	assert_int_equal(capacity(f), 1 * MB / 512);
+	assert_int_equal(generation(f), gen);
+	assert_true(lockable(f->bb, LOCK_EX));
+	assert_int_equal(read_sector(f, 5), 0x22);
+
+	syncs.n = 0;
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	assert_int_equal(syncs.n, 1);
+	assert_true(syncs.ino[0] == inode_of(f->a));
+	assert_int_equal(capacity(f), 2 * MB / 512);
+	/* the same file again: it stays open, nothing to sync */
+	syncs.n = 0;
+	assert_int_equal(virtio_blk_set_backing(f->b, f->bb), 0);
+	assert_int_equal(syncs.n, 0);
 }
 
 static void test_swap_refused(void **state)
@@ -825,6 +903,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_swap, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_syncs_the_old_image, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_swap_refused, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_swap_completes_requests_in_flight, fx_setup,
 					    fx_teardown),
