@@ -108,12 +108,15 @@ def check_image(img, reports):
     return problems
 
 
-def reader(pipe, sink):
+def reader(pipe, sink, line=None):
+    """Keep what comes from pipe in sink; set the event line at its first newline."""
     while True:
-        chunk = pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536)
+        chunk = pipe.read1(65536)
         if not chunk:
             return
         sink.append(chunk)
+        if line and b"\n" in chunk:
+            line.set()
 
 
 def wait_lock(path, secs):
@@ -146,8 +149,9 @@ def direct_ok(folder):
         os.unlink(probe)
 
 
-def one_run(args, folder, mode, delay, n):
-    """One run killed after delay seconds: (problems, reports)."""
+def one_run(args, folder, mode, early, delay, n):
+    """One run killed delay seconds after its start (early) or after the guest's first line:
+    (problems, reports)."""
     img = os.path.join(folder, f"{mode}-{n}.img")
     with open(img, "wb") as f:
         f.truncate(NREC * REC_BYTES)
@@ -156,11 +160,15 @@ def one_run(args, folder, mode, delay, n):
     p = subprocess.Popen([args.petrel, "run", "--firmware", args.guest, "--mode", "long",
                           "--test-device", "--disk", disk], stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = [], []
-    threads = [threading.Thread(target=reader, args=(p.stdout, out)),
+    out, err, started = [], [], threading.Event()
+    threads = [threading.Thread(target=reader, args=(p.stdout, out, started)),
                threading.Thread(target=reader, args=(p.stderr, err))]
     for t in threads:
         t.start()
+    problems = []
+    # a loaded machine may take a while to start petrel: the delay counts from the guest's start
+    if not early and not started.wait(10):
+        problems.append("the guest printed nothing in 10 s")
     time.sleep(delay)
     alive = p.poll() is None
     if alive:
@@ -168,7 +176,6 @@ def one_run(args, folder, mode, delay, n):
     rc = p.wait()
     for t in threads:
         t.join()
-    problems = []
     if not alive:
         problems.append(f"petrel stopped by itself before the kill, status {rc}"
                         + (f" (guest check {rc >> 1} failed)" if rc & 1 and rc > 1 else ""))
@@ -219,16 +226,19 @@ def main():
     start = time.monotonic()
     for n in range(args.runs):
         mode = modes[n % len(modes)]
-        # one run in eight is killed in its first 20 ms, while petrel starts
-        ms = rng.uniform(0, 20) if rng.random() < 0.125 else rng.uniform(0, args.max_delay)
-        problems, reports = one_run(args, folder, mode, ms / 1000, n)
+        # one run in eight is killed in its first 20 ms, while petrel starts; the others
+        # up to --max-delay after the guest's first line
+        early = rng.random() < 0.125
+        ms = rng.uniform(0, 20) if early else rng.uniform(0, args.max_delay)
+        problems, reports = one_run(args, folder, mode, early, ms / 1000, n)
         st = stats[mode]
         st[0] += 1
         st[1] += bool(reports)
         st[2] += len(reports)
         if problems:
             failed += 1
-            print(f"FAIL: run {n} ({mode}, killed after {ms:.0f} ms, last flushed "
+            print(f"FAIL: run {n} ({mode}, killed {ms:.0f} ms after "
+                  f"{'its start' if early else 'the guest started'}, last flushed "
                   f"{reports[-1] if reports else 'none'}): image kept in {folder}", flush=True)
             for pr in problems[:20]:
                 print("    " + pr, flush=True)
