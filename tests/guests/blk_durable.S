@@ -8,9 +8,10 @@
  * Batch b writes K = 1 + b % 4 requests at once, request j holding
  * L = 1 + (b + j) % 3 consecutive records (two data descriptors when L > 1),
  * the batch's records consecutive from record (b * 37) % (NREC - SPAN + 1):
- * records are rewritten over and over with newer sequence numbers. In odd
- * batches the data buffers are 8 bytes off page alignment (direct=on then
- * goes through petrel's aligned copies).
+ * records are rewritten over and over with newer sequence numbers. Batch
+ * b + 1 is filled in while batch b is in flight. In odd batches the data
+ * buffers are 8 bytes off page alignment: with direct=on on a host whose
+ * O_DIRECT wants more (most do), they go through petrel's aligned copies.
  *
  * Flush mode (the default): once a batch's writes have all completed OK,
  * the next batch's writes go out together with a FLUSH, and when that FLUSH
@@ -26,7 +27,7 @@
  * sum of the 63 qwords before it (little endian qwords, all mod 2^64). The
  * test holds the same schedule and checks the image against it.
  *
- * A failed check exits with its own code (status 2 code + 1): 1-4 finding
+ * A failed check exits with its own code (status 2 code + 1): 1-3 finding
  * the device, 10-15 initialisation, 20-21 the mode, 30-32 a request that
  * failed or a used element no request owns.
  */
