@@ -8,7 +8,10 @@
  * Batch b writes K = 1 + b % 4 requests at once, request j holding
  * L = 1 + (b + j) % 3 consecutive records (two data descriptors when L > 1),
  * the batch's records consecutive from record (b * 37) % (NREC - SPAN + 1):
- * records are rewritten over and over with newer sequence numbers. Batch
+ * records are rewritten over and over with newer sequence numbers. A request
+ * with (b + j) % 5 == 3 is a WRITE_ZEROES of its records instead (UNMAP in
+ * batches 2 and 3 mod 4), each record zeroed taking a sequence number too:
+ * a zeroed record is a newer state of it like a write. Batch
  * b + 1 is filled in while batch b is in flight. In odd batches the data
  * buffers are 8 bytes off page alignment: with direct=on on a host whose
  * O_DIRECT wants more (most do), they go through petrel's aligned copies.
@@ -65,7 +68,8 @@
 #define S_NEGOTIATED (S_ACK | S_DRIVER | S_FEATURES_OK)
 #define S_LIVE (S_NEGOTIATED | S_DRIVER_OK)
 
-#define FEAT_FLUSH (1 << 9) /* VIRTIO_BLK_F_FLUSH, in feature word 0 */
+#define FEAT_FLUSH (1 << 9)	   /* VIRTIO_BLK_F_FLUSH, in feature word 0 */
+#define FEAT_WZ (1 << 14)	   /* VIRTIO_BLK_F_WRITE_ZEROES */
 
 #define F_NEXT 1
 #define F_WRITE 2
@@ -74,6 +78,8 @@
 #define BLK_T_OUT 1
 #define BLK_T_FLUSH 4
 #define BLK_T_GET_ID 8
+#define BLK_T_WRITE_ZEROES 13
+#define WZ_F_UNMAP 1
 
 /* The disk: NREC records of 4 KiB. */
 #define NREC 64
@@ -83,6 +89,7 @@
 #define MAX_LEN 3  /* records of one request */
 #define SPAN (MAX_REQS * MAX_LEN)
 #define STRIDE 37
+#define ZERO_EVERY 5 /* request j of batch b zeroes its records when (b + j) % 5 == 3 */
 
 /* The record contents. */
 #define MAGIC 0x52446c6572746570 /* "petrelDR" */
@@ -139,9 +146,9 @@ _start:
 4:	call setup_bar
 
 	/* Flush mode unless the disk's serial says "writethrough". */
-	mov $FEAT_FLUSH, %r13d
+	mov $(FEAT_FLUSH | FEAT_WZ), %r13d
 	call virtio_init
-	movl $FEAT_FLUSH, %eax
+	movl $(FEAT_FLUSH | FEAT_WZ), %eax
 	call check_features
 	call get_id
 	movabs $0x7268746574697277, %rax /* "writethr" */
@@ -149,9 +156,9 @@ _start:
 	jne 5f
 	cmpl $0x6867756f, IDBUF + 8 /* "ough" */
 	jne 5f
-	xor %r13d, %r13d
+	mov $FEAT_WZ, %r13d
 	call virtio_init
-	xor %eax, %eax
+	mov $FEAT_WZ, %eax
 	call check_features
 	movb $1, writethrough(%rip)
 	lea wt_msg(%rip), %rsi
@@ -296,6 +303,14 @@ build_req:
 	shl $4, %r12d
 	lea STATS(%r12,%r14), %r12d /* its status byte */
 	movb $0xff, (%r12)
+	/* one request in five zeroes its records */
+	mov batch_no(%rip), %rax
+	add %r14, %rax
+	xor %edx, %edx
+	mov $ZERO_EVERY, %ecx
+	div %rcx
+	cmp $(ZERO_EVERY - 2), %edx
+	je build_wz
 	/* the records */
 	mov %rbp, %rdi
 	xor %ebx, %ebx
@@ -342,6 +357,49 @@ build_req:
 	jmp 4f
 3:	mov %ax, 30(%rdi)
 4:	/* status */
+	mov %r12, 48(%rdi)
+	movl $1, 56(%rdi)
+	movw $F_WRITE, 60(%rdi)
+	movw $0, 62(%rdi)
+	mov %r13d, %eax
+	jmp offer
+
+/*
+ * Request %r14d is a WRITE_ZEROES of its L = %r15d records: header at %rsi,
+ * its one segment at %rbp, status byte at %r12, half in %r13d. Each record
+ * zeroed takes a sequence number, as a write would.
+ */
+build_wz:
+	movl $BLK_T_WRITE_ZEROES, (%rsi)
+	movq $0, 8(%rsi)
+	mov next_rec(%rip), %rax
+	shl $3, %rax
+	mov %rax, (%rbp) /* the segment: sector, sectors, flags */
+	lea (,%r15,REC_SECTORS), %eax
+	mov %eax, 8(%rbp)
+	/* UNMAP (a hole) in batches 2, 3 mod 4, zeroes written in place in the others */
+	mov batch_no(%rip), %rax
+	shr $1, %eax
+	and $WZ_F_UNMAP, %eax
+	mov %eax, 12(%rbp)
+	add %r15, seq(%rip)
+	add %r15, next_rec(%rip)
+	/* descriptors 20 p + 4 j (header), + 1 (the segment), + 3 (status) */
+	imul $20, %r13d, %r13d
+	lea (%r13,%r14,4), %r13d /* the head */
+	mov %r13d, %edi
+	shl $4, %edi
+	add $RING, %edi
+	mov %rsi, (%rdi)
+	movl $16, 8(%rdi)
+	movw $F_NEXT, 12(%rdi)
+	lea 1(%r13), %eax
+	mov %ax, 14(%rdi)
+	mov %rbp, 16(%rdi)
+	movl $16, 24(%rdi)
+	movw $F_NEXT, 28(%rdi)
+	lea 3(%r13), %eax
+	mov %ax, 30(%rdi)
 	mov %r12, 48(%rdi)
 	movl $1, 56(%rdi)
 	movw $F_WRITE, 60(%rdi)

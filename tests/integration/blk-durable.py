@@ -5,11 +5,11 @@ must be in the image.
 
 The guest (tests/guests/blk_durable.S) writes numbered 4 KiB records in
 batches of requests in flight together, rewriting the same records over and
-over, and prints "flushed S S" once a FLUSH covering every record up to
+over (one request in five is a WRITE_ZEROES of its records), and prints "flushed S S" once a FLUSH covering every record up to
 sequence number S has completed OK. After each kill the test waits for the
 image's lock (the last of petrel's I/O has then finished), replays the guest's
-schedule and checks each record: it must hold the newest write reported
-flushed for it, or a newer one, intact. A SIGKILL leaves the host's page cache
+schedule and checks each record: it must hold the newest write (or zeroing)
+reported flushed for it, or a newer one, intact. A SIGKILL leaves the host's page cache
 alone, so this checks petrel's ordering: a write or flush it completes to the
 guest must have been done.
 
@@ -28,7 +28,7 @@ import threading, time
 
 # The guest's disk layout and schedule (see blk_durable.S).
 NREC, REC_BYTES, SECTOR = 64, 4096, 512
-MAX_REQS, MAX_LEN, STRIDE = 4, 3, 37
+MAX_REQS, MAX_LEN, STRIDE, ZERO_EVERY = 4, 3, 37, 5
 SPAN = MAX_REQS * MAX_LEN
 MAGIC, K1, FILL = 0x52446C6572746570, 0x9E3779B97F4A7C15, 59
 M64 = (1 << 64) - 1
@@ -41,17 +41,17 @@ MODE_LINE = {"page": b"blk_durable: flush mode", "direct": b"blk_durable: flush 
 
 
 def batches():
-    """(batch number, [(seq, record)...], last seq) for b = 0, 1, ..."""
+    """(batch number, [(seq, record, zeroed)...], last seq) for b = 0, 1, ..."""
     seq, b = 0, 0
     while True:
         rec = (b * STRIDE) % (NREC - SPAN + 1)
-        writes = []
+        ops = []
         for j in range(1 + b % 4):
             for _ in range(1 + (b + j) % 3):
                 seq += 1
-                writes.append((seq, rec))
+                ops.append((seq, rec, (b + j) % ZERO_EVERY == ZERO_EVERY - 2))
                 rec += 1
-        yield b, writes, seq
+        yield b, ops, seq
         b += 1
 
 
@@ -69,15 +69,16 @@ def record(rec, seq):
 def check_image(img, reports):
     """Problems of the image against the flushes reported (a list of sequence numbers)."""
     last = reports[-1] if reports else 0
-    required = [0] * NREC   # newest seq reported flushed, per record
-    allowed = [set() for _ in range(NREC)]  # every seq the guest may have written there
+    required = [0] * NREC   # newest write or zeroing reported flushed, per record
+    writes = [set() for _ in range(NREC)]  # every write the guest may have made there
+    zeroes = [[] for _ in range(NREC)]  # and every zeroing
     ends, horizon = set(), None
-    for b, writes, end in batches():
+    for b, ops, end in batches():
         ends.add(end)
-        for seq, rec in writes:
+        for seq, rec, zeroed in ops:
             if seq <= last:
                 required[rec] = seq
-            allowed[rec].add(seq)
+            (zeroes[rec].append if zeroed else writes[rec].add)(seq)
         if horizon is None and end >= last:
             horizon = b + AHEAD
         if horizon is not None and b >= horizon:
@@ -91,8 +92,10 @@ def check_image(img, reports):
     for rec in range(NREC):
         blk = data[rec * REC_BYTES:(rec + 1) * REC_BYTES]
         if blk == bytes(REC_BYTES):
-            if required[rec]:
-                problems.append(f"record {rec}: zero, but write {required[rec]} was flushed")
+            # never written, or zeroed by the newest flushed request or a later one
+            if required[rec] and not any(z >= required[rec] for z in zeroes[rec]):
+                problems.append(f"record {rec}: LOST: zero, but write {required[rec]} was "
+                                "flushed")
             continue
         seq = struct.unpack_from("<Q", blk, 16)[0]
         if blk != record(rec, seq):
@@ -100,11 +103,12 @@ def check_image(img, reports):
                        for i in range(0, REC_BYTES, SECTOR))
             problems.append(f"record {rec}: corrupt (seq field {seq}, {good} of 8 sectors "
                             f"intact; flushed {required[rec]})")
-        elif seq not in allowed[rec]:
+        elif seq not in writes[rec]:
             problems.append(f"record {rec}: holds write {seq}, which the guest never made there")
         elif seq < required[rec]:
-            problems.append(f"record {rec}: LOST: holds write {seq}, but write {required[rec]} "
-                            f"was flushed")
+            what = "zeroing" if required[rec] in zeroes[rec] else "write"
+            problems.append(f"record {rec}: LOST: holds write {seq}, but {what} "
+                            f"{required[rec]} was flushed")
     return problems
 
 
