@@ -496,7 +496,14 @@ static uint8_t queue_rw(struct virtio_blk *b, const struct virtq_req *req, uint3
 	return BLK_QUEUED;
 }
 
-/* FLUSH: fdatasync once every earlier submission has completed. */
+/*
+ * FLUSH: fdatasync once every earlier submission has completed. Virtio asks
+ * a FLUSH to cover the writes that completed before it was sent (1.2,
+ * 5.2.6.2); the drain also holds it behind every transfer already in the
+ * ring. What is not in the ring yet (a transfer waiting for bounce memory,
+ * the next chunk or step of a long request) is not covered, and need not be:
+ * it has not completed.
+ */
 static uint8_t queue_flush(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
 	struct io_uring_sqe *sqe = ring_sqe(b);
