@@ -21,8 +21,8 @@ write is stable and reported as such).
                   [--modes page,direct,writethrough]
 
 The images are made in a fresh folder under DIR, which must be on a file
-system that allows O_DIRECT (tmpfs does not: direct=on is then not tested,
-and the test says so loudly)."""
+system that allows O_DIRECT (tmpfs on older kernels does not: direct=on is
+then not tested, and the test says so loudly)."""
 import argparse, fcntl, os, random, re, shutil, signal, struct, subprocess, sys, tempfile
 import threading, time
 
@@ -223,7 +223,7 @@ def main():
     modes = args.modes.split(",")
     if "direct" in modes and not direct_ok(folder):
         print(f"WARNING: direct=on NOT TESTED: the file system of {args.dir} refuses O_DIRECT "
-              "(tmpfs does); give a folder on a disk file system", flush=True)
+              "(tmpfs on older kernels does); give a folder on a disk file system", flush=True)
         modes.remove("direct")
     stats = {m: [0, 0, 0] for m in modes}  # runs, runs with a report, reports
     failed, stuck = 0, 0
