@@ -131,7 +131,7 @@ static void teardown(struct harness *h)
 	pthread_mutex_destroy(&h->pm.lock);
 }
 
-static bool bcd_ok(uint8_t v, unsigned int lo, unsigned int hi)
+FUZZ_NOCOV static bool bcd_ok(uint8_t v, unsigned int lo, unsigned int hi)
 {
 	unsigned int n = (v >> 4) * 10u + (v & 0xf);
 
@@ -139,7 +139,7 @@ static bool bcd_ok(uint8_t v, unsigned int lo, unsigned int hi)
 }
 
 /* A time register read in BCD mode, the clock running: a valid value. */
-static void check_rtc_read(struct harness *h, unsigned int idx, uint8_t v)
+FUZZ_NOCOV static void check_rtc_read(struct harness *h, unsigned int idx, uint8_t v)
 {
 	uint8_t b = h->rtc.s.cmos[RTC_REG_B];
 
@@ -248,7 +248,7 @@ static void save_restore(struct harness *h)
 	fuzz_check(!memcmp(level, h->level, sizeof(level)));
 }
 
-static void check(struct harness *h)
+FUZZ_NOCOV static void check(struct harness *h)
 {
 	const struct acpi_pm_state *pm = &h->pm.s;
 	bool sci = (pm->cnt & ACPI_PM1_CNT_SCI_EN) && (pm->sts & pm->en & ACPI_PM1_PWRBTN);

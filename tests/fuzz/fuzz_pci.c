@@ -301,19 +301,19 @@ static void f_unwatch(void *ctx, int fd)
 
 /* ---- the invariants ---- */
 
-static uint64_t offered(const struct virtio_pci *vp)
+FUZZ_NOCOV static uint64_t offered(const struct virtio_pci *vp)
 {
 	return vp->ops->features | (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_INDIRECT_DESC) |
 	       (1ULL << VIRTIO_F_EVENT_IDX);
 }
 
-static uint64_t bar0_programmed(const struct pci_dev *d)
+FUZZ_NOCOV static uint64_t bar0_programmed(const struct pci_dev *d)
 {
 	return (pci_le32_get(&d->cfg[PCI_BAR0]) & ~0xfu) |
 	       (uint64_t)pci_le32_get(&d->cfg[PCI_BAR0 + 4]) << 32;
 }
 
-static bool ioev_at(uint64_t addr, int efd)
+FUZZ_NOCOV static bool ioev_at(uint64_t addr, int efd)
 {
 	unsigned int i;
 
@@ -323,7 +323,7 @@ static bool ioev_at(uint64_t addr, int efd)
 	return false;
 }
 
-static bool irqfd_bound(int efd, int gsi)
+FUZZ_NOCOV static bool irqfd_bound(int efd, int gsi)
 {
 	unsigned int i;
 
@@ -333,7 +333,7 @@ static bool irqfd_bound(int efd, int gsi)
 	return false;
 }
 
-static void check_status(unsigned int i)
+FUZZ_NOCOV static void check_status(unsigned int i)
 {
 	struct virtio_pci *vp = h.vp[i];
 	struct dev_seen *s = &h.seen[i];
@@ -360,7 +360,7 @@ static void check_status(unsigned int i)
 	s->features = vp->guest_features;
 }
 
-static void check_bar_and_doorbells(unsigned int i, unsigned int *owned)
+FUZZ_NOCOV static void check_bar_and_doorbells(unsigned int i, unsigned int *owned)
 {
 	struct virtio_pci *vp = h.vp[i];
 	const struct pci_bar *b = &vp->pci.bar[0];
@@ -389,7 +389,7 @@ static void check_bar_and_doorbells(unsigned int i, unsigned int *owned)
 	}
 }
 
-static void check_msix(unsigned int i, unsigned int *routes, unsigned int *irqfds)
+FUZZ_NOCOV static void check_msix(unsigned int i, unsigned int *routes, unsigned int *irqfds)
 {
 	struct msix *x = &h.vp[i]->msix;
 	uint16_t ctrl = pci_le16_get(&x->dev->cfg[x->cap + MSIX_CAP_CTRL]);
@@ -422,7 +422,7 @@ static void check_msix(unsigned int i, unsigned int *routes, unsigned int *irqfd
 	}
 }
 
-static void check_all(void)
+FUZZ_NOCOV static void check_all(void)
 {
 	unsigned int i, gsi, owned = 0, routes = 0, irqfds = 0, used = 0;
 
