@@ -156,6 +156,7 @@ static void cap_write(void *opaque, struct pci_dev *d, uint32_t off, unsigned in
 	struct msix *x = opaque;
 	uint16_t ctrl = pci_le16_get(&d->cfg[x->cap + MSIX_CAP_CTRL]);
 	bool enabled = ctrl & MSIX_CTRL_ENABLE, fmask = ctrl & MSIX_CTRL_FMASK;
+	bool intx_off = false;
 	unsigned int i;
 
 	pthread_mutex_lock(&x->lock);
@@ -168,8 +169,15 @@ static void cap_write(void *opaque, struct pci_dev *d, uint32_t off, unsigned in
 			for (i = 0; i < x->nvec; i++)
 				release(x, &x->vec[i]);
 		update_all(x);
+		intx_off = enabled && !was_enabled;
 	}
 	pthread_mutex_unlock(&x->lock);
+	/*
+	 * MSI-X on: the function no longer uses its INTx pin (PCI 3.0, 6.8.2);
+	 * one it left asserted would hold its line, shared or not, up for good.
+	 */
+	if (intx_off)
+		pci_intx_set(d, false);
 }
 
 static void reset_locked(struct msix *x)

@@ -10,7 +10,8 @@
  * msix_notify() is a single eventfd write. Signals to a vector that is not
  * deliverable set its pending bit; the message goes out when it becomes
  * deliverable again. Masking unbinds the irqfd and keeps the route; disabling
- * MSI-X or msix_reset() also releases the routes.
+ * MSI-X or msix_reset() also releases the routes. Enabling MSI-X lowers the
+ * function's INTx (pci_intx_set), which it must not use while MSI-X is on.
  */
 #ifndef PETREL_PCI_MSIX_H
 #define PETREL_PCI_MSIX_H

@@ -931,6 +931,42 @@ static void test_msix_route_lifecycle(void **state)
 	msix_env_fini(&m);
 }
 
+/*
+ * MSI-X enabled: the function stops driving its INTx pin (PCI 3.0, 6.8.2),
+ * so an INTx it raised before (a virtio configuration change while the
+ * driver was setting up) does not hold its shared line up for good.
+ */
+static void test_msix_enable_drops_intx(void **state)
+{
+	struct msix_env m;
+	unsigned int gsi;
+
+	env_init(&m.e);
+	pci_dev_init(&m.d, 0x1af4, 0x1041, 0x02, 0, 0, 0x1af4, 1, 1);
+	pci_dev_set_intx_pin(&m.d, 1);
+	m.d.platform = &m.e.plat;
+	assert_int_equal(pci_bar_add(&m.d, 1, 0x1000, false, false, &msix_bar_ops, &m.x), 0);
+	assert_int_equal(msix_init(&m.x, &m.d, NVEC, 1, 0, PBA_OFF, &m.e.plat), 0);
+	m.cap = pci_cap_find(&m.d, PCI_CAP_ID_MSIX);
+	m.devfn = PCI_DEVFN(pci_host_plug(&m.e.h, &m.d), 0);
+	gsi = pci_host_intx_gsi(&m.e.h, PCI_SLOT(m.devfn));
+	pci_intx_set(&m.d, true);
+	assert_int_equal(m.e.fp.irq_level[gsi], 1);
+	assert_true(ecam_read(&m.e, 0, m.devfn, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	msix_ctrl(&m, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
+	assert_int_equal(m.e.fp.irq_level[gsi], 0);
+	assert_false(ecam_read(&m.e, 0, m.devfn, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* unmasking or disabling it again raises nothing */
+	msix_ctrl(&m, MSIX_CTRL_ENABLE);
+	msix_ctrl(&m, 0);
+	assert_int_equal(m.e.fp.irq_level[gsi], 0);
+	/* INTx works again without MSI-X */
+	pci_intx_set(&m.d, true);
+	assert_int_equal(m.e.fp.irq_level[gsi], 1);
+	pci_intx_set(&m.d, false);
+	msix_env_fini(&m);
+}
+
 static void test_msix_fallback_and_hostile(void **state)
 {
 	struct msix_env m;
@@ -1005,6 +1041,7 @@ int main(void)
 	    cmocka_unit_test(test_msix_capability),
 	    cmocka_unit_test(test_msix_route_lifecycle),
 	    cmocka_unit_test(test_msix_fallback_and_hostile),
+	    cmocka_unit_test(test_msix_enable_drops_intx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
