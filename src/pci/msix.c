@@ -136,7 +136,7 @@ static void update_vector(struct msix *x, unsigned int i)
 		else if (ret == -ENOSYS)
 			x->no_irqfd = true;
 	}
-	if (is_pending(x, i)) {
+	if (is_pending(x, i) && pci_dev_bus_master(x->dev)) {
 		set_pending(x, i, false);
 		deliver(x, v);
 	}
@@ -307,10 +307,20 @@ void msix_notify(struct msix *x, unsigned int vec)
 		return;
 	pthread_mutex_lock(&x->lock);
 	v = &x->vec[vec];
-	if (deliverable(x, v))
+	/* a message is a memory write: none while Bus Master Enable is clear */
+	if (deliverable(x, v) && pci_dev_bus_master(x->dev))
 		deliver(x, v);
 	else
 		set_pending(x, vec, true);
+	pthread_mutex_unlock(&x->lock);
+}
+
+void msix_bus_master_changed(struct msix *x)
+{
+	if (!x->vec)
+		return;
+	pthread_mutex_lock(&x->lock);
+	update_all(x);
 	pthread_mutex_unlock(&x->lock);
 }
 

@@ -9,7 +9,10 @@
  * (0xfeexxxxx). Deliverable vectors have a route and a bound irqfd, so
  * msix_notify() is a single eventfd write. Signals to a vector that is not
  * deliverable set its pending bit; the message goes out when it becomes
- * deliverable again. Masking unbinds the irqfd and keeps the route; disabling
+ * deliverable again. While COMMAND's Bus Master Enable is clear no message
+ * goes out (it is a memory write): signals pend until the device model calls
+ * msix_bus_master_changed() with it set again. Masking unbinds the irqfd and
+ * keeps the route; disabling
  * MSI-X or msix_reset() also releases the routes. Enabling MSI-X lowers the
  * function's INTx (pci_intx_set), which it must not use while MSI-X is on.
  */
@@ -82,6 +85,8 @@ void msix_reset(struct msix *x);
 
 /* Signal vector vec: delivered if deliverable, else left pending. */
 void msix_notify(struct msix *x, unsigned int vec);
+/* COMMAND's Bus Master Enable changed: with it set, pending messages go out. */
+void msix_bus_master_changed(struct msix *x);
 /* MSI-X enabled by the guest (else the device uses INTx). */
 bool msix_enabled(struct msix *x);
 bool msix_pending(struct msix *x, unsigned int vec);

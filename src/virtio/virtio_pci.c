@@ -582,7 +582,7 @@ static void pci_cfg_write(void *opaque, struct pci_dev *d, uint32_t off, unsigne
 /*
  * After every config write (under the host's lock): the doorbells follow
  * BAR 0 (moved, or memory decoding switched), and Bus Master Enable going
- * on delivers the kicks held while it was off.
+ * on delivers the kicks and MSI-X messages held while it was off.
  */
 static void virtio_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32_t val)
 {
@@ -603,6 +603,9 @@ static void virtio_config_write(struct pci_dev *d, uint32_t off, unsigned int si
 			/* the counter cannot overflow from here */
 		}
 	}
+	/* messages held while bus mastering was off go out now */
+	if (master != vp->bus_master)
+		msix_bus_master_changed(&vp->msix);
 	vp->bus_master = master;
 	pthread_mutex_unlock(&vp->lock);
 }

@@ -706,6 +706,7 @@ static void msix_env_init(struct msix_env *m)
 	env_init(&m->e);
 	pci_dev_init(&m->d, 0x1af4, 0x1041, 0x02, 0, 0, 0x1af4, 1, 1);
 	m->d.name = "msix-dev";
+	pci_dev_set_intx_pin(&m->d, 1); /* plugged with a pin: COMMAND is the guest's */
 	assert_int_equal(pci_bar_add(&m->d, 1, 0x1000, false, false, &msix_bar_ops, &m->x), 0);
 	assert_int_equal(msix_init(&m->x, &m->d, NVEC, 1, 0, PBA_OFF, &m->e.plat), 0);
 	m->cap = pci_cap_find(&m->d, PCI_CAP_ID_MSIX);
@@ -967,6 +968,52 @@ static void test_msix_enable_drops_intx(void **state)
 	msix_env_fini(&m);
 }
 
+/* Bus Master Enable clear: no message goes out; they pend until it is set again. */
+static void test_msix_bus_master(void **state)
+{
+	struct msix_env m;
+	struct fake_plat *f = &m.e.fp;
+
+	msix_env_init(&m);
+	entry_write(&m, 0, MSIX_ENTRY_ADDR_LO, 0xfee00000);
+	entry_write(&m, 0, MSIX_ENTRY_DATA, 0x41);
+	entry_write(&m, 0, MSIX_ENTRY_CTRL, 0);
+	msix_ctrl(&m, MSIX_CTRL_ENABLE);
+	msix_notify(&m.x, 0);
+	assert_int_equal(efd_count(&m, 0), 1);
+	ecam_write(&m.e, 0, m.devfn, PCI_COMMAND, 2, PCI_COMMAND_MEM);
+	msix_bus_master_changed(&m.x);
+	msix_notify(&m.x, 0);
+	msix_notify(&m.x, 0);
+	assert_int_equal(efd_count(&m, 0), 0);
+	assert_int_equal(pba_read(&m), 1);
+	/* unmasking meanwhile sends nothing either */
+	entry_write(&m, 0, MSIX_ENTRY_CTRL, 1);
+	entry_write(&m, 0, MSIX_ENTRY_CTRL, 0);
+	assert_int_equal(efd_count(&m, 0), 0);
+	/* on again: the pending message, once */
+	ecam_write(&m.e, 0, m.devfn, PCI_COMMAND, 2, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	msix_bus_master_changed(&m.x);
+	assert_int_equal(efd_count(&m, 0), 1);
+	assert_int_equal(pba_read(&m), 0);
+	msix_env_fini(&m);
+
+	/* the same without irqfds: send_msi */
+	msix_env_init(&m);
+	f->no_irqfd = true;
+	entry_write(&m, 0, MSIX_ENTRY_ADDR_LO, 0xfee00000);
+	entry_write(&m, 0, MSIX_ENTRY_CTRL, 0);
+	msix_ctrl(&m, MSIX_CTRL_ENABLE);
+	ecam_write(&m.e, 0, m.devfn, PCI_COMMAND, 2, PCI_COMMAND_MEM);
+	msix_bus_master_changed(&m.x);
+	msix_notify(&m.x, 0);
+	assert_int_equal(f->msis_sent, 0);
+	ecam_write(&m.e, 0, m.devfn, PCI_COMMAND, 2, PCI_COMMAND_MEM | PCI_COMMAND_MASTER);
+	msix_bus_master_changed(&m.x);
+	assert_int_equal(f->msis_sent, 1);
+	msix_env_fini(&m);
+}
+
 static void test_msix_fallback_and_hostile(void **state)
 {
 	struct msix_env m;
@@ -1042,6 +1089,7 @@ int main(void)
 	    cmocka_unit_test(test_msix_route_lifecycle),
 	    cmocka_unit_test(test_msix_fallback_and_hostile),
 	    cmocka_unit_test(test_msix_enable_drops_intx),
+	    cmocka_unit_test(test_msix_bus_master),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
