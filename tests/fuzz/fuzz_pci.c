@@ -28,8 +28,10 @@
  *   while memory decoding is off, none at another device's address);
  * - MSI-X: routes only while MSI-X is enabled, each owned by one vector and
  *   saying what the vector's entry said when it was set; an irqfd only on a
- *   deliverable vector's route; no route or irqfd left over;
- * - INTx: each shared GSI is the OR of its devices' lines;
+ *   deliverable vector's route; no route or irqfd left over; no message
+ *   (irqfd or send_msi) while COMMAND's Bus Master Enable is clear;
+ * - INTx: each shared GSI is the OR of its devices' lines, and a device
+ *   with MSI-X enabled does not assert its own;
  * - configuration reads give no more bits than asked for.
  * At the end every device is destroyed: no route, irqfd, ioeventfd or
  * watched fd may remain.
@@ -231,9 +233,28 @@ static int f_irqfd_set(void *ctx, int efd, int gsi, bool assign)
 	return 0;
 }
 
+/* A message some vector of a bus-mastering device with MSI-X on says to send. */
+FUZZ_NOCOV static bool msi_of_master(uint64_t addr, uint32_t data)
+{
+	unsigned int i, v;
+
+	for (i = 0; i < NR_DEVS; i++) {
+		const struct msix *x = &h.vp[i]->msix;
+
+		if (!x->enabled || !pci_dev_bus_master(x->dev))
+			continue;
+		for (v = 0; v < x->nvec; v++)
+			if (((uint64_t)x->vec[v].addr_hi << 32 | x->vec[v].addr_lo) == addr &&
+			    x->vec[v].data == data)
+				return true;
+	}
+	return false;
+}
+
 static int f_send_msi(void *ctx, uint64_t addr, uint32_t data)
 {
 	fuzz_check(msi_addr_ok(addr));
+	fuzz_check(msi_of_master(addr, data));
 	return 0;
 }
 
@@ -396,9 +417,17 @@ FUZZ_NOCOV static void check_msix(unsigned int i, unsigned int *routes, unsigned
 	unsigned int v;
 
 	fuzz_check(x->enabled == !!(ctrl & MSIX_CTRL_ENABLE));
+	/* MSI-X on: the function does not use its INTx pin */
+	fuzz_check(!x->enabled || !__atomic_load_n(&x->dev->intx_level, __ATOMIC_SEQ_CST));
 	fuzz_check(x->fmask == !!(ctrl & MSIX_CTRL_FMASK));
 	for (v = 0; v < x->nvec; v++) {
 		const struct msix_vector *mv = &x->vec[v];
+		uint64_t sent = 0;
+
+		/* what went out through the irqfd since the last look: not with bus mastering off
+		 */
+		if (read(mv->efd, &sent, sizeof(sent)) == sizeof(sent))
+			fuzz_check(!sent || pci_dev_bus_master(x->dev));
 		uint64_t addr = (uint64_t)mv->addr_hi << 32 | mv->addr_lo;
 		bool deliverable = x->enabled && !x->fmask && !(mv->ctrl & MSIX_ENTRY_CTRL_MASKED);
 

@@ -161,6 +161,14 @@ pci(0, bring_up(RNG), bring_up(RNG2, idx=2), place(RNG, 2), place(RNG2, 1), plac
     cfg_wr(RNG, 0x04, 0x6, 1), io_turn(), place(RNG, 0x40, 1))
 pci(2, bring_up(RNG), place(RNG, 3), bar_wr(RNG, 0x3000, 0, 1), io_turn(), rng_request())
 pci(4, bring_up(BLK), bring_up(NET, idx=8), link(False), bar_rd(NET, 0x1000))
+# configuration changes while bus mastering is off: the messages wait
+pci(0, bring_up(NET), cfg_wr(NET, 0x04, 0x2, 1), link(False), link(True),
+    cfg_wr(NET, 0x04, 0x6, 1), bring_up(BLK, idx=8), cfg_wr(BLK, 0x04, 0x2, 1), resize(8),
+    cfg_wr(BLK, 0x04, 0x6, 1))
+pci(1, bring_up(NET), cfg_wr(NET, 0x04, 0x2, 1), link(False), cfg_wr(NET, 0x04, 0x6, 1))
+# an INTx raised before MSI-X is enabled
+pci(0, bring_up(NET, msix=False), link(False), msix_ctrl(NET, True), link(True),
+    bar_rd(NET, 0x1000), msix_ctrl(NET, False), link(False))
 # resets: status 0 with everything live, then again
 pci(0, bring_up(BLK), blk_request(0, 2), cc(BLK, 6, 0), bar_rd(BLK, 0x14, 0), bring_up(BLK),
     blk_request(0, 2, 2), cc(BLK, 6, 0x0b), cc(BLK, 6, 0x4f))
