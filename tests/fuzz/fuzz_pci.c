@@ -32,7 +32,9 @@
  *   (irqfd or send_msi) while COMMAND's Bus Master Enable is clear;
  * - INTx: each shared GSI is the OR of its devices' lines, and a device
  *   with MSI-X enabled does not assert its own;
- * - configuration reads give no more bits than asked for.
+ * - configuration reads give no more bits than asked for; the IDs and the
+ *   capability list stay as the device made them; a live queue's size and
+ *   ring addresses do not change.
  * At the end every device is destroyed: no route, irqfd, ioeventfd or
  * watched fd may remain.
  */
@@ -94,6 +96,11 @@ static const struct {
 struct dev_seen {
 	uint8_t status;
 	uint64_t features;
+	struct {
+		bool enabled;
+		uint16_t size;
+		uint64_t desc, driver, device;
+	} q[VIRTIO_PCI_MAX_QUEUES]; /* as the queue was when enabled */
 };
 
 struct harness {
@@ -379,6 +386,36 @@ FUZZ_NOCOV static void check_status(unsigned int i)
 	}
 	s->status = st;
 	s->features = vp->guest_features;
+	/* a live queue's size and rings are the driver's no more */
+	for (q = 0; q < vp->ops->nr_queues; q++) {
+		const struct virtio_pci_queue *vq = &vp->q[q];
+
+		if (vq->enabled && s->q[q].enabled)
+			fuzz_check(vq->size == s->q[q].size && vq->desc == s->q[q].desc &&
+				   vq->driver == s->q[q].driver && vq->device == s->q[q].device);
+		s->q[q].enabled = vq->enabled;
+		s->q[q].size = vq->size;
+		s->q[q].desc = vq->desc;
+		s->q[q].driver = vq->driver;
+		s->q[q].device = vq->device;
+	}
+}
+
+/* The header's identity and the capability list: what the guest cannot change. */
+FUZZ_NOCOV static void check_header(unsigned int i)
+{
+	const struct pci_dev *d = &h.vp[i]->pci;
+	uint8_t p = d->cfg[PCI_CAP_PTR];
+	unsigned int c;
+
+	fuzz_check(pci_le16_get(&d->cfg[PCI_VENDOR_ID]) == 0x1af4);
+	fuzz_check(pci_le16_get(&d->cfg[PCI_DEVICE_ID]) == 0x1040 + h.vp[i]->ops->device_id);
+	fuzz_check(d->cfg[PCI_HEADER_TYPE] == 0 && d->cfg[PCI_INTERRUPT_PIN] == 1);
+	for (c = 0; c < d->nr_caps; c++) {
+		fuzz_check(p == d->caps[c].off && d->cfg[p] == d->caps[c].id);
+		p = d->cfg[p + 1];
+	}
+	fuzz_check(p == 0);
 }
 
 FUZZ_NOCOV static void check_bar_and_doorbells(unsigned int i, unsigned int *owned)
@@ -457,6 +494,7 @@ FUZZ_NOCOV static void check_all(void)
 
 	for (i = 0; i < NR_DEVS; i++) {
 		check_status(i);
+		check_header(i);
 		check_bar_and_doorbells(i, &owned);
 		check_msix(i, &routes, &irqfds);
 	}
