@@ -22,6 +22,7 @@
 #include "arch/x86/pvh.h"
 #include "arch/x86/x86_mode.h"
 #include "dev/acpi_pm.h"
+#include "dev/boot_timer.h"
 #include "dev/pvpanic.h"
 
 #define FLAT_REAL_SEG 0x1000
@@ -156,7 +157,9 @@ static int build_acpi(struct machine *m, uint64_t *rsdp)
 	    .ecam_addr = X86_ECAM_ADDR,
 	    .ecam_end_bus = 0,
 	    .pci_mmio_base = (uint32_t)X86_PCI_MMIO_START,
-	    .pci_mmio_size = (uint32_t)X86_PCI_MMIO_SIZE,
+	    /* the boot timer's page, where Firecracker's guests write, stays out of it */
+	    .pci_mmio_size = m->cfg.boot_timer ? (uint32_t)(BOOT_TIMER_ADDR - X86_PCI_MMIO_START)
+					       : (uint32_t)X86_PCI_MMIO_SIZE,
 	};
 	uint64_t len = X86_BIOS_END - X86_BIOS_ADDR;
 	uint8_t *buf = gm_ptr(&m->mem, X86_BIOS_ADDR, len);
