@@ -8,7 +8,7 @@
 #       (a regression run): one "[fuzz] TARGET: PASS|FAIL" line per target
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-all=(fuzz_fc_api fuzz_ch_api fuzz_gdb_proto fuzz_cli_specs fuzz_pci fuzz_legacy_dev fuzz_loaders)
+all=(fuzz_fc_api fuzz_ch_api fuzz_gdb_proto fuzz_cli_specs fuzz_pci fuzz_legacy_dev fuzz_loaders fuzz_state_file)
 secs=60
 replay=0
 targets=()

@@ -2,7 +2,7 @@
 """Console output never holds petrel: a --serial file stops at --serial-max,
 and a stdout pipe that nobody reads does not keep SIGTERM from ending petrel.
    console-out.py PETREL FLOOD_SERIAL.bin"""
-import array, fcntl, os, signal, subprocess, sys, tempfile, termios, time
+import array, fcntl, os, shutil, signal, subprocess, sys, tempfile, termios, time
 
 petrel, guest = sys.argv[1], sys.argv[2]
 if not os.path.exists("/dev/kvm"):
@@ -68,4 +68,5 @@ rc = ended(p, 10)
 check(rc == 128 + signal.SIGTERM, f"SIGTERM ends petrel with its stdout full ({rc}, "
       f"{time.monotonic() - t:.1f} s)")
 os.close(r)
+shutil.rmtree(d, ignore_errors=True)
 sys.exit(1 if fails else 0)
