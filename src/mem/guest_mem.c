@@ -10,6 +10,10 @@
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 
+#ifdef PETREL_FUZZ
+void (*gm_fuzz_after_read)(const void *hva, uint64_t len);
+#endif
+
 static uint64_t pages_of(uint64_t size)
 {
 	return size >> GM_PAGE_SHIFT;
@@ -184,9 +188,14 @@ static bool gm_range_is_ram(const struct guest_mem *gm, uint64_t gpa, uint64_t l
 
 int gm_read(const struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len)
 {
+	int ret;
+
 	if (gpa + len < gpa || !gm_range_is_ram(gm, gpa, len))
 		return -EFAULT;
-	return gm_copy(gm, gpa, buf, len, false);
+	ret = gm_copy(gm, gpa, buf, len, false);
+	if (len)
+		gm_race_point(gm_ptr(gm, gpa, 1), len);
+	return ret;
 }
 
 int gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len)

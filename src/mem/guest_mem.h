@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define GM_PAGE_SIZE 4096ULL
 #define GM_PAGE_SHIFT 12
@@ -48,6 +49,33 @@ void gm_destroy(struct guest_mem *gm);
 const struct gm_region *gm_region_of(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* Host pointer for [gpa, gpa+len) when the whole range lies in one region; else NULL. */
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/*
+ * The fuzz build (-DPETREL_FUZZ, tests/fuzz) lets its harness act after each
+ * read a device makes of guest memory: it may rewrite guest bytes there, as a
+ * second vCPU racing the device would. In petrel itself this is nothing.
+ */
+#ifdef PETREL_FUZZ
+extern void (*gm_fuzz_after_read)(const void *hva, uint64_t len);
+#define gm_race_point(hva, len)                                                                    \
+	do {                                                                                       \
+		if (gm_fuzz_after_read)                                                            \
+			gm_fuzz_after_read(hva, len);                                              \
+	} while (0)
+#else
+#define gm_race_point(hva, len) ((void)0)
+#endif
+
+/*
+ * A device's read of @len guest bytes at @hva, a host view of guest memory
+ * that gm_ptr (or a virtqueue segment) gave: copied once into @dst, which is
+ * what the device then checks and uses.
+ */
+static inline void gm_load(void *dst, const void *hva, size_t len)
+{
+	memcpy(dst, hva, len);
+	gm_race_point(hva, len);
+}
+
 /* Copy to/from guest memory, possibly across regions; -EFAULT when not all RAM. */
 int gm_read(const struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len);
 int gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len);

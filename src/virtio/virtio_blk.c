@@ -65,7 +65,7 @@ static bool copy_readable(const struct virtq_req *req, uint32_t off, void *buf, 
 			continue;
 		}
 		n = s->len - off < len ? s->len - off : len;
-		memcpy(dst, (const uint8_t *)s->hva + off, n);
+		gm_load(dst, (const uint8_t *)s->hva + off, n);
 		dst += n;
 		len -= n;
 		off = 0;
@@ -174,7 +174,7 @@ static void iov_copy(struct virtio_blk_slot *s, uint32_t off, uint8_t *buf, uint
 		if (to_guest)
 			memcpy(p + off, buf, k);
 		else
-			memcpy(buf, p + off, k);
+			gm_load(buf, p + off, k);
 		buf += k;
 		n -= k;
 		off = 0;

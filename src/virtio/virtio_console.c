@@ -164,8 +164,10 @@ static void tx_notify(struct virtio_console *c, struct virtq *q)
 		for (i = 0; i < req->nr_readable; i++) {
 			const struct virtq_seg *s = &req->segs[i];
 
-			if (c->out && s->len)
+			if (c->out && s->len) {
 				c->out(c->opaque, s->hva, s->len);
+				gm_race_point(s->hva, s->len);
+			}
 		}
 		c->bytes_out += req->read_len;
 		if (virtq_push(q, req, 0) < 0)

@@ -27,7 +27,10 @@
 /* Ring fields are naturally aligned (checked by virtq_setup). */
 static uint16_t ring_ld16(const uint8_t *p)
 {
-	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+	uint16_t v = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+
+	gm_race_point(p, 2);
+	return le16toh(v);
 }
 
 static void ring_st16(uint8_t *p, uint16_t v)
@@ -48,7 +51,7 @@ static void desc_fetch(const uint8_t *table, uint32_t i, struct virtq_desc *d)
 {
 	struct virtq_desc raw;
 
-	memcpy(&raw, table + 16 * (uint64_t)i, sizeof(raw));
+	gm_load(&raw, table + 16 * (uint64_t)i, sizeof(raw));
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	d->addr = le64toh(raw.addr);
 	d->len = le32toh(raw.len);
