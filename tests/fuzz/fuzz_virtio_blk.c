@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-blk's request handler on the virtqueue walker, over the harness's
+ * guest memory (fuzz_virtio.h), on a 64 KiB image in a memfd: reads and
+ * writes through the real io_uring, flush, get_id, discard, write-zeroes.
+ *
+ * Header flag 0x10: the disk is read-only. Feature byte: bit 0 FLUSH, 1
+ * DISCARD, 2 WRITE_ZEROES, 3 SEG_MAX, 4 BLK_SIZE. DEV waits for one
+ * completion of the io_uring (when something is in flight) and hands it to
+ * the device; DEV2 waits for them all. Every input ends with all of them.
+ *
+ * Besides the harness's invariants: every fallocate and pwrite of the device
+ * lies within the image (they are wrapped at link time), a read-only disk is
+ * never written, and the image keeps its size (a write past its end would
+ * grow it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz_virtio.h"
+#include "virtio/virtio_blk.h"
+
+#define IMG_SIZE (64 * 1024)
+#define F_READONLY 0x10
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int __real_fallocate(int fd, int mode, off_t off, off_t len);
+int __wrap_fallocate(int fd, int mode, off_t off, off_t len);
+int __real_fallocate64(int fd, int mode, off_t off, off_t len);
+int __wrap_fallocate64(int fd, int mode, off_t off, off_t len);
+ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t __real_pwrite64(int fd, const void *buf, size_t n, off_t off);
+ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off);
+
+static struct fz fz;
+static struct virtio_blk blk;
+static int img = -1;
+static char img_path[64];
+
+/* ---- the device's own file calls ---- */
+
+static void check_range(int fd, off_t off, off_t len)
+{
+	if (!blk.initialized || fd != blk.fd)
+		return;
+	if (blk.readonly)
+		fz_fail("a read-only disk was written");
+	if (off < 0 || len < 0 || (uint64_t)off > IMG_SIZE ||
+	    (uint64_t)len > IMG_SIZE - (uint64_t)off)
+		fz_fail("a file operation outside the image");
+}
+
+int __wrap_fallocate(int fd, int mode, off_t off, off_t len)
+{
+	check_range(fd, off, len);
+	return __real_fallocate(fd, mode, off, len);
+}
+
+int __wrap_fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	check_range(fd, off, len);
+	return __real_fallocate64(fd, mode, off, len);
+}
+
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	check_range(fd, off, (off_t)n);
+	return __real_pwrite(fd, buf, n, off);
+}
+
+ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	check_range(fd, off, (off_t)n);
+	return __real_pwrite64(fd, buf, n, off);
+}
+
+/* ---- the target ---- */
+
+/*
+ * The device (and its io_uring) is made once per read-only setting and kept:
+ * each input starts with the driver's reset, on a fresh zeroed image.
+ */
+static int blk_create(struct fz *f)
+{
+	struct virtio_blk_config_opts o = {.path = img_path, .serial = "fuzz-serial-0123"};
+	bool ro = f->flags & F_READONLY;
+
+	if (ftruncate(img, 0) < 0 || ftruncate(img, IMG_SIZE) < 0)
+		return -errno;
+	if (blk.initialized && blk.readonly != ro)
+		virtio_blk_destroy(&blk);
+	if (!blk.initialized) {
+		o.readonly = ro;
+		if (virtio_blk_init(&blk, &o, &f->gm, &f->plat, &f->io) < 0)
+			return -1;
+	}
+	f->vp = &blk.vp;
+	return 0;
+}
+
+static void blk_destroy(struct fz *f)
+{
+}
+
+static uint32_t blk_features(const struct fz *f)
+{
+	static const unsigned int bits[] = {VIRTIO_BLK_F_FLUSH, VIRTIO_BLK_F_DISCARD,
+					    VIRTIO_BLK_F_WRITE_ZEROES, VIRTIO_BLK_F_SEG_MAX,
+					    VIRTIO_BLK_F_BLK_SIZE};
+	uint32_t feat = 0;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (f->dev_features & (1u << i))
+			feat |= 1u << bits[i];
+	if (f->flags & F_READONLY)
+		feat |= 1u << VIRTIO_BLK_F_RO;
+	return feat;
+}
+
+static bool blk_idle(struct fz *f)
+{
+	return blk.nr_free == VIRTIO_BLK_QUEUE_SIZE && !blk.nr_wait;
+}
+
+/* The I/O thread: wait for the ring's eventfd and hand the completions over. */
+static bool reap_one(struct fz *f)
+{
+	struct pollfd p = {.fd = blk.efd, .events = POLLIN};
+
+	if (blk_idle(f))
+		return false;
+	if (poll(&p, 1, 2000) != 1)
+		fz_fail("an io_uring request did not complete");
+	fz_fire(f, blk.efd);
+	return true;
+}
+
+static void blk_dev(struct fz *f, struct fz_in *in)
+{
+	reap_one(f);
+}
+
+static void blk_finish(struct fz *f)
+{
+	unsigned int n;
+
+	for (n = 0; n < 4 * VIRTIO_BLK_QUEUE_SIZE && reap_one(f); n++)
+		;
+	if (getenv("FUZZ_VIRTIO_DEBUG"))
+		fprintf(
+		    stderr, "blk: %llu reads, %llu writes, %llu flushes, %llu errors, status %#x\n",
+		    (unsigned long long)blk.reads, (unsigned long long)blk.writes,
+		    (unsigned long long)blk.flushes, (unsigned long long)blk.errors, blk.vp.status);
+}
+
+static void blk_dev2(struct fz *f, struct fz_in *in)
+{
+	blk_finish(f);
+}
+
+static void blk_check(struct fz *f)
+{
+	struct stat st;
+
+	if (fstat(img, &st) < 0 || st.st_size != IMG_SIZE)
+		fz_fail("the image changed size");
+}
+
+static const struct fz_target target = {
+    .nr_queues = 1,
+    .create = blk_create,
+    .destroy = blk_destroy,
+    .features = blk_features,
+    .dev = blk_dev,
+    .dev2 = blk_dev2,
+    .idle = blk_idle,
+    .check = blk_check,
+    .finish = blk_finish,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (img < 0) {
+		fz_global_init(&fz);
+		img = memfd_create("fuzz-blk", MFD_CLOEXEC);
+		if (img < 0)
+			fz_fail("memfd");
+		snprintf(img_path, sizeof(img_path), "/proc/self/fd/%d", img);
+	}
+	fz_run(&fz, &target, data, size);
+	return 0;
+}

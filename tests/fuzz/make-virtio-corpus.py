@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+# Write the seed corpora of the guest-facing targets (fuzz_virtq, fuzz_virtio_*)
+# in tests/fuzz/corpus/<target>/: valid requests of each device, in the input
+# format of tests/fuzz/fuzz_virtio.h, plus a few malformed chains and a
+# changing-memory case. Files are named by content.
+import hashlib
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+F_EVENT_IDX, F_INDIRECT, F_RACE, F_LAYOUT = 0x01, 0x02, 0x04, 0x08
+D_NEXT, D_WRITE, D_INDIRECT = 1, 2, 4
+# fixed layout (fuzz_virtio.c): queue 0 desc 0x0000, queue 1 desc 0x8000; buffers above
+DESC = [0x0000, 0x8000]
+BUF = 0xa000
+STATUS = 0xb800
+
+
+def hdr(flags=0, qexp=4, feat=0, race=b""):
+    assert len(race) % 4 == 0
+    return bytes([flags | (F_RACE if race else 0), qexp, feat, len(race) // 4]) + bytes(12)
+
+
+def poke(gpa, data):
+    out = b""
+    while data:
+        out += b"\x00" + struct.pack("<HB", gpa, len(data[:255])) + data[:255]
+        gpa += 255
+        data = data[255:]
+    return out
+
+
+def desc(q, i, addr, length, flags=0, nxt=0):
+    return b"\x01" + struct.pack("<BHIIHH", q, i, addr, length, flags, nxt)
+
+
+def avail(q, head):
+    return b"\x02" + struct.pack("<BH", q, head)
+
+
+def kick(q=0):
+    return bytes([3, q])
+
+
+def dev(*args):
+    return b"\x04" + bytes(args)
+
+
+def reset():
+    return b"\x05"
+
+
+def avail_idx(q, idx):
+    return b"\x06" + struct.pack("<BH", q, idx)
+
+
+def dev2(*args):
+    return b"\x07" + bytes(args)
+
+
+def write(target, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def chain(q, head, bufs, indirect_at=None):
+    """Descriptors head.. for [(addr, len, writable)], or one indirect table at indirect_at."""
+    out = b""
+    if indirect_at is not None:
+        table = b""
+        for k, (a, n, w) in enumerate(bufs):
+            fl = (D_WRITE if w else 0) | (D_NEXT if k + 1 < len(bufs) else 0)
+            table += struct.pack("<QIHH", a, n, fl, k + 1 if k + 1 < len(bufs) else 0)
+        return poke(indirect_at, table) + desc(q, head, indirect_at, len(table), D_INDIRECT)
+    for k, (a, n, w) in enumerate(bufs):
+        fl = (D_WRITE if w else 0) | (D_NEXT if k + 1 < len(bufs) else 0)
+        out += desc(q, head + k, a, n, fl, head + k + 1 if k + 1 < len(bufs) else 0)
+    return out
+
+
+# ---- virtio-blk ----
+
+def blk_hdr(t, sector):
+    return struct.pack("<IIQ", t, 0, sector)
+
+
+def blk_req(head, t, sector, data_len=512, data_at=BUF + 0x100, writable=None, segs=None,
+            indirect_at=None, status=STATUS):
+    """A request at descriptors head.. (header at BUF + 16 * head)."""
+    h = BUF + 16 * head
+    out = poke(h, blk_hdr(t, sector))
+    bufs = [(h, 16, False)]
+    if segs is not None:
+        seg = b"".join(struct.pack("<QII", s, n, fl) for s, n, fl in segs)
+        out += poke(data_at, seg)
+        bufs.append((data_at, len(seg), False))
+    elif data_len:
+        bufs.append((data_at, data_len, t == 0 if writable is None else writable))
+    bufs.append((status + head, 1, True))
+    out += chain(0, head, bufs, indirect_at)
+    return out + avail(0, head)
+
+
+def blk():
+    T_IN, T_OUT, T_FLUSH, T_GET_ID, T_DISCARD, T_WZ = 0, 1, 4, 8, 11, 13
+    all_feat = 0x1f
+    write("fuzz_virtio_blk", hdr(feat=all_feat) + blk_req(0, T_OUT, 3) + kick() + dev2() +
+          blk_req(3, T_IN, 3) + kick() + dev2())
+    write("fuzz_virtio_blk", hdr(feat=all_feat) + blk_req(0, T_FLUSH, 0, data_len=0) + kick() +
+          dev())
+    write("fuzz_virtio_blk", hdr(feat=all_feat) + blk_req(0, T_GET_ID, 0, data_len=20,
+                                                          writable=True) + kick())
+    write("fuzz_virtio_blk", hdr(feat=all_feat) +
+          blk_req(0, T_DISCARD, 0, segs=[(0, 8, 0), (16, 8, 0)]) + kick())
+    write("fuzz_virtio_blk", hdr(feat=all_feat) +
+          blk_req(0, T_WZ, 0, segs=[(8, 16, 1), (120, 8, 0)]) + kick())
+    # a discard past the end, a bad flag
+    write("fuzz_virtio_blk", hdr(feat=all_feat) +
+          blk_req(0, T_DISCARD, 0, segs=[(126, 8, 0)]) + kick() +
+          blk_req(3, T_WZ, 0, segs=[(0, 8, 2)]) + kick())
+    # buffers across the two RAM regions, an indirect table, EVENT_IDX
+    write("fuzz_virtio_blk", hdr(F_INDIRECT | F_EVENT_IDX, feat=all_feat) +
+          blk_req(0, T_OUT, 10, data_len=1024, data_at=0xbe00, indirect_at=0xb000) + kick() +
+          dev2() + blk_req(1, T_IN, 10, data_len=1024, data_at=0xbe00) + kick() + dev2())
+    # several in flight, then a reset
+    write("fuzz_virtio_blk", hdr(feat=1) + blk_req(0, T_IN, 0) +
+          blk_req(3, T_OUT, 1, data_at=BUF + 0x400) + blk_req(6, T_IN, 2, data_at=BUF + 0x600) +
+          kick() + reset() + blk_req(0, T_IN, 127) + kick() + dev())
+    # read-only disk: writes and discards refused
+    write("fuzz_virtio_blk", hdr(0x10, feat=all_feat) + blk_req(0, T_OUT, 0) + kick() +
+          blk_req(3, T_DISCARD, 0, segs=[(0, 8, 0)]) + kick())
+    # malformed: no status byte, a loop
+    write("fuzz_virtio_blk", hdr(feat=all_feat) + poke(BUF, blk_hdr(T_IN, 0)) +
+          desc(0, 0, BUF, 16, 0) + avail(0, 0) + kick() + reset() +
+          desc(0, 0, BUF, 16, D_NEXT, 1) + desc(0, 1, BUF, 16, D_NEXT, 0) + avail(0, 0) + kick())
+    # changing memory: a second vCPU rewrites the discard segment right after the
+    # device's first read of it (reads: avail idx, ring entry, 3 descriptors,
+    # header, segments), to a range far past the end of the image
+    race = bytes(6) + bytes([0xcf, 0]) + struct.pack("<QII", 1 << 20, 8, 0)
+    race += bytes(-len(race) % 4)
+    write("fuzz_virtio_blk", hdr(feat=all_feat, race=race) +
+          blk_req(0, T_DISCARD, 0, segs=[(0, 8, 0)]) + kick() + race)
+
+
+# ---- the bare virtqueue ----
+
+def virtq():
+    bufs = [(BUF, 64, False), (BUF + 64, 64, True)]
+    write("fuzz_virtq", hdr() + chain(0, 0, bufs) + avail(0, 0) + kick() + dev(1, 64, 0, 0, 0))
+    write("fuzz_virtq", hdr(F_INDIRECT | F_EVENT_IDX, qexp=8) +
+          chain(0, 5, bufs + [(0xbff0, 32, True)], indirect_at=0xb000) + avail(0, 5) +
+          dev(0x80, 16, 0, 0, 0) + dev(2) + dev(4) + dev(5) + dev(6))
+    write("fuzz_virtq", hdr(qexp=2) + chain(0, 0, bufs) + avail(0, 0) + avail(0, 0) +
+          avail(0, 0) + kick() + dev(1, 0, 0, 0, 0) + dev2(0, 0, 0, 0) + dev(3) + dev(4))
+    # a loop, a head out of range, avail->idx far ahead
+    write("fuzz_virtq", hdr() + desc(0, 0, BUF, 8, D_NEXT, 1) + desc(0, 1, BUF, 8, D_NEXT, 0) +
+          avail(0, 0) + kick() + reset() + avail(0, 99) + kick() + reset() +
+          avail_idx(0, 1000) + kick())
+    write("fuzz_virtq", hdr(F_LAYOUT | F_EVENT_IDX, qexp=3)[:4] +
+          struct.pack("<HHH", 0x1000, 0x2000, 0x3000) + bytes(6) + chain(0, 0, bufs) +
+          avail(0, 0) + kick() + dev(5) + dev(1, 1, 0, 0, 0) + dev(2))
+    race = bytes([0x81, 0, 0x50]) + bytes([0xc3, 0, 0xff, 0xff, 0xff, 0xff]) + bytes(3)
+    write("fuzz_virtq", hdr(race=race) + chain(0, 0, bufs) + avail(0, 0) + kick() + race)
+
+
+# ---- virtio-net: queue 0 receives, queue 1 transmits ----
+
+def net_tx(head, frame, at=BUF, split=False):
+    data = bytes(12) + frame
+    out = poke(at, data)
+    if split:
+        out += chain(1, head, [(at, 12, False), (at + 12, len(frame), False)])
+    else:
+        out += chain(1, head, [(at, len(data), False)])
+    return out + avail(1, head)
+
+
+def net_rx_bufs(first, n, size, at=0xc000 - 0x800):
+    out = b""
+    for k in range(n):
+        out += desc(0, first + k, at + k * size, size, D_WRITE) + avail(0, first + k)
+    return out
+
+
+def packet(data):
+    return dev(0) + struct.pack("<H", len(data)) + data
+
+
+def net():
+    frame = bytes(range(60))
+    write("fuzz_virtio_net", hdr(feat=0x20) + net_tx(0, frame) + kick(1) + dev2(0))
+    write("fuzz_virtio_net", hdr(feat=0x12) + net_tx(0, frame, split=True) +
+          net_tx(2, bytes(1400), at=0xb800) + kick(1) + dev2(0) + dev2(1))
+    # receive: small buffers without MRG_RXBUF (through the bounce buffer), then one that fits
+    write("fuzz_virtio_net", hdr(feat=0x20) + net_rx_bufs(0, 2, 1526) + kick(0) +
+          packet(bytes(12) + frame) + packet(bytes(12) + bytes(1600)))
+    # mergeable receive buffers: a large packet across several
+    write("fuzz_virtio_net", hdr(qexp=6, feat=0x01) + net_rx_bufs(0, 8, 2048, at=0x6000) +
+          kick(0) + dev(0x80, 0xb8, 0x0b) + packet(bytes(12) + frame) + dev2(3))
+    # a packet waiting for buffers, then a reset; a short packet; the link
+    write("fuzz_virtio_net", hdr(feat=0x21) + packet(bytes(12) + frame) + net_rx_bufs(0, 1, 64) +
+          kick(0) + dev2(3) + packet(bytes(4)) + dev2(2) + dev2(6) + reset() +
+          net_rx_bufs(0, 4, 4096, at=0x6000) + kick(0) + dev2(3))
+    # malformed: a writable transmit buffer, a readable receive buffer, EVENT_IDX and indirect
+    write("fuzz_virtio_net", hdr(F_EVENT_IDX | F_INDIRECT, feat=0x01) +
+          desc(1, 0, BUF, 100, D_WRITE) + avail(1, 0) + kick(1) +
+          desc(0, 0, BUF, 100, 0) + avail(0, 0) + kick(0) + reset() +
+          chain(0, 0, [(0x6000, 2000, True), (0x7000, 2000, True)], indirect_at=0xb000) +
+          avail(0, 0) + kick(0) + packet(bytes(12) + bytes(3000)))
+    race = bytes([0, 0, 0xc1, 0, 0xff, 0xff]) + bytes(2)
+    write("fuzz_virtio_net", hdr(feat=0x01, race=race) + net_rx_bufs(0, 2, 2048, at=0x6000) +
+          kick(0) + packet(bytes(12) + frame) + net_tx(0, frame) + kick(1) + race)
+
+
+# ---- virtio-console: queue 0 receives, queue 1 transmits ----
+
+def console():
+    text = b"hello from the guest\n"
+    tx = poke(BUF, text) + desc(1, 0, BUF, len(text), 0) + avail(1, 0) + kick(1)
+    rx = desc(0, 0, 0x6000, 64, D_WRITE) + avail(0, 0) + desc(0, 1, 0x6100, 8, D_WRITE) + \
+        desc(0, 2, 0xbffc, 8, D_WRITE) + avail(0, 1) + kick(0)
+    write("fuzz_virtio_console", hdr(feat=1) + tx)
+    write("fuzz_virtio_console", hdr(feat=1) + rx + dev(5) + b"early" + tx + dev2(1) +
+          dev(20) + b"typed input, longer!" + dev2(0, 100, 0, 40, 0))
+    write("fuzz_virtio_console", hdr(F_EVENT_IDX | F_INDIRECT) + tx + chain(
+        0, 0, [(0x6000, 4, True), (0x6010, 4, True)], indirect_at=0xb000) + avail(0, 0) +
+        kick(0) + dev(12) + b"0123456789ab" + reset() + tx + rx + dev(3) + b"abc")
+    # a readable receive buffer and an empty one, a transmit loop
+    write("fuzz_virtio_console", hdr() + desc(0, 0, 0x6000, 8, 0) + avail(0, 0) +
+          desc(0, 1, 0x6000, 0, D_WRITE) + avail(0, 1) + kick(0) +
+          desc(1, 0, BUF, 8, D_NEXT, 0) + avail(1, 0) + kick(1))
+    race = bytes([0, 0, 0, 0x81, 0x00, 0x90]) + bytes(2)
+    write("fuzz_virtio_console", hdr(race=race) + tx + rx + race)
+
+
+# ---- virtio-rng ----
+
+def rng():
+    write("fuzz_virtio_rng", hdr() + desc(0, 0, BUF, 64, D_WRITE) + avail(0, 0) + kick())
+    write("fuzz_virtio_rng", hdr(F_INDIRECT | F_EVENT_IDX, qexp=8) +
+          chain(0, 0, [(BUF, 16, True), (0xbff8, 16, True)], indirect_at=0xb000) + avail(0, 0) +
+          dev(1) + desc(0, 1, BUF + 0x100, 32, D_WRITE) + avail(0, 1) + kick() + dev(2) +
+          desc(0, 2, BUF + 0x200, 32, D_WRITE) + avail(0, 2) + kick())
+    write("fuzz_virtio_rng", hdr() + desc(0, 0, BUF, 8, 0) + avail(0, 0) + kick() + reset() +
+          desc(0, 0, 0x20000, 8, D_WRITE) + avail(0, 0) + kick())
+
+
+def main():
+    blk()
+    virtq()
+    net()
+    console()
+    rng()
+
+
+if __name__ == "__main__":
+    main()
