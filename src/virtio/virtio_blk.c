@@ -227,6 +227,8 @@ static bool bounce_start(struct virtio_blk *b, struct virtio_blk_slot *s)
 /*
  * A read, write or flush finished with @res. With @q, tell the driver
  * (status byte, used ring); without (the device is being reset), forget it.
+ * Either way what a read put into guest memory is marked dirty: the kernel
+ * wrote it there, and a migration must carry it.
  */
 static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
 			  bool *pushed)
@@ -241,19 +243,18 @@ static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_b
 		status = VIRTIO_BLK_S_IOERR;
 		b->errors++;
 	}
-	if (q) {
-		if (s->type == VIRTIO_BLK_T_IN) {
-			uint32_t left = done < s->len ? done : s->len;
+	if (s->type == VIRTIO_BLK_T_IN) {
+		uint32_t left = done < s->len ? done : s->len;
 
-			written += left;
-			for (i = 0; left && i < s->nr_iov; i++) {
-				uint32_t n =
-				    s->iov[i].iov_len < left ? (uint32_t)s->iov[i].iov_len : left;
+		written += left;
+		for (i = 0; left && i < s->nr_iov; i++) {
+			uint32_t n = s->iov[i].iov_len < left ? (uint32_t)s->iov[i].iov_len : left;
 
-				gm_mark_dirty(b->vp.gm, s->gpa[i], n);
-				left -= n;
-			}
+			gm_mark_dirty(b->vp.gm, s->gpa[i], n);
+			left -= n;
 		}
+	}
+	if (q) {
 		*s->status = status;
 		gm_mark_dirty(b->vp.gm, s->status_gpa, 1);
 		if (!virtq_push_head(q, s->head, written))

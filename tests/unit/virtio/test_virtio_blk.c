@@ -899,6 +899,29 @@ static void test_direct_bounce_reset(void **state)
 	assert_int_equal(read_sector(f, 0), 0xaa);
 }
 
+/*
+ * A read still in flight when the driver resets the device lands in guest
+ * memory all the same (the kernel writes the buffers): its pages are in the
+ * dirty log, or a migration would lose them.
+ */
+static void test_reset_marks_reads_dirty(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+
+	driver_start(f);
+	memset(data, 0x5a, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	submit(f, VIRTIO_BLK_T_IN, 0);
+	gm_clear_dirty(&f->gm);
+	bar_wr(f, CC_STATUS, 1, 0); /* waits for the read, forgets it */
+	get(f, DATA, data, sizeof(data));
+	assert_int_equal(data[0], 0xaa);
+	assert_true(gm_page_dirty(&f->gm, DATA));
+	/* the driver is not told: no status, no used entry */
+	assert_int_equal(used_idx(f), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,6 +939,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_direct_bounce_budget, fx_setup_direct,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_direct_bounce_reset, fx_setup_direct, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_marks_reads_dirty, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
