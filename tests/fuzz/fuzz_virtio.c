@@ -548,9 +548,11 @@ void fz_run(struct fz *f, const struct fz_target *t, const uint8_t *data, size_t
 	uint16_t qsize;
 	unsigned int qi, ncmd = 0;
 	uint8_t hdr[4];
+	bool debug;
 
 	if (size < FZ_HDR)
 		return;
+	debug = getenv("FUZZ_VIRTIO_DEBUG");
 	cur = f;
 	f->t = t;
 	f->nq = t->nr_queues;
@@ -583,6 +585,9 @@ void fz_run(struct fz *f, const struct fz_target *t, const uint8_t *data, size_t
 	f->racing = true;
 	while (in.n && ncmd++ < FZ_MAX_CMDS) {
 		uint8_t cmd = fz_u8(&in);
+
+		if (debug)
+			fprintf(stderr, "fuzz_virtio: command %u: %u\n", ncmd, cmd & 7);
 
 		switch (cmd & 7) {
 		case FZ_KICK:

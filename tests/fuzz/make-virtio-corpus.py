@@ -67,6 +67,11 @@ def write(target, data):
         f.write(data)
 
 
+def with_race(data, n=32):
+    """The same input with a race stream of @n inert bytes (for the fuzzer to change)."""
+    return bytes([data[0] | F_RACE, data[1], data[2], n // 4]) + data[4:] + bytes(n)
+
+
 def chain(q, head, bufs, indirect_at=None):
     """Descriptors head.. for [(addr, len, writable)], or one indirect table at indirect_at."""
     out = b""
@@ -114,10 +119,13 @@ def blk():
           dev())
     write("fuzz_virtio_blk", hdr(feat=all_feat) + blk_req(0, T_GET_ID, 0, data_len=20,
                                                           writable=True) + kick())
-    write("fuzz_virtio_blk", hdr(feat=all_feat) +
-          blk_req(0, T_DISCARD, 0, segs=[(0, 8, 0), (16, 8, 0)]) + kick())
-    write("fuzz_virtio_blk", hdr(feat=all_feat) +
-          blk_req(0, T_WZ, 0, segs=[(8, 16, 1), (120, 8, 0)]) + kick())
+    for t in (T_DISCARD, T_WZ):
+        seed = hdr(feat=all_feat) + blk_req(0, t, 0, segs=[(0, 8, 0), (16, 8, t == T_WZ)]) + \
+            kick()
+        write("fuzz_virtio_blk", seed)
+        write("fuzz_virtio_blk", with_race(seed))
+    seed = hdr(feat=all_feat) + blk_req(0, T_OUT, 3) + blk_req(3, T_IN, 3) + kick() + dev2()
+    write("fuzz_virtio_blk", with_race(seed))
     # a discard past the end, a bad flag
     write("fuzz_virtio_blk", hdr(feat=all_feat) +
           blk_req(0, T_DISCARD, 0, segs=[(126, 8, 0)]) + kick() +
