@@ -135,6 +135,14 @@ void fz_poke(struct fz *f, uint64_t gpa, const void *buf, size_t len)
 	put(f, gpa, buf, len);
 }
 
+static void taint_all(struct fz *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nq; i++)
+		f->q[i].tainted = true;
+}
+
 /* After a device read through the door: maybe change guest memory there. */
 static void race_hook(const void *hva, uint64_t len)
 {
@@ -158,6 +166,8 @@ static void race_hook(const void *hva, uint64_t len)
 		gpa = fz_u16(&f->race) % FZ_RAM;
 	data = fz_bytes(&f->race, (op & 0x0f) + 1u, &n);
 	fz_poke(f, gpa, data, n);
+	/* descriptors changed under the device: what it may write is not known */
+	taint_all(f);
 }
 
 static void guard(void *at)
@@ -530,6 +540,87 @@ void fz_generic_cmd(struct fz *f, uint8_t cmd, struct fz_in *in)
 	}
 }
 
+/* A guest area the device reads its work from: rings and indirect tables. */
+struct area {
+	uint64_t gpa, len;
+};
+
+#define MAX_AREAS (3 * FZ_NQ + 64)
+#define MAX_WBUFS (2 * FZ_NQ * 256 + 64 * 16)
+
+struct dma_scan {
+	struct area areas[MAX_AREAS], wbufs[MAX_WBUFS];
+	unsigned int nr_areas, nr_wbufs;
+};
+
+static void add_area(struct area *a, unsigned int *n, unsigned int max, uint64_t gpa, uint64_t len)
+{
+	if (*n < max) {
+		a[*n].gpa = gpa;
+		a[*n].len = len;
+		(*n)++;
+	}
+}
+
+/* The writable buffers and indirect tables of the @n descriptors at @gpa. */
+static void scan_table(struct fz *f, struct dma_scan *d, uint64_t gpa, uint32_t n, bool top)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct virtq_desc desc;
+		uint64_t at = gpa + 16ULL * i;
+
+		if (at + 16 > FZ_RAM)
+			return;
+		if (at < FZ_RAM0 && at + 16 > FZ_RAM0)
+			return;
+		memcpy(&desc, fz_hva(f, at), sizeof(desc));
+		if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (!top)
+				continue;
+			add_area(d->areas, &d->nr_areas, MAX_AREAS, desc.addr, desc.len);
+			scan_table(f, d, desc.addr, desc.len / 16 < 16 ? desc.len / 16 : 16, false);
+		} else if (desc.flags & VIRTQ_DESC_F_WRITE) {
+			add_area(d->wbufs, &d->nr_wbufs, MAX_WBUFS, desc.addr, desc.len);
+		}
+	}
+}
+
+/*
+ * Before the device runs: a writable buffer over a ring or descriptor table
+ * lets the device's own writes (a disk read, a packet) rewrite the driver's
+ * rings, and then heads cannot be followed.
+ */
+static void scan_dma(struct fz *f)
+{
+	static struct dma_scan d;
+	unsigned int qi, i, j;
+
+	for (qi = 0; qi < f->nq; qi++)
+		if (f->q[qi].tainted)
+			return;
+	d.nr_areas = d.nr_wbufs = 0;
+	for (qi = 0; qi < f->nq; qi++) {
+		const struct fz_queue *q = &f->q[qi];
+
+		add_area(d.areas, &d.nr_areas, MAX_AREAS, q->desc, VIRTQ_DESC_BYTES(q->size));
+		add_area(d.areas, &d.nr_areas, MAX_AREAS, q->avail, VIRTQ_AVAIL_BYTES(q->size));
+		add_area(d.areas, &d.nr_areas, MAX_AREAS, q->used, VIRTQ_USED_BYTES(q->size));
+	}
+	for (qi = 0; qi < f->nq; qi++)
+		scan_table(f, &d, f->q[qi].desc, f->q[qi].size, true);
+	for (i = 0; i < d.nr_wbufs; i++) {
+		for (j = 0; j < d.nr_areas; j++) {
+			if (overlaps(d.wbufs[i].gpa, d.wbufs[i].len, d.areas[j].gpa,
+				     d.areas[j].len)) {
+				taint_all(f);
+				return;
+			}
+		}
+	}
+}
+
 static void kick(struct fz *f, unsigned int qi)
 {
 	int efd = f->vp->q[qi].notify_efd;
@@ -586,6 +677,8 @@ void fz_run(struct fz *f, const struct fz_target *t, const uint8_t *data, size_t
 	while (in.n && ncmd++ < FZ_MAX_CMDS) {
 		uint8_t cmd = fz_u8(&in);
 
+		if ((cmd & 7) == FZ_KICK || (cmd & 7) == FZ_DEV || (cmd & 7) == FZ_DEV2)
+			scan_dma(f);
 		if (debug)
 			fprintf(stderr, "fuzz_virtio: command %u: %u\n", ncmd, cmd & 7);
 
@@ -617,6 +710,7 @@ void fz_run(struct fz *f, const struct fz_target *t, const uint8_t *data, size_t
 		check_all(f, true);
 	}
 	f->racing = false;
+	scan_dma(f);
 	if (t->finish)
 		t->finish(f);
 	check_all(f, true);
