@@ -571,7 +571,7 @@ static void scan_table(struct fz *f, struct dma_scan *d, uint64_t gpa, uint32_t 
 		struct virtq_desc desc;
 		uint64_t at = gpa + 16ULL * i;
 
-		if (at + 16 > FZ_RAM)
+		if (at >= FZ_RAM || at + 16 > FZ_RAM)
 			return;
 		if (at < FZ_RAM0 && at + 16 > FZ_RAM0)
 			return;
