@@ -414,8 +414,11 @@ void fz_check_used(struct fz *f, unsigned int qi, const uint8_t *used_hva)
 	}
 	for (i = 0; i < q->size && i < FZ_MAX_QSIZE; i++)
 		outstanding += q->made_avail[i];
-	if (n > outstanding)
+	if (n > outstanding) {
+		fprintf(stderr, "fuzz_virtio: queue %u: used->idx %u after %u, %llu available\n",
+			qi, idx, q->used_seen, (unsigned long long)outstanding);
 		fz_fail("more used entries than chains made available");
+	}
 	for (k = 0; k < n; k++) {
 		uint32_t id, len;
 		uint64_t off = 4 + 8ULL * ((uint16_t)(q->used_seen + k) & (q->size - 1));
@@ -597,9 +600,10 @@ static void scan_dma(struct fz *f)
 	static struct dma_scan d;
 	unsigned int qi, i, j;
 
-	for (qi = 0; qi < f->nq; qi++)
-		if (f->q[qi].tainted)
-			return;
+	for (qi = 0; qi < f->nq && f->q[qi].tainted; qi++)
+		;
+	if (qi == f->nq)
+		return; /* nothing left to follow */
 	d.nr_areas = d.nr_wbufs = 0;
 	for (qi = 0; qi < f->nq; qi++) {
 		const struct fz_queue *q = &f->q[qi];
