@@ -405,6 +405,24 @@ static uint64_t rx_gather(struct virtio_net *n, bool mrg, unsigned int *nr_iov)
 	return room >= VIRTIO_NET_MAX_PACKET ? room : 0;
 }
 
+/*
+ * A packet read straight into the buffers at hand was refused: the @len
+ * bytes it left there are marked dirty all the same (a migration must carry
+ * what the device wrote), and the buffers stay the device's.
+ */
+static void rx_mark_written(struct virtio_net *n, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; len && i < n->rx.count; i++) {
+		const struct virtio_net_chain *c = fifo_at(&n->rx, i);
+		uint32_t k = c->len < len ? c->len : len;
+
+		chain_mark_dirty(n, c, k);
+		len -= k;
+	}
+}
+
 /* A read from the TAP failed with @err: is it worth reading again? */
 static bool rx_read_error(struct virtio_net *n, int err)
 {
@@ -451,6 +469,8 @@ static enum rx_stop rx_read(struct virtio_net *n, struct virtq *q, bool *pushed)
 	/* the TAP reports a packet's length even when it was cut short */
 	if ((uint64_t)r > room || r < VIRTIO_NET_HDR_LEN) {
 		n->stats.rx_errors++;
+		if (n->rx_iov[0].iov_base != n->bounce)
+			rx_mark_written(n, (uint64_t)r < room ? (uint32_t)r : (uint32_t)room);
 		return RX_BUDGET;
 	}
 	if (n->rx_iov[0].iov_base == n->bounce) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guest-facing fuzz targets' common harness: a small guest memory (two
- * adjacent RAM regions, guard pages around each), a driver that sets up a
+ * The guest-facing fuzz targets' common harness: a small guest memory (128
+ * KiB in two adjacent RAM regions, guard pages around each: room for buffers
+ * that take the largest packet), a driver that sets up a
  * device's split virtqueues through BAR 0, and an input read as a header and
  * a list of commands (poke guest memory, write descriptors, make chains
  * available, kick, reset, device events).
@@ -40,7 +41,7 @@
 
 /* Guest RAM: [0, FZ_RAM0) and [FZ_RAM0, FZ_RAM) in two host mappings. */
 #define FZ_RAM0 0xc000ULL
-#define FZ_RAM 0x10000ULL
+#define FZ_RAM 0x20000ULL
 #define FZ_NQ 2
 #define FZ_HDR 16
 #define FZ_MAX_CMDS 512

@@ -219,6 +219,12 @@ def net():
           desc(0, 0, BUF, 100, 0) + avail(0, 0) + kick(0) + reset() +
           chain(0, 0, [(0x6000, 2000, True), (0x7000, 2000, True)], indirect_at=0xb000) +
           avail(0, 0) + kick(0) + packet(bytes(12) + bytes(3000)))
+    # buffers that can take the largest packet: packets go straight into them
+    write("fuzz_virtio_net", hdr(qexp=5, feat=0x01) + net_rx_bufs(0, 17, 4096, at=0xd000) +
+          kick(0) + packet(bytes(12) + frame) + dev(0x80, 0x10, 0x27) + dev2(3))
+    write("fuzz_virtio_net", hdr(feat=0x20) + desc(0, 0, 0xd000, 65600, D_WRITE) + avail(0, 0) +
+          kick(0) + dev(0x80, 0, 0) + desc(0, 1, 0xd000, 65600, D_WRITE) + avail(0, 1) +
+          kick(0) + packet(bytes(4)))
     race = bytes([0, 0, 0xc1, 0, 0xff, 0xff]) + bytes(2)
     write("fuzz_virtio_net", hdr(feat=0x01, race=race) + net_rx_bufs(0, 2, 2048, at=0x6000) +
           kick(0) + packet(bytes(12) + frame) + net_tx(0, frame) + kick(1) + race)

@@ -629,6 +629,25 @@ static void test_rx_straight_into_a_big_buffer(void **state)
 	free(want);
 }
 
+/*
+ * A packet too short for its header, read straight into the guest's buffers,
+ * is refused, but what it wrote there is in the dirty log.
+ */
+static void test_rx_refused_packet_marks_dirty(void **state)
+{
+	struct fx *f = *state;
+
+	driver_start(f, F_BASE);
+	rx_buffer(f, 0, BUF, 70000);
+	kick(f, RX);
+	gm_clear_dirty(&f->gm);
+	peer_send(9, 4);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(used_idx(f, RX), 0); /* the buffer stays the device's */
+	assert_int_equal(f->n->stats.rx_errors, 1);
+	assert_true(gm_page_dirty(&f->gm, BUF));
+}
+
 static void test_rx_bad_buffers(void **state)
 {
 	struct fx *f = *state;
@@ -793,6 +812,8 @@ int main(void)
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_one_buffer_per_packet, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_straight_into_a_big_buffer, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_refused_packet_marks_dirty, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_bad_buffers, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_backpressure, fx_setup, fx_teardown),
