@@ -143,14 +143,21 @@ static void taint_all(struct fz *f)
 		f->q[i].tainted = true;
 }
 
-/* After a device read through the door: maybe change guest memory there. */
+/*
+ * After a device read through the door: maybe change guest memory there. One
+ * byte of the race stream per read: 0 nothing; 0x01-0x7f XOR the byte at
+ * offset op % len of those just read with op (one changed input byte is a
+ * change); 0x80-0xbf (op & 15) + 1 bytes of the stream over those just read,
+ * from offset (next byte) % len; 0xc0-0xff as many anywhere, at the u16 that
+ * follows.
+ */
 static void race_hook(const void *hva, uint64_t len)
 {
 	struct fz *f = cur;
 	const uint8_t *data;
 	uint64_t gpa;
+	uint8_t op, b;
 	size_t n;
-	uint8_t op;
 
 	if (!f || !f->racing || !f->race.n || !len)
 		return;
@@ -158,14 +165,22 @@ static void race_hook(const void *hva, uint64_t len)
 	if (gpa == FZ_RAM)
 		return;
 	op = fz_u8(&f->race);
-	if (!(op & 0x80))
+	if (!op)
 		return;
-	if (op & 0x40)
-		gpa += fz_u8(&f->race) % len; /* the bytes just read */
-	else
-		gpa = fz_u16(&f->race) % FZ_RAM;
-	data = fz_bytes(&f->race, (op & 0x0f) + 1u, &n);
-	fz_poke(f, gpa, data, n);
+	if (op < 0x80) {
+		gpa += op % len;
+		if (gpa >= FZ_RAM)
+			return;
+		b = *fz_hva(f, gpa) ^ op;
+		fz_poke(f, gpa, &b, 1);
+	} else {
+		if (op < 0xc0)
+			gpa += fz_u8(&f->race) % len; /* the bytes just read */
+		else
+			gpa = fz_u16(&f->race) % FZ_RAM;
+		data = fz_bytes(&f->race, (op & 0x0f) + 1u, &n);
+		fz_poke(f, gpa, data, n);
+	}
 	/* descriptors changed under the device: what it may write is not known */
 	taint_all(f);
 }

@@ -16,8 +16,9 @@
  * With FZ_F_RACE, the last 4 * [3] bytes of the input are the race stream:
  * after each read a device makes through the guest-memory door (gm_load,
  * ring loads, gm_read), one byte of it says whether guest memory changes
- * there, and where, and the next bytes are what is written: a second vCPU
- * racing the device.
+ * there, and how (race_hook in fuzz_virtio.c: a byte of those just read
+ * flipped, bytes of the stream over them or anywhere): a second vCPU racing
+ * the device.
  *
  * Invariants checked after every command (a failure aborts):
  *  - used ring entries name heads the harness made available, no more of

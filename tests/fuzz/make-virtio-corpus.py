@@ -148,7 +148,7 @@ def blk():
     # changing memory: a second vCPU rewrites the discard segment right after the
     # device's first read of it (reads: avail idx, ring entry, 3 descriptors,
     # header, segments), to a range far past the end of the image
-    race = bytes(6) + bytes([0xcf, 0]) + struct.pack("<QII", 1 << 20, 8, 0)
+    race = bytes(6) + bytes([0x8f, 0]) + struct.pack("<QII", 1 << 20, 8, 0)
     race += bytes(-len(race) % 4)
     write("fuzz_virtio_blk", hdr(feat=all_feat, race=race) +
           blk_req(0, T_DISCARD, 0, segs=[(0, 8, 0)]) + kick() + race)
@@ -171,7 +171,7 @@ def virtq():
     write("fuzz_virtq", hdr(F_LAYOUT | F_EVENT_IDX, qexp=3)[:4] +
           struct.pack("<HHH", 0x1000, 0x2000, 0x3000) + bytes(6) + chain(0, 0, bufs) +
           avail(0, 0) + kick() + dev(5) + dev(1, 1, 0, 0, 0) + dev(2))
-    race = bytes([0x81, 0, 0x50]) + bytes([0xc3, 0, 0xff, 0xff, 0xff, 0xff]) + bytes(3)
+    race = bytes([0xc1, 0, 0x50, 1, 0]) + bytes([0x83, 0, 0xff, 0xff, 0xff, 0xff]) + bytes(1)
     write("fuzz_virtq", hdr(race=race) + chain(0, 0, bufs) + avail(0, 0) + kick() + race)
 
 
@@ -225,7 +225,7 @@ def net():
     write("fuzz_virtio_net", hdr(feat=0x20) + desc(0, 0, 0xd000, 65600, D_WRITE) + avail(0, 0) +
           kick(0) + dev(0x80, 0, 0) + desc(0, 1, 0xd000, 65600, D_WRITE) + avail(0, 1) +
           kick(0) + packet(bytes(4)))
-    race = bytes([0, 0, 0xc1, 0, 0xff, 0xff]) + bytes(2)
+    race = bytes([0, 0, 0x81, 0, 0xff, 0xff]) + bytes(2)
     write("fuzz_virtio_net", hdr(feat=0x01, race=race) + net_rx_bufs(0, 2, 2048, at=0x6000) +
           kick(0) + packet(bytes(12) + frame) + net_tx(0, frame) + kick(1) + race)
 
@@ -247,7 +247,7 @@ def console():
     write("fuzz_virtio_console", hdr() + desc(0, 0, 0x6000, 8, 0) + avail(0, 0) +
           desc(0, 1, 0x6000, 0, D_WRITE) + avail(0, 1) + kick(0) +
           desc(1, 0, BUF, 8, D_NEXT, 0) + avail(1, 0) + kick(1))
-    race = bytes([0, 0, 0, 0x81, 0x00, 0x90]) + bytes(2)
+    race = bytes([0, 0, 0, 0xc1, 0x00, 0x90, 1, 2])
     write("fuzz_virtio_console", hdr(race=race) + tx + rx + race)
 
 
