@@ -9,13 +9,15 @@
  * completion of the io_uring (when something is in flight) and hands it to
  * the device; DEV2 waits for them all. Every input ends with all of them.
  *
- * Besides the harness's invariants: every fallocate and pwrite of the device
- * lies within the image (they are wrapped at link time), a read-only disk is
- * never written, and the image keeps its size (a write past its end would
- * grow it).
+ * Besides the harness's invariants: every fallocate, pwrite and io_uring
+ * submission of the device lies within the image (they are wrapped at link
+ * time, and the submissions read before they go), reads land in guest RAM, a
+ * read-only disk is never written, and the image keeps its size (a write past
+ * its end would grow it).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,10 +42,13 @@ ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
 ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off);
 ssize_t __real_pwrite64(int fd, const void *buf, size_t n, off_t off);
 ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off);
+int __real_io_uring_submit(struct io_uring *ring);
+int __wrap_io_uring_submit(struct io_uring *ring);
 
 static struct fz fz;
 static struct virtio_blk blk;
 static int img = -1;
+static unsigned long long sqes_checked;
 static char img_path[64];
 
 /* ---- the device's own file calls ---- */
@@ -81,6 +86,51 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	check_range(fd, off, (off_t)n);
 	return __real_pwrite64(fd, buf, n, off);
+}
+
+/*
+ * What the device hands the kernel: every read, write and fallocate of the
+ * image within it (none at all that write a read-only disk), and every read
+ * into guest RAM.
+ */
+static void check_sqe(const struct io_uring_sqe *sqe)
+{
+	const struct iovec *iov = (const struct iovec *)(uintptr_t)sqe->addr;
+	uint64_t len = 0;
+	unsigned int i;
+
+	if (!blk.initialized || sqe->fd != blk.fd)
+		return;
+	sqes_checked++;
+	switch (sqe->opcode) {
+	case IORING_OP_READV:
+	case IORING_OP_WRITEV:
+		for (i = 0; i < sqe->len; i++) {
+			if (sqe->opcode == IORING_OP_READV && !blk.direct &&
+			    !fz_in_ram(&fz, iov[i].iov_base, iov[i].iov_len))
+				fz_fail("a read into memory that is not guest RAM");
+			len += iov[i].iov_len;
+		}
+		if (sqe->opcode == IORING_OP_READV) {
+			if (sqe->off > IMG_SIZE || len > IMG_SIZE - sqe->off)
+				fz_fail("a read outside the image");
+			break;
+		}
+		check_range(sqe->fd, (off_t)sqe->off, (off_t)len);
+		break;
+	case IORING_OP_FALLOCATE:
+		check_range(sqe->fd, (off_t)sqe->off, (off_t)sqe->addr);
+		break;
+	}
+}
+
+int __wrap_io_uring_submit(struct io_uring *ring)
+{
+	unsigned int i;
+
+	for (i = ring->sq.sqe_head; i != ring->sq.sqe_tail; i++)
+		check_sqe(&ring->sq.sqes[i & ring->sq.ring_mask]);
+	return __real_io_uring_submit(ring);
 }
 
 /* ---- the target ---- */
@@ -158,10 +208,12 @@ static void blk_finish(struct fz *f)
 	for (n = 0; n < 4 * VIRTIO_BLK_QUEUE_SIZE && reap_one(f); n++)
 		;
 	if (getenv("FUZZ_VIRTIO_DEBUG"))
-		fprintf(
-		    stderr, "blk: %llu reads, %llu writes, %llu flushes, %llu errors, status %#x\n",
-		    (unsigned long long)blk.reads, (unsigned long long)blk.writes,
-		    (unsigned long long)blk.flushes, (unsigned long long)blk.errors, blk.vp.status);
+		fprintf(stderr,
+			"blk: %llu reads, %llu writes, %llu flushes, %llu errors, %llu submissions "
+			"checked, status %#x\n",
+			(unsigned long long)blk.reads, (unsigned long long)blk.writes,
+			(unsigned long long)blk.flushes, (unsigned long long)blk.errors,
+			sqes_checked, blk.vp.status);
 }
 
 static void blk_dev2(struct fz *f, struct fz_in *in)
