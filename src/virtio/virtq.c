@@ -240,6 +240,13 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 		return 0;
 	if (pending > q->size)
 		return broken(q, -EINVAL);
+	/*
+	 * The driver has size descriptors: a chain more than that in flight
+	 * reuses one the device still holds (and a saved queue in that state
+	 * would not restore).
+	 */
+	if ((uint16_t)(q->last_avail_idx - q->used_idx) >= q->size)
+		return broken(q, -EINVAL);
 	/* the ring entry and descriptors were written before avail->idx */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	head = ring_ld16(q->avail_hva + AVAIL_RING(q->last_avail_idx & (q->size - 1)));

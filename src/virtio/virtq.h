@@ -131,8 +131,9 @@ void virtq_reset(struct virtq *q);
 
 /*
  * Take the next available chain: 1 with *req filled, 0 when the ring is
- * empty (or the queue not ready), -errno on a malformed ring or chain (the
- * queue is then broken and every later call returns -EIO).
+ * empty (or the queue not ready), -errno on a malformed ring or chain, or
+ * on a chain beyond the queue size in flight (popped, not yet pushed): the
+ * queue is then broken and every later call returns -EIO.
  */
 int virtq_pop(struct virtq *q, struct virtq_req *req);
 /*

@@ -710,6 +710,34 @@ static void test_avail_idx_full_ring_ok(void **state)
 	assert_false(f->q.broken);
 }
 
+/*
+ * A driver has a queue's worth of descriptors: a chain made available while
+ * that many are in flight reuses one of them. The queue breaks (before, it
+ * was popped, and the queue saved then would not restore).
+ */
+static void test_more_in_flight_than_queue_size(void **state)
+{
+	struct fx *f = *state;
+	struct virtq_state s;
+	int i;
+
+	qsetup(f, false, false);
+	for (i = 0; i < QSZ; i++) {
+		set_desc(f, (uint32_t)i, BUF, 8, 0, 0);
+		avail_add(f, (uint16_t)i);
+	}
+	for (i = 0; i < QSZ; i++)
+		assert_int_equal(virtq_pop(&f->q, &f->req), 1);
+	virtq_save(&f->q, &s);
+	assert_int_equal(virtq_restore(&f->q, &f->gm, &s), 0);
+	/* one back: one more may come */
+	assert_int_equal(virtq_push_head(&f->q, 0, 0), 0);
+	avail_add(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->req), 1);
+	avail_add(f, 0);
+	expect_broken(f, -EINVAL);
+}
+
 /* Completing by head alone, out of order, after the request was reused. */
 static void test_push_head(void **state)
 {
@@ -781,6 +809,7 @@ int main(void)
 	    T(test_chain_too_many_segments),
 	    T(test_avail_idx_too_far),
 	    T(test_avail_idx_full_ring_ok),
+	    T(test_more_in_flight_than_queue_size),
 	    T(test_push_head),
 	};
 
