@@ -337,7 +337,10 @@ static void queue_fresh(struct fz *f, unsigned int qi)
 	put(f, q->used + 2, zero, 2);
 }
 
-/* A used ring the device writes over a ring of the driver's: heads cannot be followed. */
+/*
+ * A used ring the device writes over a ring of the driver's, or two queues
+ * sharing an avail ring: heads cannot be followed.
+ */
 static void queue_overlaps(struct fz *f)
 {
 	unsigned int i, j;
@@ -353,7 +356,9 @@ static void queue_overlaps(struct fz *f)
 			    overlaps(q->used, VIRTQ_USED_BYTES(q->size), o->desc,
 				     VIRTQ_DESC_BYTES(o->size)) ||
 			    (i != j && overlaps(q->used, VIRTQ_USED_BYTES(q->size), o->used,
-						VIRTQ_USED_BYTES(o->size)))) {
+						VIRTQ_USED_BYTES(o->size))) ||
+			    (i != j && overlaps(q->avail, VIRTQ_AVAIL_BYTES(q->size), o->avail,
+						VIRTQ_AVAIL_BYTES(o->size)))) {
 				f->q[i].tainted = true;
 				f->q[j].tainted = true;
 			}
