@@ -43,21 +43,22 @@ int kvm_state_msr_list(struct kvm_sys *sys, uint32_t *idx, unsigned int max)
 	return (int)n;
 }
 
-struct msr_buf {
-	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[KVM_STATE_MAX_MSRS];
-};
+/* KVM's headers end in flexible arrays: room for @n entries after each. */
+static struct kvm_msrs *msrs_alloc(unsigned int n)
+{
+	return calloc(1, sizeof(struct kvm_msrs) + n * sizeof(struct kvm_msr_entry));
+}
 
-struct cpuid_buf {
-	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 e[KVM_STATE_MAX_CPUID];
-};
+static struct kvm_cpuid2 *cpuid_alloc(unsigned int n)
+{
+	return calloc(1, sizeof(struct kvm_cpuid2) + n * sizeof(struct kvm_cpuid_entry2));
+}
 
 /* The MSRs that read back on this vCPU, in the list's order. */
 static int save_msrs(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 {
 	uint32_t idx[KVM_STATE_MAX_MSRS];
-	struct msr_buf *mb = calloc(1, sizeof(*mb));
+	struct kvm_msrs *mb = msrs_alloc(1);
 	int i, n;
 
 	if (!mb)
@@ -65,11 +66,11 @@ static int save_msrs(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 	n = kvm_state_msr_list(v->vm->sys, idx, KVM_STATE_MAX_MSRS);
 	/* one at a time: KVM_GET_MSRS stops at the first MSR this vCPU lacks */
 	for (i = 0; i < n; i++) {
-		mb->hdr.nmsrs = 1;
-		mb->e[0].index = idx[i];
-		mb->e[0].data = 0;
+		mb->nmsrs = 1;
+		mb->entries[0].index = idx[i];
+		mb->entries[0].data = 0;
 		if (kvm_vcpu_ioctl(v, KVM_GET_MSRS, mb) == 1)
-			s->msrs[s->nr_msrs++] = mb->e[0];
+			s->msrs[s->nr_msrs++] = mb->entries[0];
 	}
 	free(mb);
 	return n < 0 ? n : 0;
@@ -107,7 +108,7 @@ static int save_xsave(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 int kvm_vcpu_state_save(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 {
 	const int *caps = v->vm->sys->caps;
-	struct cpuid_buf *cb;
+	struct kvm_cpuid2 *cb;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -136,14 +137,14 @@ int kvm_vcpu_state_save(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 	if (caps[KVM_CAPX_VCPU_EVENTS])
 		s->has_events = kvm_vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, &s->events) == 0;
 	/* the CPUID as it was set: never derived again at restore */
-	cb = calloc(1, sizeof(*cb));
+	cb = cpuid_alloc(KVM_STATE_MAX_CPUID);
 	if (!cb)
 		return -ENOMEM;
-	cb->hdr.nent = KVM_STATE_MAX_CPUID;
+	cb->nent = KVM_STATE_MAX_CPUID;
 	ret = kvm_vcpu_ioctl(v, KVM_GET_CPUID2, cb);
 	if (ret >= 0) {
-		s->nr_cpuid = cb->hdr.nent;
-		memcpy(s->cpuid, cb->e, s->nr_cpuid * sizeof(cb->e[0]));
+		s->nr_cpuid = cb->nent;
+		memcpy(s->cpuid, cb->entries, s->nr_cpuid * sizeof(cb->entries[0]));
 	}
 	free(cb);
 	if (ret < 0)
@@ -155,16 +156,16 @@ int kvm_vcpu_state_save(struct kvm_vcpu *v, struct kvm_vcpu_state *s)
 
 static int restore_cpuid_tsc(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 {
-	struct cpuid_buf *cb;
+	struct kvm_cpuid2 *cb;
 	int ret;
 
 	if (s->nr_cpuid > KVM_STATE_MAX_CPUID)
 		return -EINVAL;
-	cb = calloc(1, sizeof(*cb));
+	cb = cpuid_alloc(s->nr_cpuid);
 	if (!cb)
 		return -ENOMEM;
-	cb->hdr.nent = s->nr_cpuid;
-	memcpy(cb->e, s->cpuid, s->nr_cpuid * sizeof(cb->e[0]));
+	cb->nent = s->nr_cpuid;
+	memcpy(cb->entries, s->cpuid, s->nr_cpuid * sizeof(cb->entries[0]));
 	ret = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, cb);
 	free(cb);
 	if (ret < 0)
@@ -194,16 +195,16 @@ static int restore_xsave(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 
 static int restore_msrs(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 {
-	struct msr_buf *mb;
+	struct kvm_msrs *mb;
 	int ret;
 
 	if (s->nr_msrs > KVM_STATE_MAX_MSRS)
 		return -EINVAL;
-	mb = calloc(1, sizeof(*mb));
+	mb = msrs_alloc(s->nr_msrs);
 	if (!mb)
 		return -ENOMEM;
-	mb->hdr.nmsrs = s->nr_msrs;
-	memcpy(mb->e, s->msrs, s->nr_msrs * sizeof(mb->e[0]));
+	mb->nmsrs = s->nr_msrs;
+	memcpy(mb->entries, s->msrs, s->nr_msrs * sizeof(mb->entries[0]));
 	ret = kvm_vcpu_ioctl(v, KVM_SET_MSRS, mb);
 	free(mb);
 	if (ret >= 0 && (uint32_t)ret != s->nr_msrs)
