@@ -2,6 +2,8 @@
 /* The vCPU run loop: enter the guest, decode exits, dispatch I/O and MMIO. */
 #include "kvm/kvm_vcpu.h"
 
+#include "kvm/kvm_mce.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -39,6 +41,7 @@ static void handle_mmio(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void
 int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaque)
 {
 	struct kvm_run *run = v->run;
+	bool memory_error;
 	int ret;
 
 	v->stop_loop = false;
@@ -49,11 +52,18 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 				strerror(-ret));
 			return ret;
 		}
+		kvm_sigbus_enter_run();
 		ret = ioctl(v->fd, KVM_RUN, 0);
+		memory_error = kvm_sigbus_leave_run(&v->mem_error_hva);
 		/* The guest ran: cached registers are stale. */
 		v->regs_valid = v->sregs_valid = false;
 		v->exit_unfinished = false;
 		kvm_coalesced_flush(v->vm);
+		if (memory_error) {
+			/* KVM_RUN ended for the host's SIGBUS: the access did not happen. */
+			__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+			return KVM_EV_MEMORY_ERROR;
+		}
 		if (ret < 0) {
 			ret = -errno;
 			if (ret == -EINTR || ret == -EAGAIN) {

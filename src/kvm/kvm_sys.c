@@ -2,6 +2,8 @@
 /* The /dev/kvm system handle: API checks, capability cache, vCPU limits. */
 #include "kvm/kvm.h"
 
+#include "kvm/kvm_mce.h"
+
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,6 +158,7 @@ int kvm_sys_vcpu_limit(const struct kvm_sys *sys)
 
 void kvm_sys_describe(const struct kvm_sys *sys, FILE *out)
 {
+	uint64_t mcg_cap;
 	unsigned int i;
 
 	fprintf(out, "kvm flavour: %s\n",
@@ -170,4 +173,15 @@ void kvm_sys_describe(const struct kvm_sys *sys, FILE *out)
 			continue;
 		fprintf(out, "  %-26s %s\n", cap_table[i].name, sys->caps[i] ? "yes" : "no");
 	}
+	mcg_cap = kvm_mce_host_cap(sys);
+	if (mcg_cap)
+		fprintf(out,
+			"machine checks: %llu banks%s%s for guests (host memory errors become "
+			"guest machine checks)\n",
+			(unsigned long long)(mcg_cap & MCG_BANKCNT_MASK),
+			mcg_cap & MCG_CTL_P ? ", MCG_CTL" : "",
+			mcg_cap & MCG_SER_P ? ", software error recovery" : "");
+	else
+		fprintf(out, "machine checks: none (a host memory error in guest RAM stops "
+			     "petrel)\n");
 }

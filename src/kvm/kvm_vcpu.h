@@ -39,7 +39,8 @@ enum kvm_vcpu_event {
 	KVM_EV_DEBUG,
 	KVM_EV_KICKED,
 	KVM_EV_UNKNOWN,
-	KVM_EV_STOP, /* an exit handler asked the loop to return */
+	KVM_EV_STOP,	     /* an exit handler asked the loop to return */
+	KVM_EV_MEMORY_ERROR, /* the guest touched a bad host page: at mem_error_hva */
 };
 
 struct kvm_vcpu;
@@ -74,6 +75,11 @@ struct kvm_vcpu {
 	bool exit_unfinished;
 	pthread_t thread;
 	bool thread_valid;
+
+	/* Machine checks (kvm_mce.h): the MCG_CAP given to the guest, 0 for none. */
+	uint64_t mcg_cap;
+	bool mce_amd;
+	void *mem_error_hva; /* the host address of KVM_EV_MEMORY_ERROR */
 
 	uint64_t stats[KVM_STAT_COUNT];
 };
