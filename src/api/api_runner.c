@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "debug/gdb_stub.h"
+#include "kvm/kvm_mce.h"
 #include "vm/devices.h"
 #include "vm/terminal.h"
 
@@ -328,6 +329,10 @@ int api_runner_init(struct api_runner *r, const char *id)
 	memset(r, 0, sizeof(*r));
 	if (kvm_vcpu_signals_init() < 0) {
 		fprintf(stderr, "petrel: cannot install the vCPU kick handler\n");
+		return -EINVAL;
+	}
+	if (kvm_sigbus_init(vm_terminal_restore) < 0) {
+		fprintf(stderr, "petrel: cannot install the SIGBUS handler\n");
 		return -EINVAL;
 	}
 	/* Every thread inherits this mask; signalfds read them. */

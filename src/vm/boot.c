@@ -14,6 +14,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpuid.h"
+#include "kvm/kvm_mce.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/layout.h"
@@ -280,6 +281,7 @@ int vm_boot_load(struct machine *m)
 
 static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 {
+	uint64_t mcg_cap = kvm_mce_host_cap(&m->sys);
 	unsigned int n = 128, extra = 0;
 	struct kvm_cpuid2 *cpuid;
 	int ret;
@@ -297,6 +299,17 @@ static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 	}
 	if (m->vm.irqchip && kvm_sys_check_extension(&m->sys, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
 		extra |= X86_CPUID_TSC_DEADLINE;
+	if (!ret && mcg_cap) {
+		/* Host memory errors reach the guest as machine checks (memory_error.h). */
+		bool amd = x86_cpuid_is_amd(cpuid->entries, cpuid->nent);
+
+		ret = kvm_vcpu_mce_setup(&v->kvm, mcg_cap, amd);
+		if (ret < 0)
+			fprintf(stderr, "petrel: vCPU %u: KVM_X86_SETUP_MCE: %s\n", v->kvm.id,
+				strerror(-ret));
+		else
+			extra |= X86_CPUID_MCA;
+	}
 	if (!ret) {
 		uint32_t brand[12];
 

@@ -30,12 +30,14 @@
 #include "dev/pvpanic.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
+#include "kvm/kvm_mce.h"
 #include "pci/pci_host.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_console.h"
 #include "virtio/virtio_rng.h"
 #include "vm/event_loop.h"
+#include "vm/memory_error.h"
 #include "vm/terminal.h"
 #include "vm/thread.h"
 
@@ -474,6 +476,14 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 	machine_request_stop(d->m, VM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
 }
 
+/* A host memory error in some page, reported before anyone touched it. */
+static void on_memory_error(void *opaque, int fd, uint32_t events)
+{
+	struct vm_devices *d = opaque;
+
+	vm_memerr_on_signal(d->m);
+}
+
 static int open_console(struct vm_devices *d)
 {
 	const struct vm_config *cfg = &d->m->cfg;
@@ -629,6 +639,8 @@ int vm_devices_create(struct machine *m)
 		ret = vm_loop_add(&d->loop, d->hold_efd, EPOLLIN, on_hold, d);
 	if (!ret)
 		ret = vm_loop_add(&d->loop, d->panic_tfd, EPOLLIN, on_panic_grace, d);
+	if (!ret && kvm_sigbus_eventfd() >= 0)
+		ret = vm_loop_add(&d->loop, kvm_sigbus_eventfd(), EPOLLIN, on_memory_error, d);
 	if (ret < 0)
 		return ret;
 	/* kernels always get the PCI bus; firmware guests when they have a device on it */

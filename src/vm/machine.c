@@ -89,6 +89,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	gm_init(&m->mem);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
+	vm_memerr_init(&m->memerr);
 	bus_init(&m->pio, "pio");
 	bus_init(&m->mmio, "mmio");
 
@@ -166,6 +167,7 @@ void machine_destroy(struct machine *m)
 	m->stop_efd = -1;
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
+	vm_memerr_destroy(&m->memerr);
 }
 
 static void kick_all(struct machine *m)

@@ -15,6 +15,7 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_vcpu.h"
 #include "mem/guest_mem.h"
+#include "vm/memory_error.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 
@@ -136,6 +137,8 @@ struct machine {
 	const struct machine_debug_hooks *debug_hooks;
 	struct vm_debug *debug;
 	struct vm_gdb *gdb;
+	/* Host memory errors in guest RAM: poisoned pages, errors waiting for vCPU 0. */
+	struct vm_memerr memerr;
 };
 
 /* Assemble everything from cfg; on failure nothing is left behind. */

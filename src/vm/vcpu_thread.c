@@ -2,6 +2,7 @@
 /* One thread per vCPU: run the guest, dispatch its exits, obey lifecycle requests. */
 #include "vm/vcpu_thread.h"
 
+#include "vm/memory_error.h"
 #include "vm/thread.h"
 
 #include <errno.h>
@@ -139,6 +140,8 @@ static void *vcpu_thread_main(void *arg)
 	pthread_mutex_unlock(&m->lock);
 
 	while (!vcpu_check_requests(v)) {
+		if (v->kvm.id == 0)
+			vm_memerr_inject_queued(v);
 		ev = kvm_vcpu_run(&v->kvm, &vcpu_exit_ops, v);
 		if (ev < 0) {
 			machine_request_stop(m, VM_EXIT_ERROR);
@@ -147,6 +150,9 @@ static void *vcpu_thread_main(void *arg)
 		switch (ev) {
 		case KVM_EV_KICKED:
 		case KVM_EV_STOP:
+			break;
+		case KVM_EV_MEMORY_ERROR:
+			vm_memerr_on_vcpu(v);
 			break;
 		case KVM_EV_HLT:
 			vcpu_halt(v);

@@ -9,6 +9,12 @@
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_EDX_HTT (1u << 28)
+#define LEAF1_EDX_MCE (1u << 7)
+#define LEAF1_EDX_MCA (1u << 14)
+#define LEAF80000007_EBX_OVERFLOW_RECOV (1u << 0)
+#define LEAF80000007_EBX_SUCCOR (1u << 1)
+#define VENDOR_AMD_EBX 0x68747541u   /* "Auth" */
+#define VENDOR_HYGON_EBX 0x6f677948u /* "Hygo" */
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
 
@@ -25,6 +31,13 @@ struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int
 		return &e[i];
 	}
 	return NULL;
+}
+
+bool x86_cpuid_is_amd(struct kvm_cpuid_entry2 *e, unsigned int nent)
+{
+	struct kvm_cpuid_entry2 *l = x86_cpuid_find(e, nent, 0, 0);
+
+	return l && (l->ebx == VENDOR_AMD_EBX || l->ebx == VENDOR_HYGON_EBX);
 }
 
 /* Bits needed to number n things (the x2APIC id shift). */
@@ -78,6 +91,14 @@ void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned in
 				l->edx |= LEAF1_EDX_HTT;
 			else
 				l->edx &= ~LEAF1_EDX_HTT;
+			if (extra & X86_CPUID_MCA)
+				l->edx |= LEAF1_EDX_MCE | LEAF1_EDX_MCA;
+			else
+				l->edx &= ~(LEAF1_EDX_MCE | LEAF1_EDX_MCA);
+			break;
+		case 0x80000007: /* AMD: RAS features */
+			if ((extra & X86_CPUID_MCA) && x86_cpuid_is_amd(e, nent))
+				l->ebx |= LEAF80000007_EBX_OVERFLOW_RECOV | LEAF80000007_EBX_SUCCOR;
 			break;
 		case 4: /* deterministic cache parameters (Intel) */
 			if ((l->eax & 0x1f) == 0)

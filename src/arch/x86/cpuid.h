@@ -9,10 +9,18 @@
 #define PETREL_ARCH_X86_CPUID_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Features KVM emulates but does not list in KVM_GET_SUPPORTED_CPUID. */
 #define X86_CPUID_TSC_DEADLINE 0x1u /* KVM_CAP_TSC_DEADLINE_TIMER with an in-kernel LAPIC */
+/*
+ * Machine checks set up (KVM_X86_SETUP_MCE): MCE and MCA in leaf 1, and on AMD
+ * the recovery features of leaf 0x80000007 (MCA overflow recovery, SUCCOR) so
+ * that Linux kills the user process that consumed poisoned memory instead of
+ * panicking. Without it MCE and MCA are cleared.
+ */
+#define X86_CPUID_MCA 0x2u
 
 void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned int cpu,
 		      unsigned int nr_cpus, unsigned int extra);
@@ -25,6 +33,9 @@ void x86_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned int nent, unsigned in
 void x86_cpuid_fill_brand(struct kvm_cpuid_entry2 *e, unsigned int nent, const uint32_t brand[12]);
 /* The host processor's brand string leaves (zeros where it has none). */
 void x86_cpuid_host_brand(uint32_t brand[12]);
+
+/* Does the CPUID describe an AMD (or Hygon) processor (leaf 0's vendor)? */
+bool x86_cpuid_is_amd(struct kvm_cpuid_entry2 *e, unsigned int nent);
 
 /* Find a leaf (and sub-leaf, for indexed leaves); NULL if absent. */
 struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int nent,
