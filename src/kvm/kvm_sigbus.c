@@ -141,7 +141,8 @@ int kvm_sigbus_init(void (*cleanup)(void))
 		return -errno;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigbus_handler;
-	sa.sa_flags = SA_SIGINFO;
+	/* KVM_RUN still returns EINTR; other threads' calls are restarted. */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL) < 0) {
 		int ret = -errno;

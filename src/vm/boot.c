@@ -14,7 +14,6 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpuid.h"
-#include "kvm/kvm_mce.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/layout.h"
@@ -25,6 +24,7 @@
 #include "dev/acpi_pm.h"
 #include "dev/boot_timer.h"
 #include "dev/pvpanic.h"
+#include "kvm/kvm_mce.h"
 
 #define FLAT_REAL_SEG 0x1000
 #define FLAT_REAL_ADDR 0x10000ULL
