@@ -10,6 +10,8 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_vcpu.h"
 
+#define MSR_MCG_STATUS 0x17a
+
 uint64_t kvm_mce_pick_cap(int max_banks, uint64_t supported)
 {
 	uint64_t banks =
@@ -50,6 +52,22 @@ int kvm_mce_record(struct kvm_x86_mce *mce, enum kvm_mce_kind kind, uint64_t gpa
 	if (!amd && !(mcg_cap & MCG_SER_P))
 		status &= ~(MCI_STATUS_S | MCI_STATUS_AR);
 	mce->status = status;
+	return 0;
+}
+
+bool kvm_mce_needs_broadcast(const struct kvm_x86_mce *mce, bool amd)
+{
+	return !amd && (mce->status & MCI_STATUS_UC);
+}
+
+int kvm_mce_broadcast_record(struct kvm_x86_mce *mce, uint64_t mcg_cap)
+{
+	if ((mcg_cap & MCG_BANKCNT_MASK) < 2)
+		return -EINVAL;
+	memset(mce, 0, sizeof(*mce));
+	mce->bank = 1;
+	mce->status = MCI_STATUS_VAL | MCI_STATUS_UC;
+	mce->mcg_status = MCG_STATUS_MCIP | MCG_STATUS_RIPV;
 	return 0;
 }
 
@@ -122,4 +140,19 @@ int kvm_vcpu_mce_inject(struct kvm_vcpu *v, const struct kvm_x86_mce *mce)
 	struct kvm_x86_mce copy = *mce;
 
 	return ioctl(v->fd, KVM_X86_SET_MCE, &copy) < 0 ? -errno : 0;
+}
+
+bool kvm_vcpu_mce_in_progress(struct kvm_vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msrs;
+
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.e.index = MSR_MCG_STATUS;
+	if (ioctl(v->fd, KVM_GET_MSRS, &msrs) != 1)
+		return false;
+	return msrs.e.data & MCG_STATUS_MCIP;
 }

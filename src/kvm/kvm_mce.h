@@ -79,6 +79,20 @@ enum kvm_mce_kind {
 int kvm_mce_record(struct kvm_x86_mce *mce, enum kvm_mce_kind kind, uint64_t gpa, uint64_t mcg_cap,
 		   bool amd);
 
+/*
+ * Intel processors signal a machine check to every logical processor, and
+ * Linux waits (a second, then panics) for all its CPUs to enter the handler.
+ * True when the record raises an exception (UC) on an Intel-like guest: the
+ * other vCPUs must then get kvm_mce_broadcast_record. AMD's are local.
+ */
+bool kvm_mce_needs_broadcast(const struct kvm_x86_mce *mce, bool amd);
+/*
+ * What the other vCPUs of a broadcast get: a valid uncorrected error with
+ * EN clear (the guest counts it as "not enabled", nothing to act on) in bank
+ * 1, restartable. -EINVAL when mcg_cap has fewer than two banks.
+ */
+int kvm_mce_broadcast_record(struct kvm_x86_mce *mce, uint64_t mcg_cap);
+
 /* What to do with a SIGBUS. */
 enum kvm_sigbus_verdict {
 	KVM_SIGBUS_INJECT,  /* a guest memory error: inject the record */
@@ -105,6 +119,8 @@ struct kvm_vcpu;
 uint64_t kvm_mce_host_cap(const struct kvm_sys *sys);
 /* KVM_X86_SETUP_MCE; remembers the cap in the vCPU. */
 int kvm_vcpu_mce_setup(struct kvm_vcpu *v, uint64_t mcg_cap, bool amd);
+/* Is the guest inside its machine-check handler (MCG_STATUS.MCIP)? false if unknown. */
+bool kvm_vcpu_mce_in_progress(struct kvm_vcpu *v);
 /* KVM_X86_SET_MCE, from the vCPU's own thread while it is out of KVM_RUN. */
 int kvm_vcpu_mce_inject(struct kvm_vcpu *v, const struct kvm_x86_mce *mce);
 

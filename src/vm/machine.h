@@ -85,6 +85,7 @@ struct vm_vcpu {
 	bool halted;  /* waiting in HLT without an in-kernel irqchip */
 	bool paused;  /* acknowledged a pause request */
 	bool held;    /* kept paused while the others run (a debugger's vCont) */
+	struct vm_mce_queue mce; /* machine checks to inject before the next entry */
 };
 
 /* Where the boot vCPU starts, filled by the loader. */

@@ -81,6 +81,40 @@ static void stop_for(struct machine *m, int code, void *hva, enum kvm_sigbus_ver
 	machine_request_stop(m, VM_EXIT_ERROR);
 }
 
+/* Queue a record for vCPU i (its thread injects it); false when its queue is full. */
+static bool queue_for(struct machine *m, unsigned int i, const struct kvm_x86_mce *mce)
+{
+	struct vm_mce_queue *q = &m->vcpus[i].mce;
+	bool ok = false;
+
+	pthread_mutex_lock(&m->memerr.lock);
+	if (q->n < VM_MCE_QUEUE) {
+		q->rec[q->n] = *mce;
+		__atomic_store_n(&q->n, q->n + 1, __ATOMIC_RELEASE);
+		ok = true;
+	}
+	pthread_mutex_unlock(&m->memerr.lock);
+	return ok;
+}
+
+/* An Intel guest's handler waits for every CPU: give the others theirs. */
+static void broadcast(struct machine *m, unsigned int except, const struct kvm_x86_mce *mce)
+{
+	struct kvm_vcpu *kv = &m->vcpus[except].kvm;
+	struct kvm_x86_mce other;
+	unsigned int i;
+
+	if (m->nr_vcpus < 2 || !kvm_mce_needs_broadcast(mce, kv->mce_amd) ||
+	    kvm_mce_broadcast_record(&other, kv->mcg_cap) < 0)
+		return;
+	for (i = 0; i < m->nr_vcpus; i++) {
+		if (i == except)
+			continue;
+		if (queue_for(m, i, &other))
+			kvm_vcpu_kick(&m->vcpus[i].kvm);
+	}
+}
+
 void vm_memerr_on_vcpu(struct vm_vcpu *v)
 {
 	struct machine *m = v->m;
@@ -113,6 +147,7 @@ void vm_memerr_on_vcpu(struct vm_vcpu *v)
 		machine_request_stop(m, VM_EXIT_ERROR);
 		return;
 	}
+	broadcast(m, v->kvm.id, &mce);
 	ret = kvm_vcpu_mce_inject(&v->kvm, &mce);
 	if (ret < 0) {
 		fprintf(stderr, "petrel: vCPU %u: KVM_X86_SET_MCE: %s\n", v->kvm.id,
@@ -120,6 +155,7 @@ void vm_memerr_on_vcpu(struct vm_vcpu *v)
 		machine_request_stop(m, VM_EXIT_ERROR);
 		return;
 	}
+	v->mce.raised = true;
 	fprintf(stderr,
 		"petrel: host memory error in guest RAM at 0x%llx, touched by vCPU %u: machine "
 		"check injected\n",
@@ -128,12 +164,10 @@ void vm_memerr_on_vcpu(struct vm_vcpu *v)
 
 void vm_memerr_on_signal(struct machine *m)
 {
-	struct vm_memerr *e = &m->memerr;
 	struct kvm_x86_mce mce;
 	enum kvm_sigbus_verdict verdict;
 	unsigned int lost, all_lost = 0;
 	uint64_t gpa = 0, count;
-	bool queued = false;
 	void *hva;
 
 	if (read(kvm_sigbus_eventfd(), &count, sizeof(count)) < 0 && errno != EAGAIN)
@@ -145,20 +179,17 @@ void vm_memerr_on_signal(struct machine *m)
 			stop_for(m, BUS_MCEERR_AO, hva, verdict, gpa);
 			return;
 		}
-		remember(e, gpa, false);
+		remember(&m->memerr, gpa, false);
 		fprintf(stderr,
 			"petrel: host memory error in guest RAM at 0x%llx, before any use: "
 			"reported to the guest on vCPU 0\n",
 			(unsigned long long)gpa);
-		pthread_mutex_lock(&e->lock);
-		if (e->queued < VM_MEMERR_QUEUE) {
-			e->queue[e->queued] = mce;
-			__atomic_store_n(&e->queued, e->queued + 1, __ATOMIC_RELEASE);
-			queued = true;
-		} else {
+		if (!queue_for(m, 0, &mce)) {
 			all_lost++;
+			continue;
 		}
-		pthread_mutex_unlock(&e->lock);
+		broadcast(m, 0, &mce);
+		kvm_vcpu_kick(&m->vcpus[0].kvm);
 	}
 	kvm_sigbus_take_ao(&hva, &lost);
 	all_lost += lost;
@@ -167,38 +198,39 @@ void vm_memerr_on_signal(struct machine *m)
 			"petrel: %u host memory errors came faster than they could be reported: "
 			"the guest learns of those pages when it touches them\n",
 			all_lost);
-	if (queued)
-		kvm_vcpu_kick(&m->vcpus[0].kvm);
 }
 
 void vm_memerr_inject_queued(struct vm_vcpu *v)
 {
 	struct vm_memerr *e = &v->m->memerr;
-	struct kvm_x86_mce q[VM_MEMERR_QUEUE];
+	struct kvm_x86_mce q[VM_MCE_QUEUE];
+	bool raised = v->mce.raised;
 	unsigned int i, n;
-	bool raised = false;
 	int ret;
 
-	if (!__atomic_load_n(&e->queued, __ATOMIC_ACQUIRE))
+	v->mce.raised = false;
+	if (!__atomic_load_n(&v->mce.n, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&e->lock);
-	n = e->queued;
-	memcpy(q, e->queue, n * sizeof(q[0]));
-	e->queued = 0;
+	n = v->mce.n;
+	memcpy(q, v->mce.rec, n * sizeof(q[0]));
+	v->mce.n = 0;
 	pthread_mutex_unlock(&e->lock);
 	for (i = 0; i < n; i++) {
 		/*
 		 * An exception needs the guest's machine checks enabled, and one at a
-		 * time: a second before the guest's handler ends is a triple fault. A
+		 * time: a second before the guest's handler ends (MCIP) is a triple
+		 * fault. A
 		 * logged error needs neither. What is skipped reaches the guest as an
 		 * action-required error if it ever touches the page.
 		 */
 		if ((q[i].status & MCI_STATUS_UC) &&
-		    (raised || !(kvm_vcpu_sregs(&v->kvm)->cr4 & CR4_MCE))) {
+		    (raised || !(kvm_vcpu_sregs(&v->kvm)->cr4 & CR4_MCE) ||
+		     kvm_vcpu_mce_in_progress(&v->kvm))) {
 			fprintf(stderr,
-				"petrel: the guest cannot take a machine check now: the bad page "
-				"at 0x%llx is reported when it is touched\n",
-				(unsigned long long)q[i].addr);
+				"petrel: vCPU %u cannot take a machine check now: the bad page at "
+				"0x%llx is reported when it is touched\n",
+				v->kvm.id, (unsigned long long)q[i].addr);
 			continue;
 		}
 		raised |= !!(q[i].status & MCI_STATUS_UC);

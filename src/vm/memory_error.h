@@ -8,6 +8,9 @@
  * - Action optional (found before use, delivered to any thread): the I/O
  *   thread translates it and queues it for vCPU 0, kicks it, and vCPU 0
  *   injects before it next enters the guest.
+ * - On an Intel guest a machine check reaches every CPU (Linux waits for them
+ *   all in its handler): the other vCPUs get a record with nothing to act on,
+ *   queued and kicked the same way.
  * - What cannot be given to the guest (no machine checks on this host, the
  *   guest has not enabled them, an address outside guest RAM, a page the guest
  *   keeps touching after its machine check) stops the machine with status 1
@@ -26,9 +29,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VM_POISON_MAX 64   /* poisoned pages remembered */
-#define VM_POISON_HITS 16  /* action-required errors on one page before giving up */
-#define VM_MEMERR_QUEUE 16 /* action-optional errors waiting for vCPU 0 */
+#define VM_POISON_MAX 64  /* poisoned pages remembered */
+#define VM_POISON_HITS 16 /* action-required errors on one page before giving up */
+#define VM_MCE_QUEUE 4	  /* machine checks waiting for one vCPU */
 
 struct vm_poisoned_page {
 	uint64_t gpa;
@@ -40,8 +43,13 @@ struct vm_memerr {
 	struct vm_poisoned_page pages[VM_POISON_MAX];
 	unsigned int nr_pages;
 	unsigned int untracked; /* errors past VM_POISON_MAX */
-	struct kvm_x86_mce queue[VM_MEMERR_QUEUE];
-	unsigned int queued; /* atomic reads: vCPU 0 checks it on every entry */
+};
+
+/* Machine checks for one vCPU to inject on itself (in struct vm_vcpu). */
+struct vm_mce_queue {
+	struct kvm_x86_mce rec[VM_MCE_QUEUE];
+	unsigned int n; /* under vm_memerr.lock; read without it as a hint */
+	bool raised;	/* the vCPU's thread raised one for its next entry already */
 };
 
 struct machine;
@@ -53,7 +61,7 @@ void vm_memerr_destroy(struct vm_memerr *e);
 void vm_memerr_on_vcpu(struct vm_vcpu *v);
 /* On the I/O thread when kvm_sigbus_eventfd is readable. */
 void vm_memerr_on_signal(struct machine *m);
-/* On vCPU 0's thread before it enters the guest: inject what is queued. */
+/* On a vCPU's thread before it enters the guest: inject what is queued for it. */
 void vm_memerr_inject_queued(struct vm_vcpu *v);
 
 #endif

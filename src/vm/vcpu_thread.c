@@ -140,8 +140,7 @@ static void *vcpu_thread_main(void *arg)
 	pthread_mutex_unlock(&m->lock);
 
 	while (!vcpu_check_requests(v)) {
-		if (v->kvm.id == 0)
-			vm_memerr_inject_queued(v);
+		vm_memerr_inject_queued(v);
 		ev = kvm_vcpu_run(&v->kvm, &vcpu_exit_ops, v);
 		if (ev < 0) {
 			machine_request_stop(m, VM_EXIT_ERROR);

@@ -170,6 +170,29 @@ static void test_without_recovery(void **state)
 	assert_false(mce.status & (MCI_STATUS_S | MCI_STATUS_AR));
 }
 
+static void test_broadcast(void **state)
+{
+	struct kvm_x86_mce mce, other;
+
+	(void)state;
+	/* Intel: an exception reaches every vCPU; a logged AMD error or AMD's #MC stay local. */
+	assert_int_equal(kvm_mce_record(&mce, KVM_MCE_ACTION_REQUIRED, 0x1000, CAP, false), 0);
+	assert_true(kvm_mce_needs_broadcast(&mce, false));
+	assert_int_equal(kvm_mce_record(&mce, KVM_MCE_ACTION_OPTIONAL, 0x1000, CAP, false), 0);
+	assert_true(kvm_mce_needs_broadcast(&mce, false));
+	assert_int_equal(kvm_mce_record(&mce, KVM_MCE_ACTION_REQUIRED, 0x1000, CAP, true), 0);
+	assert_false(kvm_mce_needs_broadcast(&mce, true));
+	assert_int_equal(kvm_mce_record(&mce, KVM_MCE_ACTION_OPTIONAL, 0x1000, CAP, true), 0);
+	assert_false(kvm_mce_needs_broadcast(&mce, true));
+	/* The others: valid, uncorrected, not enabled (nothing to act on), restartable. */
+	assert_int_equal(kvm_mce_broadcast_record(&other, CAP), 0);
+	assert_int_equal(other.bank, 1);
+	assert_int_equal(other.status, MCI_STATUS_VAL | MCI_STATUS_UC);
+	assert_false(other.status & MCI_STATUS_EN);
+	assert_int_equal(other.mcg_status, MCG_STATUS_MCIP | MCG_STATUS_RIPV);
+	assert_int_equal(kvm_mce_broadcast_record(&other, 1 | MCG_CTL_P), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +204,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_not_memory_error_is_fatal, setup),
 	    cmocka_unit_test_setup(test_no_machine_checks, setup),
 	    cmocka_unit_test(test_without_recovery),
+	    cmocka_unit_test(test_broadcast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
