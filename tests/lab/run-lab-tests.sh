@@ -28,7 +28,7 @@ trap 'rm -f "$out"' EXIT
 lab_boot() {
 	LAB_TIMING=1 lab_watched "$out" "$1" --memory 12G \
 		--timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" --scratch "$2" -- \
-		env PETREL_BUILD="$PETREL_BUILD" tests/lab/run-inside.sh "$1" || true
+		env PETREL_BUILD="$PETREL_BUILD" LAB_CASE_TIMEOUT="${LAB_CASE_TIMEOUT:-300}" tests/lab/run-inside.sh "$1" || true
 }
 
 start=$(date +%s)
