@@ -22,7 +22,7 @@ mkdir -p "$tree/bin"
 cp "$memfail" "$tree/bin/memfail"
 cat >"$tree/test.sh" <<'EOF'
 #!/bin/sh
-/bin/memfail 200
+/bin/memfail 120
 echo "petrel-guest: memfail exit $?"
 echo "petrel-guest: still running after the memory error"
 dmesg | grep -aiE 'mce|machine check|memory failure|hardware error|hwpoison|panic|memfail' |
@@ -40,10 +40,10 @@ out=$out_dir/$name.out
 err=$out_dir/$name.err
 : >"$out"
 mem_mib=512
-"$petrel" run --kernel "$KERNEL" --initramfs "$initrd" --cpus 2 --memory ${mem_mib}M \
+"$petrel" run --kernel "$KERNEL" --initramfs "$initrd" --memory ${mem_mib}M \
 	--serial "file=$out" --cmdline "petrel.action=script" </dev/null 2>"$err" &
 pid=$!
-if ! wait_line "$out" '^petrel-guest: memfail pid [0-9]+ page gpa 0x[0-9a-f]+' 1 200; then
+if ! wait_line "$out" '^petrel-guest: memfail pid [0-9]+ page gpa 0x[0-9a-f]+' 1 600; then
 	kill -9 $pid
 	tail -n 30 "$out" "$err"
 	fail "the guest's memfail did not report its page"
@@ -77,7 +77,7 @@ echo $((pfn * 4096)) >"$offline" || {
 }
 dmesg | grep -aiE 'memory failure' | tail -n 3 | sed 's/^/  lab kernel: /'
 
-if ! wait_pid $pid 200; then
+if ! wait_pid $pid 180; then
 	kill -9 $pid
 	tail -n 30 "$out" "$err"
 	fail "the guest did not power off after the memory error"
