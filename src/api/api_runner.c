@@ -397,6 +397,11 @@ static int run_machine(struct api_runner *r, struct machine *m)
 		}
 		r->m = NULL;
 		pthread_mutex_unlock(&r->lock);
+		/* the new machine gets new RAM: the guest never meets its bad pages again */
+		if (m->memerr.nr_pages)
+			fprintf(stderr,
+				"petrel: guest reboot: %u poisoned pages of guest RAM replaced\n",
+				m->memerr.nr_pages + m->memerr.untracked);
 		free_machine(m, status);
 		fprintf(stderr, "petrel: guest reboot: restarting the machine\n");
 		/* the serial log goes on across reboots */

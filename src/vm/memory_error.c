@@ -24,7 +24,7 @@ void vm_memerr_destroy(struct vm_memerr *e)
 	pthread_mutex_destroy(&e->lock);
 }
 
-/* Remember a poisoned page; its count of action-required hits after this one. */
+/* Remember a poisoned page; returns its action-required hits, this one included. */
 static unsigned int remember(struct vm_memerr *e, uint64_t gpa, bool hit)
 {
 	unsigned int i, hits = 0;
