@@ -45,6 +45,12 @@ int kvm_mce_record(struct kvm_x86_mce *mce, enum kvm_mce_kind kind, uint64_t gpa
 			status |= MCI_STATUS_S | MCI_STATUS_AR | MCACOD_DATA_LOAD;
 	} else if (amd) {
 		status |= MCI_STATUS_DEFERRED | MCI_STATUS_POISON;
+		/*
+		 * It stays in its bank until the guest polls: keep it out of the bank
+		 * an action-required error would find it in (and mark overflowed).
+		 */
+		if (banks > 1)
+			mce->bank = (uint8_t)(banks - 2);
 	} else {
 		status |= MCI_STATUS_UC | MCI_STATUS_S | MCACOD_SCRUB;
 	}

@@ -74,7 +74,9 @@ enum kvm_mce_kind {
  * mcg_cap. The guest's vendor matters: AMD's Linux wants the POISON bit on an
  * action-required error, and an action-optional one is a deferred error
  * logged in the bank (no exception) since AMD has no SRAO class. The record
- * goes in the last bank. -EINVAL when mcg_cap has no banks.
+ * goes in the last bank (AMD's logged one in the one before, where an
+ * action-required error does not overwrite it). -EINVAL when mcg_cap has no
+ * banks.
  */
 int kvm_mce_record(struct kvm_x86_mce *mce, enum kvm_mce_kind kind, uint64_t gpa, uint64_t mcg_cap,
 		   bool amd);

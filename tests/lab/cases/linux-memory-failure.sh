@@ -86,12 +86,16 @@ status=0
 wait $pid || status=$?
 tr -d '\r' <"$out" >"$out.txt"
 mv "$out.txt" "$out"
-sed 's/^/  petrel: /' "$err"
+sed 's/^/  stderr: /' "$err"
 grep -a '^petrel-guest: \(memfail\|still\|kmsg\|script\)' "$out" | sed 's/^/  /'
 expect_status 0 "the guest goes on after its memory error and powers off"
 line '^petrel-guest: memfail exit 135$'
 line '^petrel-guest: still running after the memory error'
 line '^petrel-guest: kmsg .*[Mm]emory failure: 0x[0-9a-f]+'
+# AMD's record: valid, uncorrected, enabled, address and misc valid, poison; not overflowed
+line '^petrel-guest: kmsg .*Machine Check Exception: 7 Bank 9: bc00080000000000'
+grep -q "host memory error in guest RAM at $gpa, before any use: reported to the guest" "$err" ||
+	fail "petrel did not report the action-optional error for $gpa"
 grep -q "host memory error in guest RAM at $gpa, touched by vCPU [0-9]: machine check injected" "$err" ||
 	fail "petrel did not inject an action-required machine check for $gpa"
 if grep -aqE 'Kernel panic|Fatal machine check' "$out"; then fail "the guest panicked"; fi

@@ -97,6 +97,7 @@ static void test_amd(void **state)
 	    kvm_mce_from_sigbus(&t, BUS_MCEERR_AO, LOW_HOST + 0x3000, CAP, true, &gpa, &mce),
 	    KVM_SIGBUS_INJECT);
 	assert_int_equal(gpa, 0x3000);
+	assert_int_equal(mce.bank, 8); /* not the action-required errors' bank */
 	assert_false(mce.status & MCI_STATUS_UC);
 	assert_true(mce.status & MCI_STATUS_DEFERRED);
 	assert_true(mce.status & MCI_STATUS_ADDRV);
