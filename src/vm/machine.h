@@ -15,6 +15,7 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_vcpu.h"
 #include "mem/guest_mem.h"
+#include "vm/sandbox.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 
@@ -29,6 +30,7 @@ enum vm_exit_status {
 	VM_EXIT_TRIPLE_FAULT = 6,
 	VM_EXIT_PANIC = 8,
 	VM_EXIT_INTERNAL_ERROR = 10, /* KVM internal error / emulation failure / failed entry */
+	VM_EXIT_SECCOMP = 12,	     /* a thread made a syscall its seccomp filter forbids */
 	VM_EXIT_SIGNAL_BASE = 128,   /* + signal number */
 };
 
@@ -71,6 +73,7 @@ struct vm_config {
 	bool boot_timer;   /* Firecracker's boot timer (--boot-timer) */
 	bool irqchip;	   /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
+	enum sandbox_mode sandbox; /* --seccomp: the filters of the machine's threads */
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };

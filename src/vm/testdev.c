@@ -39,11 +39,6 @@ static void irqfd_command(struct vm_testdev *td, uint8_t vector)
 	uint64_t one = 1;
 	int ret;
 
-	if (td->irq_fd < 0) {
-		td->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (td->irq_fd < 0)
-			return;
-	}
 	ret = platform_msi_route_set(&m->platform, &td->irq_gsi, 0xfee00000ULL, vector);
 	if (!ret)
 		ret = m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, true);
@@ -240,8 +235,11 @@ int vm_testdev_create(struct machine *m)
 	td->m = m;
 	pthread_mutex_init(&td->lock, NULL);
 	m->testdev = td;
-	td->irq_fd = -1;
 	td->irq_gsi = -1;
+	/* made now: a vCPU thread's filter lets it use fds, not create them */
+	td->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->irq_fd < 0)
+		return -errno;
 	td->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (td->doorbell_fd < 0)
 		return -errno;
@@ -280,7 +278,7 @@ void vm_testdev_destroy(struct machine *m)
 	if (td->overlay)
 		munmap(td->overlay, SPLIT_SIZE);
 	if (td->irq_fd >= 0) {
-		if (m->vm.fd >= 0)
+		if (m->vm.fd >= 0 && td->irq_gsi >= 0)
 			m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, false);
 		close(td->irq_fd);
 	}
