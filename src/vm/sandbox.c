@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "vm/machine.h"
+#include "vm/terminal.h"
 
 /* ---- groups ---- */
 
@@ -209,7 +210,7 @@ static size_t put_int(char *buf, size_t pos, size_t cap, long v)
 	return pos;
 }
 
-/* Async-signal-safe: only write and _exit, which every filter allows. */
+/* Async-signal-safe: write, the terminal's restore and _exit, which every filter allows. */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char msg[160];
@@ -228,6 +229,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	if (write(STDERR_FILENO, msg, n) < 0) {
 		/* nowhere else to say it */
 	}
+	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
 	_exit(VM_EXIT_SECCOMP);
 }
 
@@ -272,6 +274,11 @@ static int add_arg_rules(scmp_filter_ctx ctx, unsigned int gs)
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* the terminal restored on the way out (a forbidden syscall's too) */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+				       SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO),
+				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TCSETS));
 	if (ret || !(gs & SB_BUILD))
 		return ret;
 	/* threads, never processes: clone3's flags are out of reach, glibc falls back to clone */

@@ -2,6 +2,7 @@
 #include "vm/testdev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct vm_testdev {
 	uint8_t *overlay; /* host memory mapped over guest RAM by the split test */
 	int irq_fd;	  /* irqfd bound to an MSI route by the interrupt test */
 	int irq_gsi;
+	bool forbidden_ok; /* the seccomp test's open worked */
 };
 
 /*
@@ -85,6 +87,19 @@ static void split_command(struct vm_testdev *td, uint32_t cmd)
 	}
 	if (ret < 0)
 		fprintf(stderr, "petrel: testdev: slot split command %u failed\n", cmd);
+}
+
+/*
+ * seccomp test: a syscall no vCPU thread's filter allows (a vCPU thread
+ * never opens a file). Under --seccomp kill petrel does not come back.
+ */
+static void forbidden_command(struct vm_testdev *td)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	td->forbidden_ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
 }
 
 static uint64_t size_mask(unsigned int size)
@@ -160,6 +175,9 @@ static uint64_t td_pio_read(void *opaque, uint64_t off, unsigned int size)
 	case 0x18:
 		val = kvm_slots_count(&td->m->vm.slots);
 		break;
+	case 0x20:
+		val = td->forbidden_ok;
+		break;
 	}
 	pthread_mutex_unlock(&td->lock);
 	return val;
@@ -196,6 +214,9 @@ static void td_pio_write(void *opaque, uint64_t off, unsigned int size, uint64_t
 		break;
 	case 0x1c:
 		irqfd_command(td, (uint8_t)val);
+		break;
+	case 0x20:
+		forbidden_command(td);
 		break;
 	}
 	pthread_mutex_unlock(&td->lock);
