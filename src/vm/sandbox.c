@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -177,6 +178,8 @@ static __thread char thread_name[16];
 
 static void resolve_names(void)
 {
+	/* libseccomp probes the kernel once, here, not in two threads at a time */
+	seccomp_api_get();
 	for (int nr = 0; nr < SANDBOX_NR_NAMES; nr++) {
 		char *s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
@@ -210,7 +213,7 @@ static size_t put_int(char *buf, size_t pos, size_t cap, long v)
 	return pos;
 }
 
-/* Async-signal-safe: write, the terminal's restore and _exit, which every filter allows. */
+/* Async-signal-safe: write, the terminal's restore and exit_group, which every filter allows. */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char msg[160];
@@ -230,7 +233,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 		/* nowhere else to say it */
 	}
 	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
-	_exit(VM_EXIT_SECCOMP);
+	/* the raw call: a sanitizer's _exit does more than exit */
+	syscall(SYS_exit_group, VM_EXIT_SECCOMP);
 }
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
