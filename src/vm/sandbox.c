@@ -39,14 +39,15 @@ enum {
 	SB_IO_URING = 1u << 4, /* submitting to rings already set up */
 	SB_ENTROPY = 1u << 5,  /* getrandom for virtio-rng */
 	SB_SOCK_IO = 1u << 6,  /* sockets already listening: accept, receive, send */
-	SB_KVM_RUN = 1u << 7,  /* KVM ioctls on the VM's and vCPUs' fds while the guest runs */
-	SB_DEV_RUN = 1u << 8,  /* ioctls on a TAP's or terminal's fd while the guest runs */
-	SB_BUILD = 1u << 9,    /* assembling machines: open files, KVM, TAPs, sockets, threads */
+	SB_KVM_VCPU = 1u << 7, /* KVM ioctls on a vCPU's fd: run it, its registers, its debugging */
+	SB_KVM_VM = 1u << 8,   /* KVM ioctls on the VM's fd while the guest runs: interrupts... */
+	SB_DEV_RUN = 1u << 9,  /* ioctls on a TAP's or terminal's fd while the guest runs */
+	SB_BUILD = 1u << 10,   /* assembling machines: open files, KVM, TAPs, sockets, threads */
 };
 
 #define SB_RUNTIME                                                                                 \
 	(SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY | SB_SOCK_IO |      \
-	 SB_KVM_RUN | SB_DEV_RUN)
+	 SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN)
 
 struct sandbox_kind_spec {
 	const char *name;
@@ -60,10 +61,10 @@ struct sandbox_kind_spec {
 static const struct sandbox_kind_spec kinds[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = {"main", SB_RUNTIME | SB_BUILD},
     [SANDBOX_API] = {"api", SB_RUNTIME | SB_BUILD},
-    [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_RUN | SB_DEV_RUN},
+    [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN},
     [SANDBOX_IO] = {"io", SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY |
-			      SB_KVM_RUN | SB_DEV_RUN},
-    [SANDBOX_GDB] = {"gdb", SB_BASE | SB_NOTIFY | SB_POLL | SB_SOCK_IO | SB_KVM_RUN},
+			      SB_KVM_VM | SB_DEV_RUN},
+    [SANDBOX_GDB] = {"gdb", SB_BASE | SB_NOTIFY | SB_POLL | SB_SOCK_IO | SB_KVM_VCPU},
     [SANDBOX_METRICS] = {"metrics", SB_BASE | SB_FILE_IO},
 };
 
@@ -112,14 +113,15 @@ static const int sock_io_calls[] = {
 
 static const unsigned long sock_io_ioctls[] = {FIONREAD, FIONBIO, 0};
 
-static const unsigned long kvm_run_ioctls[] = {
-    /* vCPU fds */
+static const unsigned long kvm_vcpu_ioctls[] = {
     KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_FPU,
     KVM_SET_FPU, KVM_GET_MSRS, KVM_SET_MSRS, KVM_GET_LAPIC, KVM_SET_LAPIC,
     KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
     KVM_GET_XSAVE, KVM_SET_XSAVE, KVM_GET_XCRS, KVM_SET_XCRS, KVM_GET_DEBUGREGS,
-    KVM_SET_DEBUGREGS, KVM_TRANSLATE, KVM_SET_GUEST_DEBUG, KVM_KVMCLOCK_CTRL,
-    /* the VM's fd */
+    KVM_SET_DEBUGREGS, KVM_TRANSLATE, KVM_SET_GUEST_DEBUG, KVM_KVMCLOCK_CTRL, 0,
+};
+
+static const unsigned long kvm_vm_ioctls[] = {
     KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING,
     KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG,
     KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO, KVM_GET_CLOCK, KVM_SET_CLOCK,
@@ -161,7 +163,8 @@ static const struct sandbox_group groups[] = {
     {SB_IO_URING, io_uring_calls, NULL},
     {SB_ENTROPY, entropy_calls, NULL},
     {SB_SOCK_IO, sock_io_calls, sock_io_ioctls},
-    {SB_KVM_RUN, NULL, kvm_run_ioctls},
+    {SB_KVM_VCPU, NULL, kvm_vcpu_ioctls},
+    {SB_KVM_VM, NULL, kvm_vm_ioctls},
     {SB_DEV_RUN, NULL, dev_run_ioctls},
     {SB_BUILD, build_calls, build_ioctls},
 };
