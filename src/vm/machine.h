@@ -143,7 +143,7 @@ struct machine {
 
 /* Assemble everything from cfg; on failure nothing is left behind. */
 int machine_create(struct machine *m, const struct vm_config *cfg);
-/* Start the vCPU threads, run the event loop until the guest stops. */
+/* Start the vCPU threads and the I/O thread (the event loop); wait until the guest stops. */
 int machine_run(struct machine *m);
 void machine_destroy(struct machine *m);
 
