@@ -996,13 +996,15 @@ static void take_image(struct virtio_blk *b, const struct blk_image *img)
 }
 
 /*
- * The ring does the reads, writes and flushes of the image and nothing else:
- * io_uring could open files or sockets for whoever submits, unseen by the
- * I/O thread's seccomp filter. Then it is enabled.
+ * The ring does the reads, writes, flushes and fallocates (discard,
+ * write-zeroes) of the image and nothing else: io_uring could open files or
+ * sockets for whoever submits, unseen by the I/O thread's seccomp filter.
+ * Then it is enabled.
  */
 static int blk_ring_restrict(struct io_uring *ring)
 {
-	static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC};
+	static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+				      IORING_OP_FALLOCATE};
 	struct io_uring_restriction res[sizeof(ops)];
 	int ret;
 
