@@ -1005,7 +1005,7 @@ static int blk_ring_restrict(struct io_uring *ring)
 {
 	static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
 				      IORING_OP_FALLOCATE};
-	struct io_uring_restriction res[sizeof(ops)];
+	struct io_uring_restriction res[sizeof(ops) + 1];
 	int ret;
 
 	memset(res, 0, sizeof(res));
@@ -1013,7 +1013,10 @@ static int blk_ring_restrict(struct io_uring *ring)
 		res[i].opcode = IORING_RESTRICTION_SQE_OP;
 		res[i].sqe_op = ops[i];
 	}
-	ret = io_uring_register_restrictions(ring, res, sizeof(ops));
+	/* the SQE flags queue_flush sets; any other is refused (EACCES) */
+	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[sizeof(ops)].sqe_flags = IOSQE_IO_DRAIN;
+	ret = io_uring_register_restrictions(ring, res, sizeof(res) / sizeof(res[0]));
 	if (!ret)
 		ret = io_uring_enable_rings(ring);
 	return ret;
