@@ -33,7 +33,7 @@
 
 enum {
 	SB_BASE = 1u << 0,     /* every thread: memory, locks, time, signals, stderr, exit */
-	SB_NOTIFY = 1u << 1,   /* eventfds and timerfds already open: read, write, arm */
+	SB_NOTIFY = 1u << 1,   /* eventfds, timerfds, the console: read, write, arm, poll now */
 	SB_POLL = 1u << 2,     /* waiting on fds */
 	SB_FILE_IO = 1u << 3,  /* disk images and console files already open */
 	SB_IO_URING = 1u << 4, /* submitting to rings already set up */
@@ -86,7 +86,7 @@ static const int base_calls[] = {
 
 static const int notify_calls[] = {
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
-    SCMP_SYS(epoll_ctl), -1,
+    SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll), -1,
 };
 
 static const int poll_calls[] = {
