@@ -253,6 +253,19 @@ static void install_handler(void)
 
 /* ---- filters ---- */
 
+/* Argument comparisons, every field set (libseccomp's SCMP_A* macros leave some out). */
+static struct scmp_arg_cmp arg_eq(unsigned int arg, scmp_datum_t v)
+{
+	return (struct scmp_arg_cmp){.arg = arg, .op = SCMP_CMP_EQ, .datum_a = v, .datum_b = 0};
+}
+
+/* (argument & mask) == v */
+static struct scmp_arg_cmp arg_masked(unsigned int arg, scmp_datum_t mask, scmp_datum_t v)
+{
+	return (struct scmp_arg_cmp){
+	    .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = v};
+}
+
 static int add_group(scmp_filter_ctx ctx, const struct sandbox_group *g)
 {
 	int ret = 0;
@@ -262,7 +275,7 @@ static int add_group(scmp_filter_ctx ctx, const struct sandbox_group *g)
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, *sc, 0);
 	for (const unsigned long *io = g->ioctls; io && *io && !ret; io++)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, *io));
+				       arg_masked(1, 0xffffffffu, *io));
 	return ret;
 }
 
@@ -272,37 +285,35 @@ static int add_arg_rules(scmp_filter_ctx ctx, unsigned int gs)
 	int ret;
 
 	/* no executable memory */
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, arg_masked(2, PROT_EXEC, 0));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+				       arg_masked(2, PROT_EXEC, 0));
 	/* signals to petrel's own threads only (vCPU kicks, abort) */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				       arg_eq(0, (scmp_datum_t)getpid()));
 	/* the terminal restored on the way out (a forbidden syscall's too) */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-				       SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO),
-				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TCSETS));
+				       arg_eq(0, STDIN_FILENO), arg_masked(1, 0xffffffffu, TCSETS));
 	if (ret || !(gs & SB_BUILD))
 		return ret;
 	/* threads, never processes: clone3's flags are out of reach, glibc falls back to clone */
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-			       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+			       arg_masked(0, CLONE_THREAD, CLONE_THREAD));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* UNIX sockets (the API) and TCP ones (the debugger); nothing raw */
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		ret =
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_UNIX));
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				       SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		ret =
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET));
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				       SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		ret =
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET6));
 	return ret;
 }
 
