@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vm/machine.h"
@@ -81,7 +82,9 @@ static const int base_calls[] = {
     SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(clock_gettime),
     SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid),
     SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(write),
-    SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), -1,
+    SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+    /* malloc's arena limit (a thread's first malloc, past 8 arenas), qsort's memory size */
+    SCMP_SYS(sched_getaffinity), SCMP_SYS(sysinfo), -1,
 };
 
 static const int notify_calls[] = {
@@ -183,6 +186,12 @@ static void resolve_names(void)
 {
 	/* libseccomp probes the kernel once, here, not in two threads at a time */
 	seccomp_api_get();
+	/*
+	 * glibc reads the time zone (/etc/localtime) at the first gmtime_r or
+	 * localtime_r of the process: now, not on the vCPU thread whose guest
+	 * first reads the RTC.
+	 */
+	tzset();
 	for (int nr = 0; nr < SANDBOX_NR_NAMES; nr++) {
 		char *s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
