@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install what petrel needs to build and test, from Debian's packages.
 set -euo pipefail
-pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libevent-dev libjansson-dev zlib1g-dev python3)
+pkgs=(meson ninja-build gcc binutils pkg-config libcmocka-dev liburing-dev libevent-dev libjansson-dev zlib1g-dev libseccomp-dev python3)
 # --lab: the lab tier; --fuzz: clang and its libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
 for flag in "$@"; do
 	case "$flag" in

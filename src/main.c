@@ -17,12 +17,14 @@
 #include "virtio/virtio_net.h"
 #include "vm/config_parse.h"
 #include "vm/machine.h"
+#include "vm/sandbox.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: petrel run [options]    boot a guest\n"
 		"       petrel api --api-sock PATH [--config-file FILE] [--id ID] [--no-api]\n"
+		"                               [--seccomp off|log|kill]\n"
 		"                               serve Firecracker's and Cloud Hypervisor's API\n"
 		"                               with no VM until one is configured and started\n"
 		"       petrel info             describe this host's KVM\n"
@@ -63,10 +65,15 @@ static void usage(FILE *out)
 		"                         (--api-socket path=PATH|fd=N as well)\n"
 		"  --event-monitor path=PATH|fd=N  lifecycle events as JSON (as Cloud\n"
 		"                         Hypervisor writes them)\n"
+		"  --seccomp off|log|kill a seccomp filter per thread (vCPU, I/O, API,\n"
+		"                         debugger...): kill (default) ends petrel with\n"
+		"                         status 12 at a forbidden syscall, log lets the\n"
+		"                         kernel log it, off installs none (petrel api too)\n"
 		"\n"
 		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
-		"  10 KVM internal error, 128+N stopped by signal N,\n"
+		"  10 KVM internal error, 12 a thread made a syscall its seccomp filter\n"
+		"  forbids, 128+N stopped by signal N,\n"
 		"  (v << 1) | 1 when a guest writes v to the debug-exit port 0xf4\n"
 		"  (with --test-device only).\n"
 		"With the serial console on a terminal, Ctrl-A x quits.\n");
@@ -119,6 +126,8 @@ enum {
 	OPT_LOG_PATH,
 	OPT_BOOT_TIMER,
 	OPT_VERSION,
+	OPT_SECCOMP,
+	OPT_NO_SECCOMP,
 	OPT_IGNORED, /* Firecracker flags petrel accepts and has no use for */
 };
 
@@ -146,6 +155,7 @@ static const struct option run_options[] = {
     {"api-sock", required_argument, NULL, OPT_API_SOCK},
     {"api-socket", required_argument, NULL, OPT_API_SOCK},
     {"event-monitor", required_argument, NULL, OPT_EVENT_MONITOR},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -160,7 +170,15 @@ struct serve_opts {
 	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
 	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
 	bool boot_timer;	     /* Firecracker's --boot-timer */
+	enum sandbox_mode sandbox;   /* --seccomp (kill unless given) */
 };
+
+static int parse_seccomp(const char *arg, struct serve_opts *so)
+{
+	if (sandbox_parse_mode(arg, &so->sandbox) < 0)
+		return usage_error("--seccomp %s: expected off, log or kill", arg);
+	return 0;
+}
 
 static int check_readable(const char *what, const char *path)
 {
@@ -307,6 +325,10 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 			break;
 		case OPT_EVENT_MONITOR:
 			so->event_monitor = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (parse_seccomp(optarg, so))
+				return VM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -482,6 +504,7 @@ static int serve(const struct serve_opts *o)
 
 	if (!r || api_runner_init(r, o->id) < 0)
 		goto out_free;
+	api_vmm_set_sandbox(&r->vmm, o->sandbox);
 	if (o->log_path && api_vmm_set_logger(&r->vmm, o->log_path, o->level, &err) < 0) {
 		fprintf(stderr, "petrel: --log-path %s\n", err.msg);
 		goto out;
@@ -532,7 +555,7 @@ out_free:
 
 static int cmd_run(int argc, char **argv)
 {
-	struct serve_opts o = {0};
+	struct serve_opts o = {.sandbox = SANDBOX_KILL};
 	struct vm_config cfg;
 	int ret;
 
@@ -559,7 +582,8 @@ static const struct option api_options[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"show-level", no_argument, NULL, OPT_IGNORED},
     {"show-log-origin", no_argument, NULL, OPT_IGNORED},
-    {"no-seccomp", no_argument, NULL, OPT_IGNORED},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"seccomp-filter", required_argument, NULL, OPT_IGNORED},
     {"start-time-us", required_argument, NULL, OPT_IGNORED},
     {"start-time-cpu-us", required_argument, NULL, OPT_IGNORED},
@@ -576,7 +600,7 @@ static const struct option api_options[] = {
  */
 static int cmd_api(int argc, char **argv, bool fc)
 {
-	struct serve_opts o = {0};
+	struct serve_opts o = {.sandbox = SANDBOX_KILL};
 	bool no_api = false;
 	int opt;
 
@@ -606,6 +630,13 @@ static int cmd_api(int argc, char **argv, bool fc)
 			break;
 		case OPT_LOG_PATH:
 			o.log_path = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (parse_seccomp(optarg, &o))
+				return VM_EXIT_USAGE;
+			break;
+		case OPT_NO_SECCOMP: /* Firecracker's: no filters */
+			o.sandbox = SANDBOX_OFF;
 			break;
 		case OPT_VERSION:
 			printf(fc ? "Firecracker v%s (petrel %s)\n" : "petrel %s\n", PETREL_VERSION,

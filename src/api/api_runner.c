@@ -16,6 +16,7 @@
 #include "debug/gdb_stub.h"
 #include "kvm/kvm_mce.h"
 #include "vm/devices.h"
+#include "vm/sandbox.h"
 #include "vm/terminal.h"
 
 /* Bounds on what the API thread waits for (vCPUs to park, the machine to end). */
@@ -349,6 +350,7 @@ int api_runner_init(struct api_runner *r, const char *id)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	api_vmm_init(&r->vmm, &api_runner_backend, r, id);
+	r->vmm.sandbox = SANDBOX_KILL; /* petrel's default; the command line may change it */
 	return 0;
 }
 
@@ -467,6 +469,11 @@ int api_runner_main(struct api_runner *r)
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		return VM_EXIT_ERROR;
+	/* the threads this one starts (vCPUs, I/O, debugger) narrow its filter further */
+	if (sandbox_enter(r->vmm.sandbox, SANDBOX_MAIN, "main") < 0) {
+		close(sigfd);
+		return VM_EXIT_ERROR;
+	}
 	for (;;) {
 		status = wait_for_work(r, sigfd, &m);
 		if (status >= 0)

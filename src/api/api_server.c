@@ -22,6 +22,7 @@
 #include "api/api_http.h"
 #include "api/ch_api.h"
 #include "api/fc_api.h"
+#include "vm/sandbox.h"
 
 static const struct api_frontend *const frontends[] = {&api_ch_frontend, &api_fc_frontend};
 
@@ -233,6 +234,11 @@ static void *server_main(void *arg)
 {
 	struct api_server *s = arg;
 
+	/* before the first byte of a request */
+	if (sandbox_enter(s->vmm->sandbox, SANDBOX_API, "api") < 0) {
+		api_vmm_exit(s->vmm, VM_EXIT_ERROR);
+		return NULL;
+	}
 	event_base_dispatch(s->base);
 	return NULL;
 }

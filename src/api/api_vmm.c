@@ -649,6 +649,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->test_device = s->test_device;
 	cfg->irqchip = s->irqchip;
 	cfg->kvm_path = s->kvm_path;
+	cfg->sandbox = s->sandbox;
 	if (s->console_hvc && s->boot != VM_BOOT_KERNEL)
 		return api_fail(err, -EINVAL, "a virtio console needs a kernel");
 	for (i = 0; i < s->nr_drives; i++)
@@ -712,6 +713,7 @@ int api_vmm_boot(struct api_vmm *v, struct api_err *err)
 	ret = need_configurable(v, err);
 	if (!ret)
 		ret = check_machine(v, v->spec.cpus, v->spec.mem_mib, v->spec.smt, err);
+	v->spec.sandbox = v->sandbox;
 	/* a dry run: the backend converts its own copy of the specification */
 	if (!ret)
 		ret = api_spec_to_config(&v->spec, &cfg, buf, cmdline_size, err);
@@ -901,6 +903,8 @@ static void *metrics_main(void *arg)
 	struct api_vmm *v = arg;
 	struct timespec ts;
 
+	if (sandbox_enter(v->sandbox, SANDBOX_METRICS, "metrics") < 0)
+		return NULL; /* no metrics: petrel goes on */
 	pthread_mutex_lock(&v->lock);
 	while (!v->quit) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -913,6 +917,13 @@ static void *metrics_main(void *arg)
 	}
 	pthread_mutex_unlock(&v->lock);
 	return NULL;
+}
+
+void api_vmm_set_sandbox(struct api_vmm *v, enum sandbox_mode mode)
+{
+	pthread_mutex_lock(&v->lock);
+	v->sandbox = mode;
+	pthread_mutex_unlock(&v->lock);
 }
 
 int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err)

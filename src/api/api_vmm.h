@@ -98,6 +98,7 @@ struct api_vm_spec {
 	const char *kvm_path;
 	uint64_t mem_bytes;  /* CLI only: --memory in bytes (any 4 KiB multiple); 0: mem_mib */
 	uint64_t serial_max; /* CLI only: --serial-max (vm_config's meaning) */
+	enum sandbox_mode sandbox; /* the controller's own, copied at boot */
 };
 
 /* What only petrel's command line sets (not owned: they outlive the controller). */
@@ -170,6 +171,12 @@ struct api_vmm {
 	bool metrics_thread_on;
 	bool quit;
 	pthread_cond_t cond; /* wakes the metrics thread */
+	/*
+	 * --seccomp: the filters of every thread petrel runs, the machines' and
+	 * the controller's own (off unless set: the real VMM sets it before any
+	 * thread starts, petrel's default being kill).
+	 */
+	enum sandbox_mode sandbox;
 };
 
 void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id);
@@ -238,6 +245,9 @@ int api_vmm_set_metrics(struct api_vmm *v, const char *path, struct api_err *err
 int api_vmm_flush_metrics(struct api_vmm *v, struct api_err *err);
 /* The metrics line's JSON text (malloc'ed), from the counters; for tests too. */
 char *api_vmm_metrics_line(struct api_vmm *v);
+
+/* Before any thread starts: the seccomp mode of petrel's threads (off, log, kill). */
+void api_vmm_set_sandbox(struct api_vmm *v, enum sandbox_mode mode);
 
 /* Before boot: the command line's own settings. */
 int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err);

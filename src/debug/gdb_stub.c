@@ -24,6 +24,7 @@
 #include "debug/gdb_proto.h"
 #include "debug/gdb_x86.h"
 #include "debug/guest_debug.h"
+#include "vm/sandbox.h"
 #include "vm/thread.h"
 
 #define GDB_SIGINT 2
@@ -657,6 +658,11 @@ static void *gdb_thread(void *arg)
 	struct pollfd pf[3];
 	uint64_t cnt;
 
+	/* before the first byte from the debugger, and the first read of guest memory */
+	if (sandbox_enter(g->m->cfg.sandbox, SANDBOX_GDB, "gdb") < 0) {
+		machine_request_stop(g->m, VM_EXIT_ERROR);
+		return NULL;
+	}
 	while (!__atomic_load_n(&g->quit, __ATOMIC_ACQUIRE)) {
 		pf[0] = (struct pollfd){.fd = g->wake_efd, .events = POLLIN};
 		pf[1] = (struct pollfd){.fd = g->listen_fd, .events = POLLIN};

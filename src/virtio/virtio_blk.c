@@ -995,6 +995,33 @@ static void take_image(struct virtio_blk *b, const struct blk_image *img)
 	b->dio_offset_align = img->dio_offset_align;
 }
 
+/*
+ * The ring does the reads, writes, flushes and fallocates (discard,
+ * write-zeroes) of the image and nothing else: io_uring could open files or
+ * sockets for whoever submits, unseen by the I/O thread's seccomp filter.
+ * Then it is enabled.
+ */
+static int blk_ring_restrict(struct io_uring *ring)
+{
+	static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+				      IORING_OP_FALLOCATE};
+	struct io_uring_restriction res[sizeof(ops) + 1];
+	int ret;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	/* the SQE flags queue_flush sets; any other is refused (EACCES) */
+	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[sizeof(ops)].sqe_flags = IOSQE_IO_DRAIN;
+	ret = io_uring_register_restrictions(ring, res, sizeof(res) / sizeof(res[0]));
+	if (!ret)
+		ret = io_uring_enable_rings(ring);
+	return ret;
+}
+
 static int setup_ring(struct virtio_blk *b)
 {
 	unsigned int i;
@@ -1009,7 +1036,8 @@ static int setup_ring(struct virtio_blk *b)
 		b->free_slots[i] = (uint16_t)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
 	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
 
-	ret = io_uring_queue_init(BLK_RING_ENTRIES, b->ring, 0);
+	/* disabled until it is restricted (blk_ring_restrict) */
+	ret = io_uring_queue_init(BLK_RING_ENTRIES, b->ring, IORING_SETUP_R_DISABLED);
 	if (ret < 0) {
 		free(b->ring);
 		b->ring = NULL;
@@ -1022,6 +1050,12 @@ static int setup_ring(struct virtio_blk *b)
 	ret = io_uring_register_eventfd(b->ring, b->efd);
 	if (ret < 0) {
 		fprintf(stderr, "petrel: disk %s: io_uring eventfd: %s\n", b->path, strerror(-ret));
+		return ret;
+	}
+	ret = blk_ring_restrict(b->ring);
+	if (ret < 0) {
+		fprintf(stderr, "petrel: disk %s: io_uring restrictions: %s\n", b->path,
+			strerror(-ret));
 		return ret;
 	}
 	return 0;

@@ -14,6 +14,7 @@
 #include "vm/boot.h"
 #include "vm/devices.h"
 #include "vm/platform_kvm.h"
+#include "vm/sandbox.h"
 #include "vm/testdev.h"
 #include "vm/thread.h"
 #include "vm/vcpu_thread.h"
@@ -274,17 +275,38 @@ void machine_resume(struct machine *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/*
+ * The I/O thread: the event loop, under its own filter (the thread that
+ * builds machines keeps the rights to build them, and touches no guest data).
+ */
+static void *machine_io_thread(void *arg)
+{
+	struct machine *m = arg;
+
+	if (sandbox_enter(m->cfg.sandbox, SANDBOX_IO, "io") < 0)
+		machine_request_stop(m, VM_EXIT_ERROR);
+	else
+		vm_devices_event_loop(m);
+	return NULL;
+}
+
 int machine_run(struct machine *m)
 {
+	pthread_t io;
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < m->nr_vcpus && !ret; i++)
 		ret = vcpu_thread_start(&m->vcpus[i]);
+	if (!ret) {
+		ret = vm_thread_start(&io, machine_io_thread, m, "io");
+		if (ret < 0)
+			fprintf(stderr, "petrel: starting the I/O thread: %s\n", strerror(-ret));
+	}
 	if (ret < 0)
 		machine_request_stop(m, VM_EXIT_ERROR);
 	else
-		vm_devices_event_loop(m);
+		pthread_join(io, NULL);
 	/* The loop returns once the machine stops: collect the vCPUs. */
 	machine_request_stop(m, VM_EXIT_ERROR);
 	for (i = 0; i < m->nr_vcpus; i++)

@@ -16,6 +16,7 @@
 #include "kvm/kvm_vcpu.h"
 #include "mem/guest_mem.h"
 #include "vm/memory_error.h"
+#include "vm/sandbox.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 
@@ -30,6 +31,7 @@ enum vm_exit_status {
 	VM_EXIT_TRIPLE_FAULT = 6,
 	VM_EXIT_PANIC = 8,
 	VM_EXIT_INTERNAL_ERROR = 10, /* KVM internal error / emulation failure / failed entry */
+	VM_EXIT_SECCOMP = 12,	     /* a thread made a syscall its seccomp filter forbids */
 	VM_EXIT_SIGNAL_BASE = 128,   /* + signal number */
 };
 
@@ -72,6 +74,7 @@ struct vm_config {
 	bool boot_timer;   /* Firecracker's boot timer (--boot-timer) */
 	bool irqchip;	   /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
+	enum sandbox_mode sandbox; /* --seccomp: the filters of the machine's threads */
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
@@ -144,7 +147,7 @@ struct machine {
 
 /* Assemble everything from cfg; on failure nothing is left behind. */
 int machine_create(struct machine *m, const struct vm_config *cfg);
-/* Start the vCPU threads, run the event loop until the guest stops. */
+/* Start the vCPU threads and the I/O thread (the event loop); wait until the guest stops. */
 int machine_run(struct machine *m);
 void machine_destroy(struct machine *m);
 

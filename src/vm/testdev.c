@@ -2,6 +2,7 @@
 #include "vm/testdev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct vm_testdev {
 	uint8_t *overlay; /* host memory mapped over guest RAM by the split test */
 	int irq_fd;	  /* irqfd bound to an MSI route by the interrupt test */
 	int irq_gsi;
+	bool forbidden_ok; /* the seccomp test's open worked */
 };
 
 /*
@@ -39,11 +41,6 @@ static void irqfd_command(struct vm_testdev *td, uint8_t vector)
 	uint64_t one = 1;
 	int ret;
 
-	if (td->irq_fd < 0) {
-		td->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (td->irq_fd < 0)
-			return;
-	}
 	ret = platform_msi_route_set(&m->platform, &td->irq_gsi, 0xfee00000ULL, vector);
 	if (!ret)
 		ret = m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, true);
@@ -90,6 +87,19 @@ static void split_command(struct vm_testdev *td, uint32_t cmd)
 	}
 	if (ret < 0)
 		fprintf(stderr, "petrel: testdev: slot split command %u failed\n", cmd);
+}
+
+/*
+ * seccomp test: a syscall no vCPU thread's filter allows (a vCPU thread
+ * never opens a file). Under --seccomp kill petrel does not come back.
+ */
+static void forbidden_command(struct vm_testdev *td)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	td->forbidden_ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
 }
 
 static uint64_t size_mask(unsigned int size)
@@ -165,6 +175,9 @@ static uint64_t td_pio_read(void *opaque, uint64_t off, unsigned int size)
 	case 0x18:
 		val = kvm_slots_count(&td->m->vm.slots);
 		break;
+	case 0x20:
+		val = td->forbidden_ok;
+		break;
 	}
 	pthread_mutex_unlock(&td->lock);
 	return val;
@@ -201,6 +214,9 @@ static void td_pio_write(void *opaque, uint64_t off, unsigned int size, uint64_t
 		break;
 	case 0x1c:
 		irqfd_command(td, (uint8_t)val);
+		break;
+	case 0x20:
+		forbidden_command(td);
 		break;
 	}
 	pthread_mutex_unlock(&td->lock);
@@ -240,8 +256,11 @@ int vm_testdev_create(struct machine *m)
 	td->m = m;
 	pthread_mutex_init(&td->lock, NULL);
 	m->testdev = td;
-	td->irq_fd = -1;
 	td->irq_gsi = -1;
+	/* made now: a vCPU thread's filter lets it use fds, not create them */
+	td->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->irq_fd < 0)
+		return -errno;
 	td->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (td->doorbell_fd < 0)
 		return -errno;
@@ -280,7 +299,7 @@ void vm_testdev_destroy(struct machine *m)
 	if (td->overlay)
 		munmap(td->overlay, SPLIT_SIZE);
 	if (td->irq_fd >= 0) {
-		if (m->vm.fd >= 0)
+		if (m->vm.fd >= 0 && td->irq_gsi >= 0)
 			m->platform.ops->irqfd_set(m->platform.ctx, td->irq_fd, td->irq_gsi, false);
 		close(td->irq_fd);
 	}

@@ -15,6 +15,9 @@
  *         r 4        how many KVM memory slots are in use
  *   +0x1c w 1        interrupt: route an MSI with this vector to vCPU 0 through
  *                    an irqfd and signal it
+ *   +0x20 w 4        seccomp: the vCPU thread opens /dev/null, a syscall its filter
+ *                    forbids (with --seccomp kill petrel stops there, status 12)
+ *         r 4        1 when the last such open worked (--seccomp log or off), else 0
  * MMIO (VM_TESTDEV_MMIO, 4 KiB): 8-byte registers; a read of size n at any
  * offset returns the complement of the last value written there. Writes to the
  * upper half (+0x800) are coalesced: KVM queues them without an exit.
@@ -25,7 +28,7 @@
 #include "vm/machine.h"
 
 #define VM_TESTDEV_PORT 0x510
-#define VM_TESTDEV_PORT_LEN 0x20
+#define VM_TESTDEV_PORT_LEN 0x24
 #define VM_TESTDEV_MMIO 0xd0000000ULL
 #define VM_TESTDEV_DIRTY_BASE 0x200000ULL /* the window the dirty test writes */
 #define VM_TESTDEV_DIRTY_PAGES 512

@@ -3,6 +3,7 @@
 #include "vm/vcpu_thread.h"
 
 #include "vm/memory_error.h"
+#include "vm/sandbox.h"
 #include "vm/thread.h"
 
 #include <errno.h>
@@ -122,9 +123,16 @@ static void *vcpu_thread_main(void *arg)
 {
 	struct vm_vcpu *v = arg;
 	struct machine *m = v->m;
+	char name[16];
 	sigset_t set;
 	int ev;
 
+	/* the filter is in place before the guest runs a single instruction */
+	snprintf(name, sizeof(name), "vcpu%u", v->kvm.id);
+	if (sandbox_enter(m->cfg.sandbox, SANDBOX_VCPU, name) < 0) {
+		machine_request_stop(m, VM_EXIT_ERROR);
+		return NULL;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, KVM_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -34,6 +34,8 @@ check 1 '--firmware /nonexistent: No such file' "$petrel" run --firmware /nonexi
 check 1 '--kernel /nonexistent: No such file' "$petrel" run --kernel /nonexistent
 check 2 "--cpus 300: expected a number from 1 to 256" "$petrel" run --firmware "$guest" --cpus 300
 check 0 '^petrel [0-9]' "$petrel" --version
+check 2 '--seccomp bogus: expected off, log or kill' "$petrel" run --firmware "$guest" --seccomp bogus
+check 2 '--seccomp strict: expected off, log or kill' "$petrel" api --api-sock /nonexistent/sock --seccomp strict
 # An empty firmware file is refused, not run as zeroed memory forever.
 check 1 'firmware /dev/null: the file is empty' timeout 10 "$petrel" run --firmware /dev/null
 # A bzImage whose file is shorter than its syssize says: refused, both sizes named. (The

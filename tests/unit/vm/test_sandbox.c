@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The sandbox's modes, and its filters in a child process: a vCPU thread's
+ * filter stops an open with status 12 and the line naming it, log lets it
+ * through, off installs nothing; the metrics thread may not make a socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vm/machine.h"
+#include "vm/sandbox.h"
+
+static void test_modes(void **state)
+{
+	enum sandbox_mode m = SANDBOX_OFF;
+
+	assert_int_equal(sandbox_parse_mode("kill", &m), 0);
+	assert_int_equal(m, SANDBOX_KILL);
+	assert_int_equal(sandbox_parse_mode("log", &m), 0);
+	assert_int_equal(m, SANDBOX_LOG);
+	assert_int_equal(sandbox_parse_mode("off", &m), 0);
+	assert_int_equal(m, SANDBOX_OFF);
+	assert_int_equal(sandbox_parse_mode("", &m), -1);
+	assert_int_equal(sandbox_parse_mode("Kill", &m), -1);
+	assert_int_equal(sandbox_parse_mode("strict", &m), -1);
+	assert_string_equal(sandbox_mode_name(SANDBOX_KILL), "kill");
+	for (int k = 0; k < SANDBOX_KINDS; k++)
+		assert_string_not_equal(sandbox_kind_name(k), "?");
+	assert_string_equal(sandbox_kind_name(SANDBOX_VCPU), "vcpu");
+}
+
+enum forbidden { OPEN, SOCKET };
+
+/* A child enters @kind in @mode and makes @what; its status and what it wrote to stderr. */
+static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden what, char *out,
+		 size_t outsz)
+{
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		if (sandbox_enter(mode, kind, "test1") < 0)
+			_exit(99);
+		fd = what == OPEN ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+				  : socket(AF_UNIX, SOCK_STREAM, 0);
+		_exit(fd >= 0 ? 0 : 98);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + got, outsz - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_kill(void **state)
+{
+	char out[256];
+
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, OPEN, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_string_equal(out,
+			    "petrel: seccomp: thread test1 made forbidden syscall openat (257); "
+			    "stopping\n");
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_METRICS, SOCKET, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_non_null(strstr(out, "forbidden syscall socket (41)"));
+}
+
+static void test_log_and_off(void **state)
+{
+	char out[256];
+
+	assert_int_equal(child(SANDBOX_LOG, SANDBOX_VCPU, OPEN, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(child(SANDBOX_OFF, SANDBOX_VCPU, OPEN, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_kill),
+	    cmocka_unit_test(test_log_and_off),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
