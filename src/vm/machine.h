@@ -84,10 +84,10 @@ struct vm_vcpu {
 	struct kvm_vcpu kvm;
 	pthread_t thread;
 	bool started;
-	bool entered; /* its thread runs and obeys pause requests (set under the lock) */
-	bool halted;  /* waiting in HLT without an in-kernel irqchip */
-	bool paused;  /* acknowledged a pause request */
-	bool held;    /* kept paused while the others run (a debugger's vCont) */
+	bool entered;		 /* its thread runs and obeys pause requests (set under the lock) */
+	bool halted;		 /* waiting in HLT without an in-kernel irqchip */
+	bool paused;		 /* acknowledged a pause request */
+	bool held;		 /* kept paused while the others run (a debugger's vCont) */
 	struct vm_mce_queue mce; /* machine checks to inject before the next entry */
 };
 
