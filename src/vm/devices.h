@@ -4,6 +4,7 @@
 #define PETREL_VM_DEVICES_H
 
 #include "vm/machine.h"
+#include "vm/vm_state.h"
 
 int vm_devices_create(struct machine *m);
 void vm_devices_destroy(struct machine *m);
@@ -26,6 +27,23 @@ int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path);
 int vm_devices_disk_counts(struct machine *m, unsigned int idx, uint64_t *kicks,
 			   uint64_t *interrupts);
 int vm_devices_net_stats(struct machine *m, unsigned int idx, struct virtio_net_stats *out);
+/*
+ * Every device's state as sections (the machine paused, device work held):
+ * block requests in flight are completed and flushed first, a NIC's held
+ * transmit chains are given back and its queues rewound, console output is
+ * flushed. -errno with @err naming the device.
+ */
+int vm_devices_save(struct machine *m, const struct vm_state_sink *sink, struct vm_state_err *err);
+/*
+ * Put saved state into the devices of a machine just created from the same
+ * configuration (not yet running): PCI config spaces and BARs, MSI-X (routes
+ * and irqfds rebuilt), virtio transports and queues, legacy devices. Every
+ * value is checked as if the guest had written it. Once the machine runs,
+ * every enabled queue is processed once as if kicked, and NICs announce
+ * themselves. -errno with @err naming the section and the field.
+ */
+int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
+		       struct vm_state_err *err);
 /* Flush buffered console output. */
 void vm_devices_flush(struct machine *m);
 /* Per virtio queue: doorbells and interrupts; per NIC: packets (for --stats). */
