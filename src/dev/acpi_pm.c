@@ -136,6 +136,17 @@ const struct bus_ops acpi_pm_evt_ops = {.read = evt_read, .write = evt_write};
 const struct bus_ops acpi_pm_cnt_ops = {.read = cnt_read, .write = cnt_write};
 const struct bus_ops acpi_pm_reset_ops = {.read = reset_read, .write = reset_write};
 
+const char *acpi_pm_state_check(const struct acpi_pm_state *s)
+{
+	if (s->sts & ~PM1_EVT_SUPPORTED)
+		return "sts";
+	if (!(s->cnt & ACPI_PM1_CNT_SCI_EN) || (s->cnt & PM1_CNT_SLP_EN))
+		return "cnt";
+	if (s->sci_level != sci_wanted(s))
+		return "sci_level";
+	return NULL;
+}
+
 void acpi_pm_save(struct acpi_pm *pm, struct acpi_pm_state *out)
 {
 	pthread_mutex_lock(&pm->lock);

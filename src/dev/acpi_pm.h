@@ -47,5 +47,11 @@ int acpi_pm_power_button(struct acpi_pm *pm);
 void acpi_pm_save(struct acpi_pm *pm, struct acpi_pm_state *out);
 /* Takes the state and drives the SCI line to what it implies. */
 void acpi_pm_restore(struct acpi_pm *pm, const struct acpi_pm_state *in);
+/*
+ * NULL, or the first field the guest could not have written: a status bit
+ * the device never sets, SCI_EN clear (it stays set), an SCI level the
+ * registers do not imply.
+ */
+const char *acpi_pm_state_check(const struct acpi_pm_state *s);
 
 #endif

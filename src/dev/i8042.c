@@ -321,6 +321,17 @@ void i8042_init(struct i8042 *k, const struct platform *p)
 	update_status(k);
 }
 
+const char *i8042_state_check(const struct i8042_state *s)
+{
+	if (s->qhead >= I8042_QUEUE_SIZE)
+		return "qhead";
+	if (s->qlen > I8042_QUEUE_SIZE)
+		return "qlen";
+	if (s->kbd_disabled > 1)
+		return "kbd_disabled";
+	return NULL;
+}
+
 void i8042_save(struct i8042 *k, struct i8042_state *out)
 {
 	pthread_mutex_lock(&k->lock);

@@ -42,6 +42,7 @@ struct i8042_state {
 	uint8_t queue[I8042_QUEUE_SIZE];
 	uint8_t qhead, qlen;
 	uint8_t last;
+	uint8_t pad;
 	uint16_t qaux;	      /* bit n: queue[n] came from the aux port */
 	uint8_t kbd_param;    /* keyboard command waiting for its parameter, or 0 */
 	uint8_t kbd_disabled; /* the keyboard was told to stop scanning (0xF5) */
@@ -74,5 +75,7 @@ int i8042_send_ctrl_alt_del(struct i8042 *k);
 
 void i8042_save(struct i8042 *k, struct i8042_state *out);
 void i8042_restore(struct i8042 *k, const struct i8042_state *in);
+/* NULL, or the first field the guest and the keyboard could not have left so. */
+const char *i8042_state_check(const struct i8042_state *s);
 
 #endif

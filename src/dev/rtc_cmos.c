@@ -285,6 +285,15 @@ void rtc_cmos_init(struct rtc_cmos *rtc, const struct platform *p, uint64_t ram_
 	set_memory_size(rtc->s.cmos, ram_below_4g, ram_above_4g);
 }
 
+const char *rtc_cmos_state_check(const struct rtc_cmos_state *s)
+{
+	if (s->index >= RTC_CMOS_SIZE)
+		return "index";
+	if (s->nmi_masked > 1)
+		return "nmi_masked";
+	return NULL;
+}
+
 void rtc_cmos_save(struct rtc_cmos *rtc, struct rtc_cmos_state *out)
 {
 	pthread_mutex_lock(&rtc->lock);

@@ -51,6 +51,7 @@ struct rtc_cmos_state {
 	uint8_t index;
 	uint8_t nmi_masked;
 	uint8_t cmos[RTC_CMOS_SIZE];
+	uint8_t pad[6];
 	int64_t offset_ns; /* guest time minus host time */
 };
 
@@ -67,5 +68,7 @@ void rtc_cmos_init(struct rtc_cmos *rtc, const struct platform *p, uint64_t ram_
 		   uint64_t ram_above_4g);
 void rtc_cmos_save(struct rtc_cmos *rtc, struct rtc_cmos_state *out);
 void rtc_cmos_restore(struct rtc_cmos *rtc, const struct rtc_cmos_state *in);
+/* NULL, or the first field the guest could not have written. */
+const char *rtc_cmos_state_check(const struct rtc_cmos_state *s);
 
 #endif

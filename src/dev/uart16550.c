@@ -293,6 +293,27 @@ size_t uart_rx_room(struct uart *u)
 	return room;
 }
 
+const char *uart_state_check(const struct uart_state *s)
+{
+	if (s->rx_head >= UART_FIFO_SIZE)
+		return "rx_head";
+	if (s->rx_len > UART_FIFO_SIZE)
+		return "rx_len";
+	if (s->ier & ~0x0f)
+		return "ier";
+	if (s->mcr & ~0x1f)
+		return "mcr";
+	if (s->fcr & ~0xc9)
+		return "fcr";
+	if (!!(s->lsr & LSR_DR) != !!s->rx_len)
+		return "lsr";
+	if (s->thr_ipending > 1)
+		return "thr_ipending";
+	if (s->irq_level != (uart_iir(s) != IIR_NONE && (s->mcr & MCR_OUT2)))
+		return "irq_level";
+	return NULL;
+}
+
 void uart_save(struct uart *u, struct uart_state *out)
 {
 	pthread_mutex_lock(&u->lock);

@@ -50,6 +50,12 @@ size_t uart_rx_room(struct uart *u);
 /* Hand buffered output to the output callback. */
 void uart_flush(struct uart *u);
 void uart_save(struct uart *u, struct uart_state *out);
+/*
+ * Could the guest have left the UART so? NULL, or the name of the first
+ * field it could not have written (a FIFO index out of range, reserved bits,
+ * an interrupt line that disagrees with the registers).
+ */
+const char *uart_state_check(const struct uart_state *s);
 void uart_restore(struct uart *u, const struct uart_state *in);
 
 #endif

@@ -484,3 +484,71 @@ static void bar_write(void *opaque, uint64_t off, unsigned int size, uint64_t va
 }
 
 const struct bus_ops msix_bar_ops = {bar_read, bar_write};
+
+int msix_save(struct msix *x, struct msix_entry_state *tab, uint64_t *pba, unsigned int nvec)
+{
+	unsigned int i;
+
+	if (!x->vec || nvec != x->nvec)
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	for (i = 0; i < nvec; i++)
+		tab[i] = (struct msix_entry_state){.addr_lo = x->vec[i].addr_lo,
+						   .addr_hi = x->vec[i].addr_hi,
+						   .data = x->vec[i].data,
+						   .ctrl = x->vec[i].ctrl};
+	memcpy(pba, x->pba, pba_len(nvec));
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}
+
+int msix_state_check(const struct msix *x, const struct msix_entry_state *tab,
+		     const uint64_t *pba, unsigned int nvec, unsigned int *vec, const char **field)
+{
+	unsigned int i;
+
+	*vec = 0;
+	if (!x->vec || nvec != x->nvec) {
+		*field = "vectors";
+		return -EINVAL;
+	}
+	for (i = 0; i < nvec; i++) {
+		*vec = i;
+		if (tab[i].addr_lo & ~entry_wmask(MSIX_ENTRY_ADDR_LO)) {
+			*field = "addr_lo";
+			return -EINVAL;
+		}
+		if (tab[i].ctrl & ~entry_wmask(MSIX_ENTRY_CTRL)) {
+			*field = "ctrl";
+			return -EINVAL;
+		}
+	}
+	if (nvec % 64 && pba[nvec / 64] >> (nvec % 64)) {
+		*vec = nvec / 64;
+		*field = "pba";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int msix_restore(struct msix *x, const struct msix_entry_state *tab, const uint64_t *pba,
+		 unsigned int nvec)
+{
+	unsigned int i;
+
+	if (!x->vec || nvec != x->nvec)
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	for (i = 0; i < nvec; i++) {
+		struct msix_vector *v = &x->vec[i];
+
+		v->addr_lo = tab[i].addr_lo & entry_wmask(MSIX_ENTRY_ADDR_LO);
+		v->addr_hi = tab[i].addr_hi;
+		v->data = tab[i].data;
+		v->ctrl = tab[i].ctrl & MSIX_ENTRY_CTRL_MASKED;
+	}
+	memcpy(x->pba, pba, pba_len(nvec));
+	update_all(x);
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}

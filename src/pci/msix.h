@@ -104,4 +104,31 @@ uint64_t msix_pba_read(struct msix *x, uint64_t off, unsigned int size);
 /* Ops for a BAR that holds only the table and PBA (opaque: struct msix *). */
 extern const struct bus_ops msix_bar_ops;
 
+/* A table entry as saved: the four words the guest sees. */
+struct msix_entry_state {
+	uint32_t addr_lo, addr_hi, data, ctrl;
+};
+
+/* Words of the PBA of @nvec vectors. */
+#define MSIX_PBA_WORDS(nvec) (((nvec) + 63) / 64)
+
+/* The table (@nvec entries, x->nvec of them) and the PBA words: -EINVAL for another @nvec. */
+int msix_save(struct msix *x, struct msix_entry_state *tab, uint64_t *pba, unsigned int nvec);
+/*
+ * Could the guest (and the device) have left the table and PBA so? Each
+ * entry's reserved bits clear (address dword-aligned, only the mask bit in
+ * its control), no pending bit past the last vector. 0, or -EINVAL with
+ * *@vec the bad entry and *@field its word ("addr_lo", "ctrl", "pba").
+ */
+int msix_state_check(const struct msix *x, const struct msix_entry_state *tab,
+		     const uint64_t *pba, unsigned int nvec, unsigned int *vec, const char **field);
+/*
+ * Put the checked table and PBA back; routes and irqfds follow as after a
+ * guest's table write (with MSI-X enabled, deliverable vectors are bound).
+ * The capability's control word is the config space's: restore it there
+ * (pci_dev_restore replays it through the capability's hook).
+ */
+int msix_restore(struct msix *x, const struct msix_entry_state *tab, const uint64_t *pba,
+		 unsigned int nvec);
+
 #endif

@@ -323,3 +323,55 @@ void pci_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32
 	if (d->config_write)
 		d->config_write(d, off, size, val);
 }
+
+void pci_dev_save(const struct pci_dev *d, struct pci_dev_state *s)
+{
+	memcpy(s->cfg, d->cfg, sizeof(s->cfg));
+}
+
+int pci_dev_state_check(const struct pci_dev *d, const struct pci_dev_state *s, uint32_t *off)
+{
+	uint32_t i;
+
+	for (i = 0; i < PCI_CFG_SPACE_SIZE; i++) {
+		/* writable bits may hold anything; a write-1-to-clear bit set now may be clear */
+		uint8_t fixed = (uint8_t)~d->wmask[i];
+		uint8_t now = d->cfg[i] & fixed, saved = s->cfg[i] & fixed;
+		uint8_t cleared = now & ~saved & d->w1cmask[i];
+
+		if (!((now ^ saved) & ~cleared))
+			continue;
+		*off = i;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pci_dev_restore(struct pci_dev *d, const struct pci_dev_state *s, int *bar)
+{
+	uint64_t failures = d->bar_map_failures;
+	uint16_t cmd = pci_le16_get(&s->cfg[PCI_COMMAND]);
+	unsigned int i;
+
+	for (i = 0; i < PCI_CFG_SPACE_SIZE; i++) {
+		if (i == PCI_COMMAND || i == PCI_COMMAND + 1)
+			continue; /* written last, below */
+		d->cfg[i] = (uint8_t)((d->cfg[i] & ~d->wmask[i]) | (s->cfg[i] & d->wmask[i]));
+		d->cfg[i] &= (uint8_t) ~(~s->cfg[i] & d->w1cmask[i]);
+	}
+	/* the hooks read their registers from cfg: a write of what is there replays them */
+	for (i = 0; i < d->nr_caps; i++)
+		pci_config_write(d, d->caps[i].off, 4, pci_le32_get(&d->cfg[d->caps[i].off]));
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		pci_config_write(d, PCI_BAR0 + 4 * i, 4, pci_le32_get(&d->cfg[PCI_BAR0 + 4 * i]));
+	pci_config_write(d, PCI_COMMAND, 2, cmd);
+	if (d->bar_map_failures == failures)
+		return 0;
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		if (d->bar[i].size && !d->bar[i].mapped && bar_target(d, (int)i)) {
+			*bar = (int)i;
+			return -EBUSY;
+		}
+	}
+	return 0;
+}

@@ -219,4 +219,26 @@ uint8_t pci_cap_find(const struct pci_dev *d, uint8_t id);
 uint32_t pci_config_read(struct pci_dev *d, uint32_t off, unsigned int size);
 void pci_config_write(struct pci_dev *d, uint32_t off, unsigned int size, uint32_t val);
 
+/* A function's configuration space as saved (snapshot, migration). */
+struct pci_dev_state {
+	uint8_t cfg[PCI_CFG_SPACE_SIZE];
+};
+
+void pci_dev_save(const struct pci_dev *d, struct pci_dev_state *s);
+/*
+ * Could the guest have brought @d (as created, not yet programmed) to @s?
+ * Every bit it cannot write must be what @d has (same function, same
+ * capabilities; a BAR's low bits: its address aligned to its size). 0, or
+ * -EINVAL with *@off the first byte that differs.
+ */
+int pci_dev_state_check(const struct pci_dev *d, const struct pci_dev_state *s, uint32_t *off);
+/*
+ * Put @s (checked) into @d as the guest's config writes would: the bytes
+ * first, then each capability's first dword and the BARs written back
+ * through pci_config_write so the capability hooks and the device model see
+ * them, COMMAND last (BARs claimed, INTx Disable, Bus Master Enable). -EBUSY
+ * with *@bar when a BAR that should decode could not be claimed (overlap).
+ */
+int pci_dev_restore(struct pci_dev *d, const struct pci_dev_state *s, int *bar);
+
 #endif

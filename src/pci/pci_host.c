@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define CONFIG_ADDRESS_ENABLE 0x80000000u
+/* Bits 30:24 reserved (read-only 0), bits 1:0 always 0. */
+#define CONFIG_ADDRESS_WRITABLE 0x80fffffcu
 
 int pci_host_init(struct pci_host *h, struct bus *pio, struct bus *mmio)
 {
@@ -169,8 +171,7 @@ static void addr_write(void *opaque, uint64_t off, unsigned int size, uint64_t v
 	if (off != 0 || size != 4)
 		return;
 	pthread_mutex_lock(&h->lock);
-	/* Bits 30:24 reserved (read-only 0), bits 1:0 always 0. */
-	h->config_address = (uint32_t)val & 0x80fffffcu;
+	h->config_address = (uint32_t)val & CONFIG_ADDRESS_WRITABLE;
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -305,4 +306,24 @@ void pci_host_destroy(struct pci_host *h)
 	pthread_mutex_unlock(&h->lock);
 	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
+}
+
+uint32_t pci_host_save(struct pci_host *h)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&h->lock);
+	v = h->config_address;
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+int pci_host_restore(struct pci_host *h, uint32_t config_address)
+{
+	if (config_address & ~CONFIG_ADDRESS_WRITABLE)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	h->config_address = config_address;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
 }

@@ -72,6 +72,10 @@ uint32_t pci_host_config_read(struct pci_host *h, unsigned int bus, unsigned int
 			      uint32_t reg, unsigned int size);
 void pci_host_config_write(struct pci_host *h, unsigned int bus, unsigned int devfn, uint32_t reg,
 			   unsigned int size, uint32_t val);
+/* CONFIG_ADDRESS, the one register of the host itself (the bridge's config space aside). */
+uint32_t pci_host_save(struct pci_host *h);
+/* -EINVAL for a value the guest could not have written (reserved bits set). */
+int pci_host_restore(struct pci_host *h, uint32_t config_address);
 /* Release the host's ranges and every device's BARs. */
 void pci_host_destroy(struct pci_host *h);
 

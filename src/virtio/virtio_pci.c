@@ -3,6 +3,7 @@
 #include "virtio/virtio_pci.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -735,4 +736,187 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	msix_destroy(&vp->msix);
 	pci_dev_unmap_bars(&vp->pci);
 	pthread_mutex_destroy(&vp->lock);
+}
+
+/* ---- saving and restoring ---- */
+
+_Static_assert(sizeof(struct virtq_state) == 48, "virtq_state layout");
+_Static_assert(sizeof(struct virtio_pci_queue_state) == 80, "queue state layout");
+
+void virtio_pci_save(struct virtio_pci *vp, struct virtio_pci_state *s)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&vp->lock);
+	s->guest_features = vp->guest_features;
+	s->dfselect = vp->dfselect;
+	s->gfselect = vp->gfselect;
+	s->status = vp->status;
+	s->isr = vp->isr;
+	s->config_generation = vp->config_generation;
+	s->config_vector = vp->config_vector;
+	s->queue_select = vp->queue_select;
+	s->nr_queues = (uint16_t)vp->ops->nr_queues;
+	s->nr_vectors = (uint16_t)vp->msix.nvec;
+	for (i = 0; i < vp->ops->nr_queues; i++) {
+		const struct virtio_pci_queue *q = &vp->q[i];
+		struct virtio_pci_queue_state *qs = &s->q[i];
+
+		qs->size = q->size;
+		qs->msix_vector = q->msix_vector;
+		qs->enabled = q->enabled;
+		qs->desc = q->desc;
+		qs->driver = q->driver;
+		qs->device = q->device;
+		virtq_save(&q->vq, &qs->vq);
+	}
+	pthread_mutex_unlock(&vp->lock);
+	msix_save(&vp->msix, s->msix, s->msix_pba, vp->msix.nvec);
+}
+
+static bool vector_ok(const struct virtio_pci *vp, uint16_t v)
+{
+	return v == VIRTIO_NO_VECTOR || v < vp->msix.nvec;
+}
+
+static bool flag_ok(uint8_t v)
+{
+	return v <= 1;
+}
+
+/* Name the bad field: -EINVAL. */
+static int bad(char *field, size_t len, const char *fmt, unsigned int i)
+{
+	snprintf(field, len, fmt, i);
+	return -EINVAL;
+}
+
+static int queue_state_check(const struct virtio_pci *vp, const struct virtio_pci_state *s,
+			     unsigned int i, char *field, size_t len)
+{
+	bool event_idx = s->guest_features & (1ULL << VIRTIO_F_EVENT_IDX);
+	bool indirect = s->guest_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
+	const struct virtio_pci_queue_state *q = &s->q[i];
+	const struct virtq_state *v = &q->vq;
+	static const struct virtq_state none;
+
+	if (!q->size || q->size > vp->ops->queue_max || (q->size & (q->size - 1)))
+		return bad(field, len, "q%u.size", i);
+	if (!vector_ok(vp, q->msix_vector))
+		return bad(field, len, "q%u.msix_vector", i);
+	if (!flag_ok(q->enabled) || q->enabled != v->ready)
+		return bad(field, len, "q%u.enabled", i);
+	if (!q->enabled) /* as queue_reset left it: the ring is set up by enabling */
+		return memcmp(v, &none, sizeof(none)) ? bad(field, len, "q%u.vq", i) : 0;
+	if (v->size != q->size || v->desc != q->desc || v->avail != q->driver ||
+	    v->used != q->device)
+		return bad(field, len, "q%u.vq.layout", i);
+	if (v->event_idx != event_idx || v->indirect != indirect)
+		return bad(field, len, "q%u.vq.features", i);
+	if (!flag_ok(v->broken) || !flag_ok(v->notify_disabled) || !flag_ok(v->signalled_valid))
+		return bad(field, len, "q%u.vq.flags", i);
+	/* the device gave back or completed every chain before it was saved */
+	if (v->last_avail_idx != v->used_idx)
+		return bad(field, len, "q%u.vq.in_flight", i);
+	return 0;
+}
+
+#define STATUS_KNOWN                                                                               \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |              \
+	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+int virtio_pci_state_check(const struct virtio_pci *vp, const struct virtio_pci_state *s,
+			   char *field, size_t len)
+{
+	unsigned int i, vec;
+	const char *what;
+	int ret;
+
+	if (s->nr_queues != vp->ops->nr_queues)
+		return bad(field, len, "nr_queues", 0);
+	if (s->nr_vectors != vp->msix.nvec)
+		return bad(field, len, "nr_vectors", 0);
+	if (s->status & ~STATUS_KNOWN)
+		return bad(field, len, "status", 0);
+	/* FEATURES_OK only for what was offered, with VERSION_1 (status_write) */
+	if ((s->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((s->guest_features & ~offered_features(vp)) ||
+	     !(s->guest_features & (1ULL << VIRTIO_F_VERSION_1))))
+		return bad(field, len, "guest_features", 0);
+	if (s->isr & ~0x3u)
+		return bad(field, len, "isr", 0);
+	if (!vector_ok(vp, s->config_vector))
+		return bad(field, len, "config_vector", 0);
+	for (i = 0; i < vp->ops->nr_queues; i++) {
+		ret = queue_state_check(vp, s, i, field, len);
+		if (ret)
+			return ret;
+	}
+	for (; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+		static const struct virtio_pci_queue_state none;
+
+		if (memcmp(&s->q[i], &none, sizeof(none)))
+			return bad(field, len, "q%u", i);
+	}
+	if (msix_state_check(&vp->msix, s->msix, s->msix_pba, vp->msix.nvec, &vec, &what) < 0) {
+		snprintf(field, len, "msix%u.%s", vec, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int virtio_pci_restore(struct virtio_pci *vp, const struct virtio_pci_state *s, char *field,
+		       size_t len)
+{
+	unsigned int i;
+	int ret = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	vp->guest_features = s->guest_features;
+	vp->dfselect = s->dfselect;
+	vp->gfselect = s->gfselect;
+	vp->status = s->status;
+	vp->config_generation = s->config_generation;
+	vp->config_vector = s->config_vector;
+	vp->queue_select = s->queue_select;
+	for (i = 0; i < vp->ops->nr_queues && !ret; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+		const struct virtio_pci_queue_state *qs = &s->q[i];
+
+		queue_reset(q);
+		q->size = qs->size;
+		q->msix_vector = qs->msix_vector;
+		q->desc = qs->desc;
+		q->driver = qs->driver;
+		q->device = qs->device;
+		ret = virtq_restore(&q->vq, vp->gm, &qs->vq);
+		if (ret < 0) {
+			snprintf(field, len, "q%u.vq (rings outside guest RAM)", i);
+			virtq_reset(&q->vq);
+			break;
+		}
+		q->enabled = qs->enabled;
+	}
+	/* a pending ISR holds INTx up (until MSI-X is turned on, which lowers it) */
+	vp->isr = s->isr;
+	if (!ret)
+		set_intx(vp, vp->isr != 0);
+	pthread_mutex_unlock(&vp->lock);
+	if (ret < 0)
+		return ret;
+	return msix_restore(&vp->msix, s->msix, s->msix_pba, vp->msix.nvec);
+}
+
+void virtio_pci_kick_all(struct virtio_pci *vp)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	pthread_mutex_lock(&vp->lock);
+	for (i = 0; i < vp->ops->nr_queues; i++)
+		if (vp->q[i].enabled && write(vp->q[i].notify_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow from here */
+		}
+	pthread_mutex_unlock(&vp->lock);
 }

@@ -154,4 +154,60 @@ void virtio_pci_needs_reset(struct virtio_pci *vp);
 /* Device configuration changed (e.g. link status): bump generation, interrupt. */
 void virtio_pci_config_changed(struct virtio_pci *vp);
 
+/* One queue of the transport as saved. */
+struct virtio_pci_queue_state {
+	uint16_t size;
+	uint16_t msix_vector;
+	uint8_t enabled;
+	uint8_t pad[3];
+	uint64_t desc, driver, device;
+	struct virtq_state vq;
+};
+
+/*
+ * The transport as saved: common configuration registers, ISR, the queues
+ * and the MSI-X table and PBA (the PCI config space is saved apart, with
+ * pci_dev_save).
+ */
+struct virtio_pci_state {
+	uint64_t guest_features;
+	uint32_t dfselect, gfselect;
+	uint8_t status, isr, config_generation;
+	uint8_t pad0;
+	uint16_t config_vector, queue_select;
+	uint16_t nr_queues, nr_vectors; /* of the device: checked, not restored */
+	uint32_t pad1;
+	struct virtio_pci_queue_state q[VIRTIO_PCI_MAX_QUEUES];
+	struct msix_entry_state msix[VIRTIO_PCI_MAX_QUEUES + 1];
+	uint64_t msix_pba[MSIX_PBA_WORDS(VIRTIO_PCI_MAX_QUEUES + 1)];
+};
+
+/*
+ * Save the transport. The caller quiesced the device model first: nothing
+ * in flight on any queue (held chains given back, requests completed).
+ */
+void virtio_pci_save(struct virtio_pci *vp, struct virtio_pci_state *s);
+/*
+ * Could the driver have brought this device to @s? Every register as its
+ * write handler would take it: status and features consistent, queue sizes
+ * powers of two up to queue_max, vectors inside the table or NO_VECTOR,
+ * an enabled queue's ring as virtq_setup set it, nothing in flight. 0, or
+ * -EINVAL with @field (@len bytes) naming the bad one ("q1.size").
+ */
+int virtio_pci_state_check(const struct virtio_pci *vp, const struct virtio_pci_state *s,
+			   char *field, size_t len);
+/*
+ * Put checked @s into a transport just created (not yet running); before
+ * pci_dev_restore of its config space, which binds the doorbells at the
+ * restored BAR and turns on MSI-X. -EFAULT with @field when a ready
+ * queue's rings are not in guest RAM.
+ */
+int virtio_pci_restore(struct virtio_pci *vp, const struct virtio_pci_state *s, char *field,
+		       size_t len);
+/*
+ * Have every enabled queue processed once on the I/O thread as if kicked
+ * (after a restore, or after the device gave chains back to its queues).
+ */
+void virtio_pci_kick_all(struct virtio_pci *vp);
+
 #endif

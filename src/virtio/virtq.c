@@ -400,6 +400,24 @@ bool virtq_enable_notify(struct virtq *q)
 	return ring_ld16(q->avail_hva + AVAIL_IDX) != q->last_avail_idx;
 }
 
+int virtq_unpop(struct virtq *q, const uint16_t *heads, unsigned int n)
+{
+	uint16_t first = (uint16_t)(q->last_avail_idx - n);
+	unsigned int i;
+
+	if (!n)
+		return 0;
+	if (!q->ready || q->broken || n > q->size || (uint16_t)(q->last_avail_idx - q->used_idx) != n)
+		return -EBUSY;
+	/* the driver does not touch ring entries of chains in flight: they still name them */
+	for (i = 0; i < n; i++)
+		if (ring_ld16(q->avail_hva + AVAIL_RING((uint16_t)(first + i) & (q->size - 1))) !=
+		    heads[i])
+			return -EBUSY;
+	q->last_avail_idx = first;
+	return 0;
+}
+
 void virtq_save(const struct virtq *q, struct virtq_state *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -116,7 +116,7 @@ struct virtq_state {
 	uint8_t broken;
 	uint8_t notify_disabled;
 	uint8_t signalled_valid;
-	uint8_t pad[6];
+	uint8_t pad[10]; /* to 48 bytes, no implicit padding */
 };
 
 /*
@@ -172,6 +172,15 @@ void virtq_disable_notify(struct virtq *q);
  * process them, else that work could wait for a kick that never comes).
  */
 bool virtq_enable_notify(struct virtq *q);
+
+/*
+ * Give back to the available ring the @n chains the device holds, @heads in
+ * the order they were popped, as if they had never been popped: the driver
+ * sees nothing, and the device pops them again later. Possible only when
+ * they are all that is in flight and the last @n popped: -EBUSY otherwise
+ * (nothing changes; the caller completes them instead).
+ */
+int virtq_unpop(struct virtq *q, const uint16_t *heads, unsigned int n);
 
 void virtq_save(const struct virtq *q, struct virtq_state *s);
 /* Restore from @s; a ready queue is checked like virtq_setup. */
