@@ -1242,3 +1242,43 @@ out_unlock:
 	free(new_path);
 	return ret;
 }
+
+int virtio_blk_quiesce(struct virtio_blk *b, unsigned int ms)
+{
+	bool pushed = false;
+	int ret;
+
+	if (!b->initialized)
+		return -EINVAL;
+	pthread_mutex_lock(&b->backing_lock);
+	pthread_mutex_lock(&b->vp.lock);
+	ret = ring_drain_bounded(b, virtio_pci_vq(&b->vp, 0), &pushed, ms);
+	if (pushed)
+		virtio_pci_queue_done(&b->vp, 0);
+	if (!ret && !b->readonly && fdatasync(b->fd) < 0)
+		ret = -errno;
+	pthread_mutex_unlock(&b->vp.lock);
+	pthread_mutex_unlock(&b->backing_lock);
+	return ret;
+}
+
+void virtio_blk_save(struct virtio_blk *b, struct virtio_blk_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&b->vp.lock);
+	s->capacity = le64toh(b->cfg.capacity);
+	s->blk_size = le32toh(b->cfg.blk_size);
+	s->readonly = b->readonly;
+	pthread_mutex_unlock(&b->vp.lock);
+}
+
+const char *virtio_blk_state_check(const struct virtio_blk *b, const struct virtio_blk_state *s)
+{
+	if (s->capacity != le64toh(b->cfg.capacity))
+		return "capacity";
+	if (s->blk_size != le32toh(b->cfg.blk_size))
+		return "blk_size";
+	if (s->readonly != b->readonly)
+		return "readonly";
+	return NULL;
+}

@@ -233,4 +233,22 @@ void virtio_blk_destroy(struct virtio_blk *b);
  */
 int virtio_blk_set_backing(struct virtio_blk *b, const char *path);
 
+/* What the guest was shown of the disk, saved to be checked on restore. */
+struct virtio_blk_state {
+	uint64_t capacity; /* sectors */
+	uint32_t blk_size;
+	uint8_t readonly;
+	uint8_t pad[3];
+};
+
+/*
+ * Before a save (device work held): the requests in flight complete to the
+ * driver (waited for at most @ms: -ETIMEDOUT, -EIO when waiting failed) and
+ * a writable image is synced, so the image matches the guest's memory.
+ */
+int virtio_blk_quiesce(struct virtio_blk *b, unsigned int ms);
+void virtio_blk_save(struct virtio_blk *b, struct virtio_blk_state *s);
+/* NULL, or the field this disk disagrees with (another image, another size). */
+const char *virtio_blk_state_check(const struct virtio_blk *b, const struct virtio_blk_state *s);
+
 #endif

@@ -295,3 +295,59 @@ void virtio_console_set_size(struct virtio_console *c, uint16_t cols, uint16_t r
 	}
 	pthread_mutex_unlock(&vp->lock);
 }
+
+void virtio_console_quiesce(struct virtio_console *c)
+{
+	struct virtio_pci *vp = &c->vp;
+	uint16_t heads[VIRTIO_CONSOLE_QUEUE_SIZE];
+	bool pushed = false;
+	struct virtq *q;
+	unsigned int i;
+
+	pthread_mutex_lock(&vp->lock);
+	q = virtio_pci_vq(vp, VIRTIO_CONSOLE_RX_QUEUE);
+	if (q && !q->broken) {
+		for (i = 0; i < c->rx_count; i++)
+			heads[i] = c->rx[(c->rx_head + i) % VIRTIO_CONSOLE_QUEUE_SIZE].head;
+		if (virtq_unpop(q, heads, c->rx_count) < 0)
+			for (i = 0; i < c->rx_count; i++)
+				pushed |= !virtq_push_head(q, heads[i], 0);
+		c->rx_head = c->rx_count = 0;
+	}
+	if (pushed)
+		virtio_pci_queue_done(vp, VIRTIO_CONSOLE_RX_QUEUE);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+void virtio_console_save(struct virtio_console *c, struct virtio_console_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&c->vp.lock);
+	s->guest_up = c->guest_up;
+	s->size_sent = c->size_sent;
+	s->cols = le16toh(c->cfg.cols);
+	s->rows = le16toh(c->cfg.rows);
+	pthread_mutex_unlock(&c->vp.lock);
+}
+
+const char *virtio_console_state_check(const struct virtio_console_state *s)
+{
+	if (s->guest_up > 1)
+		return "guest_up";
+	if (s->size_sent > 1)
+		return "size_sent";
+	return NULL;
+}
+
+void virtio_console_restore(struct virtio_console *c, const struct virtio_console_state *s)
+{
+	struct virtio_pci *vp = &c->vp;
+
+	pthread_mutex_lock(&vp->lock);
+	c->guest_up = s->guest_up;
+	c->size_sent = s->size_sent;
+	if (c->size_sent && (le16toh(c->cfg.cols) != s->cols || le16toh(c->cfg.rows) != s->rows) &&
+	    console_live(vp) && virtio_pci_has_feature(vp, VIRTIO_CONSOLE_F_SIZE))
+		virtio_pci_config_changed(vp);
+	pthread_mutex_unlock(&vp->lock);
+}

@@ -87,4 +87,28 @@ size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t
 /* The console's size changed: update the configuration, tell the driver. */
 void virtio_console_set_size(struct virtio_console *c, uint16_t cols, uint16_t rows);
 
+/* The device's own state as saved (its queues are the transport's). */
+struct virtio_console_state {
+	uint8_t guest_up;
+	uint8_t size_sent;
+	uint16_t cols, rows; /* the size the driver was shown */
+	uint8_t pad[2];
+};
+
+/*
+ * Before a save (device work held): the receive buffers held are given back
+ * to the ring as never popped (virtq_unpop), else completed empty. Output
+ * is never held: it went out as the driver wrote it.
+ */
+void virtio_console_quiesce(struct virtio_console *c);
+void virtio_console_save(struct virtio_console *c, struct virtio_console_state *s);
+/* NULL, or the first bad field. */
+const char *virtio_console_state_check(const struct virtio_console_state *s);
+/*
+ * After the transport and its config space are restored: when the console
+ * here has another size than the driver was shown, it is told (a config
+ * interrupt).
+ */
+void virtio_console_restore(struct virtio_console *c, const struct virtio_console_state *s);
+
 #endif

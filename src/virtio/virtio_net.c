@@ -836,3 +836,72 @@ void virtio_net_destroy(struct virtio_net *n)
 	if (n->initialized)
 		net_release(n);
 }
+
+/*
+ * Give the chains held in @f back to queue @q as never popped; when that is
+ * not possible, complete them empty. True when something was pushed.
+ */
+static bool fifo_give_back(struct virtio_net *n, struct virtq *q, struct virtio_net_fifo *f,
+			   uint64_t *lost)
+{
+	uint16_t heads[VIRTIO_NET_QUEUE_SIZE];
+	bool pushed = false;
+	unsigned int i;
+
+	for (i = 0; i < f->count; i++)
+		heads[i] = fifo_at(f, i)->head;
+	if (virtq_unpop(q, heads, f->count) < 0) {
+		for (i = 0; i < f->count; i++)
+			chain_done(n, q, fifo_at(f, i), 0, &pushed);
+		*lost += f->count;
+	}
+	f->first = f->count = 0;
+	return pushed;
+}
+
+void virtio_net_quiesce(struct virtio_net *n)
+{
+	struct virtq *q;
+	bool pushed = false;
+
+	pthread_mutex_lock(&n->vp.lock);
+	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
+	if (q && !q->broken) {
+		tx_done_all(n, q, &pushed);
+		tx_flush(n, q, &pushed);
+		tx_done_all(n, q, &pushed);
+		if (fifo_give_back(n, q, &n->tx, &n->stats.tx_dropped))
+			pushed = true;
+		n->tx_blocked = false;
+		if (pushed)
+			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
+	}
+	q = virtio_pci_vq(&n->vp, VIRTIO_NET_RX_QUEUE);
+	if (q && !q->broken && fifo_give_back(n, q, &n->rx, &n->stats.rx_errors))
+		virtio_pci_queue_done(&n->vp, VIRTIO_NET_RX_QUEUE);
+	pthread_mutex_unlock(&n->vp.lock);
+}
+
+void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s)
+{
+	pthread_mutex_lock(&n->vp.lock);
+	memcpy(s->mac, n->cfg.mac, sizeof(s->mac));
+	s->status = le16toh(n->cfg.status);
+	pthread_mutex_unlock(&n->vp.lock);
+}
+
+const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s)
+{
+	if (memcmp(s->mac, n->cfg.mac, sizeof(s->mac)))
+		return "mac";
+	if (s->status & ~VIRTIO_NET_S_LINK_UP)
+		return "status";
+	return NULL;
+}
+
+void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s)
+{
+	pthread_mutex_lock(&n->vp.lock);
+	n->cfg.status = htole16(s->status);
+	pthread_mutex_unlock(&n->vp.lock);
+}

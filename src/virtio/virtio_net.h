@@ -145,4 +145,25 @@ void virtio_net_destroy(struct virtio_net *n);
 /* Tell the driver the link went up or down (a config interrupt). */
 void virtio_net_set_link(struct virtio_net *n, bool up);
 
+/* The device's own state as saved (its queues are the transport's). */
+struct virtio_net_state {
+	uint8_t mac[VIRTIO_NET_MAC_LEN];
+	uint16_t status; /* of the configuration space */
+};
+
+/*
+ * Before a save (device work held): the chains of sent packets go back to
+ * the driver, packets the TAP takes now are sent, and the chains still held
+ * (receive buffers, packets the TAP refused) are given back to their rings
+ * as never popped (virtq_unpop), to be popped again after a restore or
+ * when the device goes on; only chains that cannot be given back so (the
+ * driver interleaved unusable ones) are completed empty. A packet read from
+ * the TAP and waiting for buffers stays in the device and is not saved.
+ */
+void virtio_net_quiesce(struct virtio_net *n);
+void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s);
+/* NULL, or the field that cannot be this device's (another MAC, unknown status bits). */
+const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s);
+void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s);
+
 #endif
