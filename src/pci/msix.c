@@ -502,8 +502,8 @@ int msix_save(struct msix *x, struct msix_entry_state *tab, uint64_t *pba, unsig
 	return 0;
 }
 
-int msix_state_check(const struct msix *x, const struct msix_entry_state *tab,
-		     const uint64_t *pba, unsigned int nvec, unsigned int *vec, const char **field)
+int msix_state_check(const struct msix *x, const struct msix_entry_state *tab, const uint64_t *pba,
+		     unsigned int nvec, unsigned int *vec, const char **field)
 {
 	unsigned int i;
 

@@ -120,8 +120,8 @@ int msix_save(struct msix *x, struct msix_entry_state *tab, uint64_t *pba, unsig
  * its control), no pending bit past the last vector. 0, or -EINVAL with
  * *@vec the bad entry and *@field its word ("addr_lo", "ctrl", "pba").
  */
-int msix_state_check(const struct msix *x, const struct msix_entry_state *tab,
-		     const uint64_t *pba, unsigned int nvec, unsigned int *vec, const char **field);
+int msix_state_check(const struct msix *x, const struct msix_entry_state *tab, const uint64_t *pba,
+		     unsigned int nvec, unsigned int *vec, const char **field);
 /*
  * Put the checked table and PBA back; routes and irqfds follow as after a
  * guest's table write (with MSI-X enabled, deliverable vectors are bound).

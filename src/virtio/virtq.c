@@ -407,7 +407,8 @@ int virtq_unpop(struct virtq *q, const uint16_t *heads, unsigned int n)
 
 	if (!n)
 		return 0;
-	if (!q->ready || q->broken || n > q->size || (uint16_t)(q->last_avail_idx - q->used_idx) != n)
+	if (!q->ready || q->broken || n > q->size ||
+	    (uint16_t)(q->last_avail_idx - q->used_idx) != n)
 		return -EBUSY;
 	/* the driver does not touch ring entries of chains in flight: they still name them */
 	for (i = 0; i < n; i++)
