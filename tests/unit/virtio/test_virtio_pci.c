@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -763,6 +764,231 @@ static void test_status_no_clear(void **state)
 	assert_false(hbar_rd(h, 0, CC_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
 }
 
+/* ---- saving and restoring the transport and its config space ---- */
+
+#define MSIX_TABLE(v, w) (VIRTIO_PCI_MSIX_TABLE_OFF + 16 * (v) + (w))
+#define CC_MSIX_CONFIG 0x10
+#define CC_Q_SIZE 0x18
+#define CC_Q_MSIX_VECTOR 0x1a
+
+/* Device 0 brought up with MSI-X on: vector 1 for queue 0, vector 0 for config changes. */
+static void bring_up_msix(struct hfx *h)
+{
+	uint8_t cap = pci_cap_find(&h->vp[0].pci, PCI_CAP_ID_MSIX);
+
+	bring_up(h, 0, HFX_BAR_A, PCI_COMMAND_MEM | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	hbar_wr(h, 0, MSIX_TABLE(1, 0), 4, 0xfee00000);
+	hbar_wr(h, 0, MSIX_TABLE(1, 8), 4, 0x41);
+	hbar_wr(h, 0, MSIX_TABLE(1, 12), 4, 0);
+	hbar_wr(h, 0, CC_MSIX_CONFIG, 2, 0);
+	hbar_wr(h, 0, CC_Q_SELECT, 2, 0);
+	hbar_wr(h, 0, CC_Q_MSIX_VECTOR, 2, 1);
+	hbar_wr(h, 0, CC_Q_SELECT, 2, 1);
+	hbar_wr(h, 0, CC_Q_SIZE, 2, 8);
+	hcfg_wr(h, 0, cap + 2, 2, 0x8000);
+	assert_true(msix_enabled(&h->vp[0].msix));
+}
+
+/* What the guest reads of device i: common registers of every queue, the MSI-X table. */
+static void guest_view(struct hfx *h, unsigned int i, uint32_t *out, unsigned int *n)
+{
+	unsigned int q, off, k = 0;
+
+	for (q = 0; q < 2; q++) {
+		hbar_wr(h, i, CC_Q_SELECT, 2, q);
+		for (off = 0; off < 0x38; off += 4)
+			if (off != 0x14) /* status and generation are read bytewise */
+				out[k++] =
+				    (uint32_t)hbar_rd(h, i, off, off < 0x10 || off >= 0x20 ? 4 : 2);
+	}
+	out[k++] = (uint32_t)hbar_rd(h, i, CC_STATUS, 1);
+	for (off = 0; off < 3 * 16; off += 4)
+		out[k++] = (uint32_t)hbar_rd(h, i, VIRTIO_PCI_MSIX_TABLE_OFF + off, 4);
+	for (off = 0; off < 0x100; off += 4)
+		out[k++] = hcfg_rd(h, i, off, 4);
+	*n = k;
+}
+
+static void test_state_roundtrip(void **state)
+{
+	struct hfx *h = *state;
+	static struct pci_dev_state cfg, cfg2;
+	static struct virtio_pci_state tr, tr2;
+	uint32_t before[256], after[256];
+	unsigned int n1, n2;
+	char field[48];
+	uint32_t off;
+	int bar = -1;
+
+	bring_up_msix(h);
+	hbar_wr(h, 0, CC_Q_SELECT, 2, 1); /* the driver left queue 1 selected */
+	guest_view(h, 0, before, &n1);
+	hbar_wr(h, 0, CC_Q_SELECT, 2, 1);
+	pci_dev_save(&h->vp[0].pci, &cfg);
+	virtio_pci_save(&h->vp[0], &tr);
+	/* device 0 goes away from the address; device 1 takes its state */
+	hcfg_wr(h, 0, PCI_COMMAND, 2, 0);
+	assert_int_equal(virtio_pci_state_check(&h->vp[1], &tr, field, sizeof(field)), 0);
+	assert_int_equal(pci_dev_state_check(&h->vp[1].pci, &cfg, &off), 0);
+	assert_int_equal(virtio_pci_restore(&h->vp[1], &tr, field, sizeof(field)), 0);
+	efd_count(h->vp[1].q[0].notify_efd);
+	assert_int_equal(pci_dev_restore(&h->vp[1].pci, &cfg, &bar), 0);
+	/* the BAR decodes where the guest put it, with its doorbell; MSI-X is on */
+	assert_true(h->vp[1].pci.bar[0].mapped);
+	assert_true(h->vp[1].pci.bar[0].addr == HFX_BAR_A);
+	assert_true(ioeventfd_at(h, HFX_BAR_A + VIRTIO_PCI_NOTIFY_OFF));
+	assert_true(msix_enabled(&h->vp[1].msix));
+	assert_true(pci_dev_bus_master(&h->vp[1].pci));
+	/* the same registers for the guest, and the same state saved again */
+	hbar_wr(h, 1, CC_Q_SELECT, 2, 1);
+	pci_dev_save(&h->vp[1].pci, &cfg2);
+	virtio_pci_save(&h->vp[1], &tr2);
+	assert_memory_equal(&cfg, &cfg2, sizeof(cfg));
+	assert_memory_equal(&tr, &tr2, sizeof(tr));
+	guest_view(h, 1, after, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1 * sizeof(before[0]));
+	/* the enabled queue is looked at once, as if kicked */
+	virtio_pci_kick_all(&h->vp[1]);
+	assert_true(efd_count(h->vp[1].q[0].notify_efd) >= 1);
+	assert_int_equal(efd_count(h->vp[1].q[1].notify_efd), 0);
+}
+
+/* @mutate applied to a good state must be refused, naming @want. */
+static void refused(struct hfx *h, const struct virtio_pci_state *good,
+		    void (*mutate)(struct virtio_pci_state *), const char *want)
+{
+	static struct virtio_pci_state s;
+	char field[48] = "";
+
+	s = *good;
+	mutate(&s);
+	assert_int_equal(virtio_pci_state_check(&h->vp[1], &s, field, sizeof(field)), -EINVAL);
+	assert_string_equal(field, want);
+}
+
+static void m_size_not_pow2(struct virtio_pci_state *s)
+{
+	s->q[1].size = 6;
+}
+static void m_size_too_big(struct virtio_pci_state *s)
+{
+	s->q[0].size = 32;
+	s->q[0].vq.size = 32;
+}
+static void m_queue_vector(struct virtio_pci_state *s)
+{
+	s->q[0].msix_vector = 3;
+}
+static void m_config_vector(struct virtio_pci_state *s)
+{
+	s->config_vector = 7;
+}
+static void m_features(struct virtio_pci_state *s)
+{
+	s->guest_features |= 1ULL << 40;
+}
+static void m_no_version_1(struct virtio_pci_state *s)
+{
+	s->guest_features &= ~(1ULL << VIRTIO_F_VERSION_1);
+}
+static void m_in_flight(struct virtio_pci_state *s)
+{
+	s->q[0].vq.last_avail_idx += 2;
+}
+static void m_ring_moved(struct virtio_pci_state *s)
+{
+	s->q[0].vq.desc += 16;
+}
+static void m_enabled_not_ready(struct virtio_pci_state *s)
+{
+	s->q[0].vq.ready = 0;
+}
+static void m_idle_queue_ring(struct virtio_pci_state *s)
+{
+	s->q[1].vq.used_idx = 5;
+}
+static void m_extra_queue(struct virtio_pci_state *s)
+{
+	s->q[5].size = 8;
+}
+static void m_status(struct virtio_pci_state *s)
+{
+	s->status |= 0x20;
+}
+static void m_isr(struct virtio_pci_state *s)
+{
+	s->isr = 0x80;
+}
+static void m_msix_ctrl(struct virtio_pci_state *s)
+{
+	s->msix[2].ctrl = 0x3;
+}
+static void m_msix_addr(struct virtio_pci_state *s)
+{
+	s->msix[1].addr_lo |= 2;
+}
+static void m_msix_pba(struct virtio_pci_state *s)
+{
+	s->msix_pba[0] = 1ULL << 3;
+}
+static void m_nr_queues(struct virtio_pci_state *s)
+{
+	s->nr_queues = 3;
+}
+
+static void test_state_refused(void **state)
+{
+	struct hfx *h = *state;
+	static struct virtio_pci_state good;
+	static struct pci_dev_state cfg;
+	char field[48];
+	uint32_t off;
+	int bar;
+
+	bring_up_msix(h);
+	virtio_pci_save(&h->vp[0], &good);
+	refused(h, &good, m_size_not_pow2, "q1.size");
+	refused(h, &good, m_size_too_big, "q0.size");
+	refused(h, &good, m_queue_vector, "q0.msix_vector");
+	refused(h, &good, m_config_vector, "config_vector");
+	refused(h, &good, m_features, "guest_features");
+	refused(h, &good, m_no_version_1, "guest_features");
+	refused(h, &good, m_in_flight, "q0.vq.in_flight");
+	refused(h, &good, m_ring_moved, "q0.vq.layout");
+	refused(h, &good, m_enabled_not_ready, "q0.enabled");
+	refused(h, &good, m_idle_queue_ring, "q1.vq");
+	refused(h, &good, m_extra_queue, "q5");
+	refused(h, &good, m_status, "status");
+	refused(h, &good, m_isr, "isr");
+	refused(h, &good, m_msix_ctrl, "msix2.ctrl");
+	refused(h, &good, m_msix_addr, "msix1.addr_lo");
+	refused(h, &good, m_msix_pba, "msix0.pba");
+	refused(h, &good, m_nr_queues, "nr_queues");
+
+	/* rings outside guest RAM: checked like virtq_setup, refused by restore */
+	good.q[0].desc = good.q[0].vq.desc = HFX_RAM;
+	assert_int_equal(virtio_pci_state_check(&h->vp[1], &good, field, sizeof(field)), 0);
+	assert_true(virtio_pci_restore(&h->vp[1], &good, field, sizeof(field)) < 0);
+	assert_non_null(strstr(field, "q0.vq"));
+	assert_false(h->vp[1].q[0].enabled);
+
+	/* a BAR address not aligned to its size, another device's IDs */
+	pci_dev_save(&h->vp[0].pci, &cfg);
+	cfg.cfg[PCI_BAR0] |= 0x10;
+	assert_int_equal(pci_dev_state_check(&h->vp[1].pci, &cfg, &off), -EINVAL);
+	assert_int_equal(off, PCI_BAR0);
+	pci_dev_save(&h->vp[0].pci, &cfg);
+	cfg.cfg[PCI_DEVICE_ID] ^= 1;
+	assert_int_equal(pci_dev_state_check(&h->vp[1].pci, &cfg, &off), -EINVAL);
+	assert_int_equal(off, PCI_DEVICE_ID);
+	/* a BAR over another device's: restored, but refused */
+	pci_dev_save(&h->vp[0].pci, &cfg);
+	assert_int_equal(pci_dev_state_check(&h->vp[1].pci, &cfg, &off), 0);
+	assert_int_equal(pci_dev_restore(&h->vp[1].pci, &cfg, &bar), -EBUSY);
+	assert_int_equal(bar, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +1003,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_budget, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_budget_in_round, hfx_setup, hfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_status_no_clear, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_state_roundtrip, hfx_setup, hfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_state_refused, hfx_setup, hfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
