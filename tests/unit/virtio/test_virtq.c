@@ -774,12 +774,49 @@ static void test_push_head(void **state)
 	assert_int_equal(virtq_push_head(&f->q, 0, 1), -EIO);
 }
 
+/* Held chains given back to the ring are popped again, the same ones in the same order. */
+static void test_unpop(void **state)
+{
+	struct fx *f = *state;
+	const uint16_t heads[3] = {4, 1, 6};
+	uint16_t held[2] = {1, 6}, wrong[2] = {6, 1};
+	int i;
+
+	qsetup(f, false, false);
+	for (i = 0; i < 3; i++) {
+		set_desc(f, heads[i], BUF + 0x1000ULL * i, 64, VIRTQ_DESC_F_WRITE, 0);
+		avail_add(f, heads[i]);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(virtq_pop(&f->q, &f->req), 1);
+	/* three in flight: two cannot go back alone */
+	assert_int_equal(virtq_unpop(&f->q, held, 2), -EBUSY);
+	assert_int_equal(virtq_push_head(&f->q, 4, 0), 0);
+	/* not the last ones popped, in that order: refused, nothing changes */
+	assert_int_equal(virtq_unpop(&f->q, wrong, 2), -EBUSY);
+	assert_int_equal(f->q.last_avail_idx, 3);
+	assert_int_equal(virtq_unpop(&f->q, held, 2), 0);
+	assert_int_equal(f->q.last_avail_idx, 1);
+	assert_int_equal(f->q.last_avail_idx, f->q.used_idx);
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(virtq_pop(&f->q, &f->req), 1);
+		assert_int_equal(f->req.head, heads[i]);
+		assert_int_equal(f->req.segs[0].gpa, BUF + 0x1000ULL * i);
+	}
+	assert_int_equal(virtq_pop(&f->q, &f->req), 0);
+	/* interleaved: the last popped was completed, the one held before it cannot go back */
+	assert_int_equal(virtq_push_head(&f->q, 6, 0), 0);
+	assert_int_equal(virtq_unpop(&f->q, held, 1), -EBUSY);
+	assert_int_equal(virtq_unpop(&f->q, held, 0), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_setup_checks),
+	    T(test_unpop),
 	    T(test_simple_chain),
 	    T(test_multiple_requests),
 	    T(test_chain_of_queue_size),
