@@ -757,6 +757,48 @@ static void test_tx_completions_held(void **state)
 	assert_int_equal(f->n->stats.tx_packets, QSZ / 2 + 1);
 }
 
+/*
+ * Before a save: sent packets' chains go back, held receive buffers go back
+ * to the ring as never popped, and are taken again (the same ones) later.
+ */
+static void test_quiesce_gives_back(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[400];
+	uint32_t id, len;
+
+	driver_start(f, F_MRG);
+	rx_buffer(f, 0, BUF, 2048);
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	kick(f, RX);
+	assert_int_equal(f->n->rx.count, 2);
+	memset(pkt, 0, sizeof(pkt));
+	put(f, BUF + 0x4000, pkt, sizeof(pkt));
+	desc(f, TX, 0, BUF + 0x4000, sizeof(pkt), 0, 0);
+	avail_add(f, TX, 0);
+	kick(f, TX);
+	assert_int_equal(f->n->tx_done_count, 1); /* sent, its chain held */
+
+	virtio_net_quiesce(f->n);
+	assert_int_equal(f->n->tx_done_count, 0);
+	assert_int_equal(used_idx(f, TX), 1);
+	used_next(f, TX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(f->n->rx.count, 0);
+	assert_int_equal(used_idx(f, RX), 0); /* nothing completed: given back */
+	assert_int_equal(f->n->vp.q[RX].vq.last_avail_idx, 0);
+	assert_int_equal(f->n->stats.rx_errors, 0);
+
+	/* the same buffers are taken again and used */
+	kick(f, RX);
+	assert_int_equal(f->n->rx.count, 2);
+	peer_send(3, 100);
+	fire(f, f->n->tap_fd);
+	used_next(f, RX, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 100);
+}
+
 /* A reset forgets the chains held and keeps the TAP; the next driver works. */
 static void test_reset_with_chains_held(void **state)
 {
@@ -820,6 +862,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_backpressure, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_completions_held, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_with_chains_held, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_quiesce_gives_back, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
