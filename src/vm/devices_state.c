@@ -350,11 +350,14 @@ static int restore_config(struct vm_devices *d, struct pci_dev *pd, const char *
 	if (!ret && (bar = bar_over_ram(d, pd)) >= 0)
 		ret = -EINVAL;
 	pthread_mutex_unlock(&d->pci.lock);
+	if (ret == -EBUSY)
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s': BAR%d overlaps another device's range", section,
+				     bar);
 	if (ret < 0)
-		return vm_state_fail(err, -EINVAL, "section '%s': BAR%d at 0x%llx %s", section, bar,
-				     (unsigned long long)pd->bar[bar].addr,
-				     ret == -EBUSY ? "overlaps another device"
-						   : "overlaps guest RAM");
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s': BAR%d at 0x%llx overlaps guest RAM", section,
+				     bar, (unsigned long long)pd->bar[bar].addr);
 	return 0;
 }
 

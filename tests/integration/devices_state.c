@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 	static uint32_t va[256], vb[256];
 	struct vm_state_err err = {""};
 	unsigned int na, nb;
-	uint8_t *q0;
+	uint8_t *q0, *pci;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s GUEST\n", argv[0]);
@@ -220,6 +220,16 @@ int main(int argc, char **argv)
 	CHECK(machine_create(&c, &cfg) == 0);
 	CHECK(vm_devices_restore(&c, &src, &err) == -EINVAL);
 	CHECK(strstr(err.msg, "'rng'") && strstr(err.msg, "q0.size"));
+	machine_destroy(&c);
+	/* BAR 0 placed over guest RAM: refused */
+	q0[offsetof(struct virtio_pci_state, q[0].size)] = 64;
+	pci = find(&st, "rng.pci");
+	pci[0x11] = 0;
+	pci[0x12] = 0x10;
+	pci[0x13] = 0;
+	CHECK(machine_create(&c, &cfg) == 0);
+	CHECK(vm_devices_restore(&c, &src, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "'rng.pci'") && strstr(err.msg, "guest RAM"));
 	machine_destroy(&c);
 	printf("device state restored into a second machine; bad states refused: %s\n", err.msg);
 	return 0;
