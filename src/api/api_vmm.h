@@ -139,6 +139,13 @@ struct api_snapshot_req {
 	bool diff;		/* only the pages written since the last snapshot */
 };
 
+/*
+ * A snapshot directory (Cloud Hypervisor's file:///DIR, petrel ctl snapshot
+ * DIR, petrel run --restore DIR) holds these two files.
+ */
+#define API_SNAPSHOT_STATE_FILE "state"
+#define API_SNAPSHOT_MEM_FILE "memory"
+
 /* Where a restored NIC's or drive's host side moves to (by the id it had). */
 struct api_net_override {
 	char id[API_ID_MAX];
