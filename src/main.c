@@ -2,12 +2,14 @@
 /* petrel's command line: fills a vm_config and hands it to the machine. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "api/api_ctl.h"
 #include "api/api_runner.h"
 #include "api/api_server.h"
 #include "api/fc_api.h"
@@ -21,62 +23,70 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: petrel run [options]    boot a guest\n"
-		"       petrel api --api-sock PATH [--config-file FILE] [--id ID] [--no-api]\n"
-		"                               [--seccomp off|log|kill]\n"
-		"                               serve Firecracker's and Cloud Hypervisor's API\n"
-		"                               with no VM until one is configured and started\n"
-		"       petrel info             describe this host's KVM\n"
-		"       petrel --version\n"
-		"\n"
-		"run options:\n"
-		"  --kernel PATH          Linux bzImage, or ELF vmlinux with a PVH entry\n"
-		"  --initramfs PATH       initial ramdisk for the kernel\n"
-		"  --cmdline STR          kernel command line (console=ttyS0, or hvc0 with\n"
-		"                         --console hvc, is added when the serial port is on)\n"
-		"  --firmware PATH        a flat binary instead of a kernel (test guests)\n"
-		"  --mode real|long       how --firmware starts: real mode at 1000:0000,\n"
-		"                         or 64-bit mode at 0x100000 (default real)\n"
-		"  --cpus N               vCPUs (default 1)\n"
-		"  --memory SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
-		"  --serial stdio|file=PATH|off   where COM1 goes (default stdio)\n"
-		"  --serial-max SIZE      cap of a --serial file (default 256M; 0: none);\n"
-		"                         output past it, or that no reader takes, is dropped\n"
-		"  --console hvc|serial   the guest's console: a virtio-console (hvc0, needs\n"
-		"                         --kernel; its output goes where --serial says) or\n"
-		"                         COM1 (default serial)\n"
-		"  --on-reboot restart|exit       what a guest reboot does (default restart)\n"
-		"  --stats                print exit counters per vCPU, kicks and interrupts per\n"
-		"                         virtio queue when the guest stops\n"
-		"  --test-device          the test device of petrel's own test guests\n"
-		"  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
-		"                         (always on with --kernel)\n"
-		"  --disk path=FILE[,readonly=on][,direct=on][,serial=ID]   a virtio-blk\n"
-		"                         disk on a raw image (repeatable, up to 8); direct=on\n"
-		"                         bypasses the host's page cache (O_DIRECT)\n"
-		"  --net tap=NAME[,mac=MAC]   a virtio-net NIC on a TAP interface (MAC as\n"
-		"                         aa:bb:cc:dd:ee:ff; repeatable, up to 4)\n"
-		"  --rng                  a virtio-rng device (entropy from the host)\n"
-		"  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
-		"  --gdb-wait             hold every vCPU until the debugger continues\n"
-		"  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
-		"                         Hypervisor's) on a UNIX socket for this VM\n"
-		"                         (--api-socket path=PATH|fd=N as well)\n"
-		"  --event-monitor path=PATH|fd=N  lifecycle events as JSON (as Cloud\n"
-		"                         Hypervisor writes them)\n"
-		"  --seccomp off|log|kill a seccomp filter per thread (vCPU, I/O, API,\n"
-		"                         debugger...): kill (default) ends petrel with\n"
-		"                         status 12 at a forbidden syscall, log lets the\n"
-		"                         kernel log it, off installs none (petrel api too)\n"
-		"\n"
-		"exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
-		"  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
-		"  10 KVM internal error, 12 a thread made a syscall its seccomp filter\n"
-		"  forbids, 128+N stopped by signal N,\n"
-		"  (v << 1) | 1 when a guest writes v to the debug-exit port 0xf4\n"
-		"  (with --test-device only).\n"
-		"With the serial console on a terminal, Ctrl-A x quits.\n");
+	fprintf(
+	    out,
+	    "usage: petrel run [options]    boot a guest\n"
+	    "       petrel api --api-sock PATH [--config-file FILE] [--id ID] [--no-api]\n"
+	    "                               [--seccomp off|log|kill]\n"
+	    "                               serve Firecracker's and Cloud Hypervisor's API\n"
+	    "                               with no VM until one is configured and started\n"
+	    "       petrel run --restore DIR|state=PATH,mem=PATH[,resume=off] [--api-sock PATH]\n"
+	    "                  [--net id=ID,tap=NAME]... [--disk id=ID,path=FILE]...\n"
+	    "                               restore a snapshot (DIR/state and DIR/memory)\n"
+	    "                               and run it (resume=off: paused); --net and\n"
+	    "                               --disk move the NIC or drive of that id\n"
+	    "       petrel ctl SOCKET info|pause|resume|shutdown|snapshot DIR [--keep-paused]\n"
+	    "                               ask the petrel serving SOCKET (--help: more)\n"
+	    "       petrel info             describe this host's KVM\n"
+	    "       petrel --version\n"
+	    "\n"
+	    "run options:\n"
+	    "  --kernel PATH          Linux bzImage, or ELF vmlinux with a PVH entry\n"
+	    "  --initramfs PATH       initial ramdisk for the kernel\n"
+	    "  --cmdline STR          kernel command line (console=ttyS0, or hvc0 with\n"
+	    "                         --console hvc, is added when the serial port is on)\n"
+	    "  --firmware PATH        a flat binary instead of a kernel (test guests)\n"
+	    "  --mode real|long       how --firmware starts: real mode at 1000:0000,\n"
+	    "                         or 64-bit mode at 0x100000 (default real)\n"
+	    "  --cpus N               vCPUs (default 1)\n"
+	    "  --memory SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
+	    "  --serial stdio|file=PATH|off   where COM1 goes (default stdio)\n"
+	    "  --serial-max SIZE      cap of a --serial file (default 256M; 0: none);\n"
+	    "                         output past it, or that no reader takes, is dropped\n"
+	    "  --console hvc|serial   the guest's console: a virtio-console (hvc0, needs\n"
+	    "                         --kernel; its output goes where --serial says) or\n"
+	    "                         COM1 (default serial)\n"
+	    "  --on-reboot restart|exit       what a guest reboot does (default restart)\n"
+	    "  --stats                print exit counters per vCPU, kicks and interrupts per\n"
+	    "                         virtio queue when the guest stops\n"
+	    "  --test-device          the test device of petrel's own test guests\n"
+	    "  --irqchip              in-kernel PIC, IOAPIC and LAPIC for --firmware guests\n"
+	    "                         (always on with --kernel)\n"
+	    "  --disk path=FILE[,readonly=on][,direct=on][,serial=ID]   a virtio-blk\n"
+	    "                         disk on a raw image (repeatable, up to 8); direct=on\n"
+	    "                         bypasses the host's page cache (O_DIRECT)\n"
+	    "  --net tap=NAME[,mac=MAC]   a virtio-net NIC on a TAP interface (MAC as\n"
+	    "                         aa:bb:cc:dd:ee:ff; repeatable, up to 4)\n"
+	    "  --rng                  a virtio-rng device (entropy from the host)\n"
+	    "  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
+	    "  --gdb-wait             hold every vCPU until the debugger continues\n"
+	    "  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
+	    "                         Hypervisor's) on a UNIX socket for this VM\n"
+	    "                         (--api-socket path=PATH|fd=N as well)\n"
+	    "  --event-monitor path=PATH|fd=N  lifecycle events as JSON (as Cloud\n"
+	    "                         Hypervisor writes them)\n"
+	    "  --seccomp off|log|kill a seccomp filter per thread (vCPU, I/O, API,\n"
+	    "                         debugger...): kill (default) ends petrel with\n"
+	    "                         status 12 at a forbidden syscall, log lets the\n"
+	    "                         kernel log it, off installs none (petrel api too)\n"
+	    "\n"
+	    "exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
+	    "  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
+	    "  10 KVM internal error, 12 a thread made a syscall its seccomp filter\n"
+	    "  forbids, 128+N stopped by signal N,\n"
+	    "  (v << 1) | 1 when a guest writes v to the debug-exit port 0xf4\n"
+	    "  (with --test-device only).\n"
+	    "With the serial console on a terminal, Ctrl-A x quits.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -128,6 +138,7 @@ enum {
 	OPT_VERSION,
 	OPT_SECCOMP,
 	OPT_NO_SECCOMP,
+	OPT_RESTORE,
 	OPT_IGNORED, /* Firecracker flags petrel accepts and has no use for */
 };
 
@@ -156,8 +167,15 @@ static const struct option run_options[] = {
     {"api-socket", required_argument, NULL, OPT_API_SOCK},
     {"event-monitor", required_argument, NULL, OPT_EVENT_MONITOR},
     {"seccomp", required_argument, NULL, OPT_SECCOMP},
+    {"restore", required_argument, NULL, OPT_RESTORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
+};
+
+/* petrel run --restore: the request and the paths it points to. */
+struct restore_opts {
+	struct api_restore_req req;
+	char state[PATH_MAX], mem[PATH_MAX];
 };
 
 struct serve_opts {
@@ -168,9 +186,10 @@ struct serve_opts {
 	const char *log_path; /* Firecracker's --log-path */
 	const char *level;
 	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
-	bool ch_empty;		     /* the Cloud Hypervisor way: no VM until vm.create */
-	bool boot_timer;	     /* Firecracker's --boot-timer */
-	enum sandbox_mode sandbox;   /* --seccomp (kill unless given) */
+	const struct api_restore_req *restore; /* petrel run --restore */
+	bool ch_empty;			       /* the Cloud Hypervisor way: no VM until vm.create */
+	bool boot_timer;		       /* Firecracker's --boot-timer */
+	enum sandbox_mode sandbox;	       /* --seccomp (kill unless given) */
 };
 
 static int parse_seccomp(const char *arg, struct serve_opts *so)
@@ -189,8 +208,120 @@ static int check_readable(const char *what, const char *path)
 	return 0;
 }
 
-static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_opts *so)
+/* DIR, or state=PATH,mem=PATH; then resume=on|off. */
+static int parse_restore(const char *arg, struct restore_opts *ro)
 {
+	char *copy = strdup(arg), *s = copy, *item;
+	const char *dir = NULL, *state = NULL, *mem = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return usage_error("%s", "out of memory");
+	ro->req.resume = true;
+	for (bool first = true; !ret && (item = strsep(&s, ",")); first = false) {
+		if (!strncmp(item, "state=", 6) && item[6] && !state)
+			state = item + 6;
+		else if (!strncmp(item, "mem=", 4) && item[4] && !mem)
+			mem = item + 4;
+		else if (!strcmp(item, "resume=on") || !strcmp(item, "resume=off"))
+			ro->req.resume = !strcmp(item, "resume=on");
+		else if (first && *item && !strchr(item, '='))
+			dir = item;
+		else
+			ret = -1;
+	}
+	if (!ret && (dir ? state || mem : !state || !mem))
+		ret = -1;
+	if (!ret && dir)
+		ret = snprintf(ro->state, sizeof(ro->state), "%s/" API_SNAPSHOT_STATE_FILE, dir) >=
+			  (int)sizeof(ro->state) ||
+		      snprintf(ro->mem, sizeof(ro->mem), "%s/" API_SNAPSHOT_MEM_FILE, dir) >=
+			  (int)sizeof(ro->mem);
+	else if (!ret)
+		ret =
+		    snprintf(ro->state, sizeof(ro->state), "%s", state) >= (int)sizeof(ro->state) ||
+		    snprintf(ro->mem, sizeof(ro->mem), "%s", mem) >= (int)sizeof(ro->mem);
+	free(copy);
+	if (ret)
+		return usage_error("--restore %s: expected DIR or state=PATH,mem=PATH, then "
+				   "[,resume=on|off]",
+				   arg);
+	ro->req.state_path = ro->state;
+	ro->req.mem_path = ro->mem;
+	return 0;
+}
+
+/* With --restore: --net id=ID,tap=NAME or --disk id=ID,path=FILE moves a device. */
+static int parse_override(int opt, const char *arg, struct restore_opts *ro)
+{
+	bool net = opt == OPT_NET;
+	char *copy = strdup(arg), *s = copy, *item, *id = NULL, *val = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return usage_error("%s", "out of memory");
+	while (!ret && (item = strsep(&s, ","))) {
+		if (!strncmp(item, "id=", 3) && item[3] && !id)
+			id = item + 3;
+		else if (net && !strncmp(item, "tap=", 4) && item[4] && !val)
+			val = item + 4;
+		else if (!net && !strncmp(item, "path=", 5) && item[5] && !val)
+			val = item + 5;
+		else
+			ret = -1;
+	}
+	if (!ret && (!id || !val || strlen(id) >= API_ID_MAX ||
+		     (net ? ro->req.nr_nets == VM_MAX_NETS || strlen(val) >= 16
+			  : ro->req.nr_drives == VM_MAX_DISKS)))
+		ret = -1;
+	if (!ret && net) {
+		struct api_net_override *o = &ro->req.nets[ro->req.nr_nets++];
+
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		snprintf(o->tap, sizeof(o->tap), "%s", val);
+	} else if (!ret) {
+		struct api_drive_override *o = &ro->req.drives[ro->req.nr_drives++];
+
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		o->path = arg + (val - copy); /* into argv, which outlives the restore */
+	}
+	free(copy);
+	if (ret)
+		return usage_error(net ? "--net %s: with --restore, expected id=ID,tap=NAME (the "
+					 "snapshot's NIC ID moves to TAP NAME)"
+				       : "--disk %s: with --restore, expected id=ID,path=FILE (the "
+					 "snapshot's drive ID gets image FILE)",
+				   arg);
+	return 0;
+}
+
+/* "--cpus" for OPT_CPUS. */
+static const char *option_name(int opt)
+{
+	static char buf[32];
+
+	for (const struct option *o = run_options; o->name; o++)
+		if (o->val == opt) {
+			snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	return "an option";
+}
+
+/* Is --restore among the arguments (it changes what --net and --disk mean)? */
+static bool has_restore(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--restore") || !strncmp(argv[i], "--restore=", 10))
+			return true;
+	return false;
+}
+
+static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_opts *so,
+		     struct restore_opts *ro)
+{
+	bool restore = has_restore(argc, argv), restore_given = false;
+	const char *machine_opt = NULL;
 	const char *mode = NULL;
 	struct sysinfo si;
 	int opt, ret;
@@ -202,7 +333,21 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", run_options, NULL)) != -1) {
+		if (restore && (opt == OPT_NET || opt == OPT_DISK)) {
+			if (parse_override(opt, optarg, ro))
+				return VM_EXIT_USAGE;
+			continue;
+		}
+		if (opt >= OPT_KERNEL && opt <= OPT_CONSOLE && !machine_opt)
+			machine_opt = option_name(opt);
 		switch (opt) {
+		case OPT_RESTORE:
+			if (restore_given)
+				return usage_error("%s", "give --restore once");
+			restore_given = true;
+			if (parse_restore(optarg, ro))
+				return VM_EXIT_USAGE;
+			break;
 		case OPT_KERNEL:
 			cfg->kernel = optarg;
 			break;
@@ -339,6 +484,14 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument %s", argv[optind]);
+	if (restore_given && machine_opt)
+		return usage_error("%s cannot be given with --restore: the snapshot holds the "
+				   "machine's configuration",
+				   machine_opt);
+	if (restore_given) {
+		so->restore = &ro->req;
+		return 0;
+	}
 	if (!cfg->kernel == !cfg->firmware)
 		return usage_error("%s", cfg->kernel ? "give --kernel or --firmware, not both"
 						     : "give --kernel PATH (or --firmware PATH)");
@@ -519,8 +672,14 @@ static int serve(const struct serve_opts *o)
 		srv_open = true;
 	}
 	api_runner_probe_kvm(r);
-	if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0)
+	if (o->restore) {
+		if (api_vmm_restore(&r->vmm, o->restore, &err) < 0) {
+			fprintf(stderr, "petrel: --restore: %s\n", err.msg);
+			goto out;
+		}
+	} else if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0) {
 		goto out;
+	}
 	if (o->boot_timer && api_vmm_set_boot_timer(&r->vmm, true, &err) < 0) {
 		fprintf(stderr, "petrel: --boot-timer: %s\n", err.msg);
 		goto out;
@@ -556,14 +715,23 @@ out_free:
 static int cmd_run(int argc, char **argv)
 {
 	struct serve_opts o = {.sandbox = SANDBOX_KILL};
+	struct restore_opts *ro = calloc(1, sizeof(*ro));
 	struct vm_config cfg;
 	int ret;
 
-	ret = parse_run(argc, argv, &cfg, &o);
-	if (ret)
+	if (!ro)
+		return VM_EXIT_ERROR;
+	ret = parse_run(argc, argv, &cfg, &o, ro);
+	if (ret) {
+		free(ro);
+		for (unsigned int i = 0; i < cfg.nr_disks; i++)
+			virtio_blk_opts_free(&cfg.disks[i]);
 		return ret < 0 ? 0 : ret;
-	o.cfg = &cfg;
+	}
+	if (!o.restore)
+		o.cfg = &cfg;
 	ret = serve(&o);
+	free(ro);
 	for (unsigned int i = 0; i < cfg.nr_disks; i++)
 		virtio_blk_opts_free(&cfg.disks[i]);
 	return ret;
@@ -698,11 +866,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return api_ctl_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "api")) {
 		ret = cmd_api(argc - 1, argv + 1, false);
 		return ret < 0 ? 0 : ret;
 	}
 	if (strcmp(argv[1], "run"))
-		return usage_error("unknown command %s: expected run, api or info", argv[1]);
+		return usage_error("unknown command %s: expected run, api, ctl or info", argv[1]);
 	return cmd_run(argc - 1, argv + 1);
 }

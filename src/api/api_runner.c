@@ -15,6 +15,7 @@
 
 #include "debug/gdb_stub.h"
 #include "kvm/kvm_mce.h"
+#include "state/snapshot.h"
 #include "vm/devices.h"
 #include "vm/sandbox.h"
 #include "vm/terminal.h"
@@ -310,6 +311,115 @@ static void runner_exit_vmm(void *ctx, int status)
 	wake_main(r);
 }
 
+static int runner_snapshot(void *ctx, const struct api_snapshot_req *req, const void *config,
+			   size_t len, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct snapshot_save_opts o = {
+	    .state_path = req->state_path,
+	    .mem_path = req->mem_path,
+	    .diff = req->diff,
+	    .config = config,
+	    .config_len = len,
+	    .progress = isatty(STDERR_FILENO),
+	};
+	struct state_err se = {""};
+	struct machine *m;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	ret = m ? snapshot_save(m, &o, &se) : -ESRCH;
+	pthread_mutex_unlock(&r->lock);
+	if (m && ret)
+		return api_fail(err, ret, "snapshot %s: %s", req->state_path, se.msg);
+	return ret;
+}
+
+/* The machine of @f, rebuilt from r->cfg (filled from r->spec), in *out. */
+static int restore_machine(struct api_runner *r, struct snapshot_file *f,
+			   const struct api_restore_req *req, struct machine **out,
+			   struct api_err *err)
+{
+	struct state_err se = {""};
+	struct machine *m;
+	int ret;
+
+	if (!r->cmdline && !(r->cmdline = malloc(API_CMDLINE_MAX)))
+		return api_fail(err, -ENOMEM, "out of memory");
+	ret = api_spec_to_config(&r->spec, &r->cfg, r->cmdline, API_CMDLINE_MAX, err);
+	if (ret)
+		return ret;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return api_fail(err, -ENOMEM, "out of memory");
+	if (r->cfg.serial == VM_SERIAL_STDIO && !r->terminal_raw) {
+		vm_terminal_raw();
+		r->terminal_raw = true;
+	}
+	ret = snapshot_restore(m, &r->cfg, f, req->mem_path, r->spec.track_dirty_pages, &se);
+	if (ret) {
+		free(m);
+		/* -EIO would tell the command line the message is out already */
+		return api_fail(err, ret == -EIO ? -EINVAL : ret, "snapshot %s: %s",
+				req->state_path, se.msg);
+	}
+	*out = m;
+	return 0;
+}
+
+/*
+ * The snapshot's specification (its overrides applied) becomes the runner's
+ * and the caller's; the machine restored from it goes to the main thread,
+ * which starts its threads (paused, or running with req->resume).
+ */
+static int runner_restore(void *ctx, const struct api_restore_req *req, struct api_vm_spec *spec,
+			  struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct snapshot_file *f = NULL;
+	struct state_err se = {""};
+	struct machine *m = NULL;
+	const void *config;
+	size_t len;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->m || r->running) {
+		pthread_mutex_unlock(&r->lock);
+		return api_fail(err, -EBUSY, "a machine is still running");
+	}
+	pthread_mutex_unlock(&r->lock);
+	ret = snapshot_open(&f, req->state_path, &se);
+	if (ret)
+		return api_fail(err, ret, "snapshot %s: %s", req->state_path, se.msg);
+	snapshot_config(f, &config, &len);
+	api_vm_spec_free(&r->spec);
+	ret = api_restore_spec(config, len, req, &r->spec, err);
+	if (!ret && api_vm_spec_copy(spec, &r->spec) < 0)
+		ret = api_fail(err, -ENOMEM, "out of memory");
+	if (!ret) {
+		ret = restore_machine(r, f, req, &m, err);
+		if (ret)
+			api_vm_spec_free(spec);
+	}
+	snapshot_close(f);
+	if (ret) {
+		api_vm_spec_free(&r->spec);
+		return ret;
+	}
+	/* its threads start in machine_run: the vCPUs find it running, or wait */
+	if (req->resume)
+		machine_resume(m);
+	pthread_mutex_lock(&r->lock);
+	r->m = m;
+	r->boot_pending = true;
+	r->api_stop = false;
+	pthread_mutex_unlock(&r->lock);
+	wake_main(r);
+	return 0;
+}
+
 const struct api_backend api_runner_backend = {
     .boot = runner_boot,
     .pause = runner_pause,
@@ -319,6 +429,8 @@ const struct api_backend api_runner_backend = {
     .ctrl_alt_del = runner_ctrl_alt_del,
     .power_button = runner_power_button,
     .drive_update = runner_drive_update,
+    .snapshot = runner_snapshot,
+    .restore = runner_restore,
     .counters = runner_counters,
     .exit_vmm = runner_exit_vmm,
 };

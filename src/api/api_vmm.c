@@ -82,6 +82,7 @@ void api_vm_spec_free(struct api_vm_spec *s)
 	free(s->initramfs);
 	free(s->cmdline);
 	free(s->serial_path);
+	free(s->firmware);
 	for (i = 0; i < s->nr_drives; i++)
 		drive_free(&s->drives[i]);
 	spec_defaults(s);
@@ -111,10 +112,12 @@ int api_vm_spec_copy(struct api_vm_spec *dst, const struct api_vm_spec *src)
 	unsigned int i;
 
 	*dst = *src;
-	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = NULL;
+	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = dst->firmware = NULL;
 	dst->nr_drives = 0;
 	if (!dup_opt(&dst->kernel, src->kernel) || !dup_opt(&dst->initramfs, src->initramfs) ||
-	    !dup_opt(&dst->cmdline, src->cmdline) || !dup_opt(&dst->serial_path, src->serial_path))
+	    !dup_opt(&dst->cmdline, src->cmdline) ||
+	    !dup_opt(&dst->serial_path, src->serial_path) ||
+	    !dup_opt(&dst->firmware, src->firmware))
 		goto fail;
 	for (i = 0; i < src->nr_drives; i++) {
 		if (drive_copy(&dst->drives[i], &src->drives[i]) < 0)
@@ -253,6 +256,7 @@ int api_vmm_delete(struct api_vmm *v, struct api_err *err)
 		api_vm_spec_free(&v->spec);
 		v->state = API_VM_NONE;
 		v->created = false;
+		v->configured = false;
 		event_locked(v, "vm", "deleted");
 	}
 	pthread_mutex_unlock(&v->lock);
@@ -300,6 +304,7 @@ int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, b
 	s->mem_mib = mem;
 	s->smt = smt;
 	s->track_dirty_pages = track;
+	v->configured = true;
 out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -343,8 +348,10 @@ int api_vmm_set_boot(struct api_vmm *v, const char *kernel, const char *initramf
 	v->spec.kernel = k;
 	v->spec.initramfs = i;
 	v->spec.cmdline = c;
+	free(v->spec.firmware);
 	v->spec.firmware = NULL;
 	v->spec.boot = VM_BOOT_KERNEL;
+	v->configured = true;
 out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -358,7 +365,7 @@ static int find_drive(const struct api_vm_spec *s, const char *id)
 	return -1;
 }
 
-static int check_id(const char *what, const char *id, struct api_err *err)
+int api_check_id(const char *what, const char *id, struct api_err *err)
 {
 	size_t n = id ? strlen(id) : 0;
 
@@ -387,7 +394,7 @@ int api_vmm_put_drive(struct api_vmm *v, const struct api_drive *d, struct api_e
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
 	if (!ret)
-		ret = check_id("drive", d->id, err);
+		ret = api_check_id("drive", d->id, err);
 	if (!ret)
 		ret = check_file("drive backing file", d->path, d->readonly ? R_OK : R_OK | W_OK,
 				 err);
@@ -420,6 +427,7 @@ int api_vmm_put_drive(struct api_vmm *v, const struct api_drive *d, struct api_e
 	else
 		drive_free(&s->drives[idx]);
 	s->drives[idx] = copy;
+	v->configured = true;
 out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -461,62 +469,65 @@ out:
 	return ret;
 }
 
+int api_check_net(const struct api_vm_spec *s, const struct api_net *n, int *idx,
+		  struct api_err *err)
+{
+	struct virtio_net_config_opts o;
+	char spec[64];
+	int ret;
+
+	*idx = -1;
+	ret = api_check_id("network interface", n->id, err);
+	if (ret)
+		return ret;
+	/* the TAP name and MAC follow --net's rules */
+	snprintf(spec, sizeof(spec), "tap=%s", n->tap);
+	if (!memchr(n->tap, '\0', sizeof(n->tap)) || virtio_net_parse(spec, &o) < 0)
+		return api_fail(
+		    err, -EINVAL,
+		    "network interface %s: host_dev_name %.*s is not a valid TAP name (1 to 15 "
+		    "characters, no '/', ':', '%%' or spaces)",
+		    n->id, (int)sizeof(n->tap), n->tap);
+	if (n->has_mac && ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] |
+						n->mac[4] | n->mac[5])))
+		return api_fail(err, -EINVAL,
+				"network interface %s: the MAC must be unicast and not zero",
+				n->id);
+	for (unsigned int i = 0; i < s->nr_nets; i++) {
+		if (!strcmp(s->nets[i].id, n->id)) {
+			*idx = (int)i;
+			continue;
+		}
+		if (!strcmp(s->nets[i].tap, n->tap))
+			return api_fail(err, -EEXIST,
+					"network interface %s: TAP %s is already used by %s", n->id,
+					n->tap, s->nets[i].id);
+		if (n->has_mac && s->nets[i].has_mac && !memcmp(s->nets[i].mac, n->mac, 6))
+			return api_fail(err, -EEXIST,
+					"network interface %s: the MAC is already used by %s",
+					n->id, s->nets[i].id);
+	}
+	if (*idx < 0 && s->nr_nets == VM_MAX_NETS)
+		return api_fail(err, -ENOSPC, "network interface %s: at most %u interfaces", n->id,
+				VM_MAX_NETS);
+	return 0;
+}
+
 int api_vmm_put_net(struct api_vmm *v, const struct api_net *n, struct api_err *err)
 {
 	struct api_vm_spec *s = &v->spec;
-	struct virtio_net_config_opts o;
-	char spec[64];
 	int idx = -1, ret;
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
 	if (!ret)
-		ret = check_id("network interface", n->id, err);
-	if (ret)
-		goto out;
-	/* the TAP name and MAC follow --net's rules */
-	snprintf(spec, sizeof(spec), "tap=%s", n->tap);
-	if (strlen(n->tap) >= sizeof(n->tap) || virtio_net_parse(spec, &o) < 0) {
-		ret = api_fail(
-		    err, -EINVAL,
-		    "network interface %s: host_dev_name %s is not a valid TAP name (1 to 15 "
-		    "characters, no '/', ':', '%%' or spaces)",
-		    n->id, n->tap);
-		goto out;
+		ret = api_check_net(s, n, &idx, err);
+	if (!ret) {
+		if (idx < 0)
+			idx = (int)s->nr_nets++;
+		s->nets[idx] = *n;
+		v->configured = true;
 	}
-	if (n->has_mac && ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] |
-						n->mac[4] | n->mac[5]))) {
-		ret = api_fail(err, -EINVAL,
-			       "network interface %s: the MAC must be unicast and not zero", n->id);
-		goto out;
-	}
-	for (unsigned int i = 0; i < s->nr_nets; i++) {
-		if (!strcmp(s->nets[i].id, n->id)) {
-			idx = (int)i;
-			continue;
-		}
-		if (!strcmp(s->nets[i].tap, n->tap)) {
-			ret = api_fail(err, -EEXIST,
-				       "network interface %s: TAP %s is already used by %s", n->id,
-				       n->tap, s->nets[i].id);
-			goto out;
-		}
-		if (n->has_mac && s->nets[i].has_mac && !memcmp(s->nets[i].mac, n->mac, 6)) {
-			ret = api_fail(err, -EEXIST,
-				       "network interface %s: the MAC is already used by %s", n->id,
-				       s->nets[i].id);
-			goto out;
-		}
-	}
-	if (idx < 0 && s->nr_nets == VM_MAX_NETS) {
-		ret = api_fail(err, -ENOSPC, "network interface %s: at most %u interfaces", n->id,
-			       VM_MAX_NETS);
-		goto out;
-	}
-	if (idx < 0)
-		idx = (int)s->nr_nets++;
-	s->nets[idx] = *n;
-out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -527,8 +538,10 @@ int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err)
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
-	if (!ret)
+	if (!ret) {
 		v->spec.rng = on;
+		v->configured = true;
+	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -549,6 +562,7 @@ int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path
 		free(v->spec.serial_path);
 		v->spec.serial_path = p;
 		v->spec.serial = mode;
+		v->configured = true;
 	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -560,8 +574,10 @@ int api_vmm_set_console_hvc(struct api_vmm *v, bool hvc, struct api_err *err)
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
-	if (!ret)
+	if (!ret) {
 		v->spec.console_hvc = hvc;
+		v->configured = true;
+	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -581,14 +597,19 @@ int api_vmm_set_boot_timer(struct api_vmm *v, bool on, struct api_err *err)
 int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err)
 {
 	struct api_vm_spec *s = &v->spec;
+	char *fw = NULL;
 	int ret;
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_configurable(v, err);
 	if (!ret && o->firmware)
 		ret = check_file("firmware", o->firmware, R_OK, err);
+	if (!ret && !dup_opt(&fw, o->firmware))
+		ret = api_fail(err, -ENOMEM, "out of memory");
 	if (!ret) {
-		s->firmware = o->firmware;
+		free(s->firmware);
+		s->firmware = fw;
+		v->configured = true;
 		s->boot = o->firmware ? o->boot : VM_BOOT_KERNEL;
 		s->mem_bytes = o->mem_bytes;
 		s->serial_max = o->serial_max;
@@ -818,6 +839,112 @@ int api_vmm_ctrl_alt_del(struct api_vmm *v, struct api_err *err)
 int api_vmm_power_button(struct api_vmm *v, struct api_err *err)
 {
 	return running_call(v, v->backend->power_button, err);
+}
+
+int api_vmm_snapshot(struct api_vmm *v, const struct api_snapshot_req *req, struct api_err *err)
+{
+	size_t len = 0;
+	char *json;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret && v->state != API_VM_PAUSED)
+		ret = api_fail(err, -EINVAL,
+			       "the VM must be paused to create a snapshot (pause it first)");
+	if (!ret && (!req->state_path || !*req->state_path))
+		ret = api_fail(err, -EINVAL, "snapshot: the state file's path is empty");
+	if (!ret && (!req->mem_path || !*req->mem_path))
+		ret = api_fail(err, -EINVAL, "snapshot: the memory file's path is empty");
+	if (!ret && !strcmp(req->state_path, req->mem_path))
+		ret = api_fail(err, -EINVAL,
+			       "snapshot: the state and the memory need two different files");
+	if (!ret && !v->backend->snapshot)
+		ret = api_fail(err, -EOPNOTSUPP, "this VMM cannot take snapshots");
+	if (!ret && req->diff && !v->spec.track_dirty_pages)
+		ret = api_fail(err, -EINVAL,
+			       "a diff snapshot needs dirty page tracking (track_dirty_pages) on "
+			       "since boot or restore");
+	if (ret)
+		goto out;
+	json = api_spec_to_json(&v->spec, &len);
+	if (!json) {
+		ret = api_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	event_locked(v, "vm", "snapshotting");
+	ret = v->backend->snapshot(v->backend_ctx, req, json, len, err);
+	free(json);
+	if (!ret)
+		event_locked(v, "vm", "snapshotted");
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+/* Nothing configured, booted or created: what Firecracker calls a fresh process. */
+static int need_fresh(struct api_vmm *v, struct api_err *err)
+{
+	if (v->created || v->configured ||
+	    (v->state != API_VM_NONE && v->state != API_VM_CONFIGURED))
+		return api_fail(err, -EBUSY,
+				"a snapshot is loaded only into a fresh VMM: nothing configured "
+				"(but the logger and metrics), booted or created before");
+	return 0;
+}
+
+static int check_restore_req(const struct api_restore_req *req, struct api_err *err)
+{
+	int ret;
+
+	ret = check_file("snapshot state file", req->state_path, R_OK, err);
+	if (!ret)
+		ret = check_file("snapshot memory file", req->mem_path, R_OK, err);
+	for (unsigned int i = 0; !ret && i < req->nr_nets; i++)
+		for (unsigned int j = 0; !ret && j < i; j++)
+			if (!strcmp(req->nets[i].id, req->nets[j].id))
+				ret =
+				    api_fail(err, -EINVAL, "network interface %s: overridden twice",
+					     req->nets[i].id);
+	for (unsigned int i = 0; !ret && i < req->nr_drives; i++)
+		for (unsigned int j = 0; !ret && j < i; j++)
+			if (!strcmp(req->drives[i].id, req->drives[j].id))
+				ret = api_fail(err, -EINVAL, "drive %s: overridden twice",
+					       req->drives[i].id);
+	return ret;
+}
+
+int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct api_err *err)
+{
+	struct api_restore_req r = *req;
+	struct api_vm_spec spec;
+	int ret;
+
+	memset(&spec, 0, sizeof(spec));
+	pthread_mutex_lock(&v->lock);
+	ret = need_fresh(v, err);
+	if (!ret && !v->backend->restore)
+		ret = api_fail(err, -EOPNOTSUPP, "this VMM cannot restore snapshots");
+	if (!ret)
+		ret = check_restore_req(req, err);
+	if (ret)
+		goto out;
+	r.sandbox = v->sandbox;
+	r.max_vcpus = v->max_vcpus;
+	event_locked(v, "vm", "restoring");
+	ret = v->backend->restore(v->backend_ctx, &r, &spec, err);
+	if (ret)
+		goto out;
+	api_vm_spec_free(&v->spec);
+	v->spec = spec;
+	v->state = r.resume ? API_VM_RUNNING : API_VM_PAUSED;
+	event_locked(v, "vm", "restored");
+	if (r.resume)
+		event_locked(v, "vm", "resumed");
+out:
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
 }
 
 void api_vmm_exit(struct api_vmm *v, int status)

@@ -91,7 +91,7 @@ struct api_vm_spec {
 	const char *gdb; /* CLI only: --gdb (not owned) */
 	bool gdb_wait;
 	/* CLI only: flat binary guests (petrel's own tests) */
-	const char *firmware;
+	char *firmware; /* malloc'ed */
 	enum vm_boot_mode boot;
 	bool test_device;
 	bool irqchip;
@@ -132,6 +132,45 @@ struct api_counters {
 	} nets[VM_MAX_NETS];
 };
 
+/* A snapshot of the paused machine: Firecracker's PUT /snapshot/create, vm.snapshot. */
+struct api_snapshot_req {
+	const char *state_path; /* the machine's state and its specification */
+	const char *mem_path;	/* guest RAM */
+	bool diff;		/* only the pages written since the last snapshot */
+};
+
+/*
+ * A snapshot directory (Cloud Hypervisor's file:///DIR, petrel ctl snapshot
+ * DIR, petrel run --restore DIR) holds these two files.
+ */
+#define API_SNAPSHOT_STATE_FILE "state"
+#define API_SNAPSHOT_MEM_FILE "memory"
+
+/* Where a restored NIC's or drive's host side moves to (by the id it had). */
+struct api_net_override {
+	char id[API_ID_MAX];
+	char tap[16];
+};
+
+struct api_drive_override {
+	char id[API_ID_MAX];
+	const char *path; /* not owned */
+};
+
+/* A restore: Firecracker's PUT /snapshot/load, vm.restore, petrel run --restore. */
+struct api_restore_req {
+	const char *state_path;
+	const char *mem_path;
+	bool resume;		/* run the guest at once; else it stays paused */
+	bool track_dirty_pages; /* for a later diff snapshot */
+	struct api_net_override nets[VM_MAX_NETS];
+	unsigned int nr_nets;
+	struct api_drive_override drives[VM_MAX_DISKS];
+	unsigned int nr_drives;
+	enum sandbox_mode sandbox; /* set by the controller (its own mode) */
+	unsigned int max_vcpus;	   /* set by the controller (this host's limit) */
+};
+
 /*
  * What the controller asks of the VMM. Each call is made with the
  * controller's lock held and returns within a bound (a stuck vCPU makes pause
@@ -150,6 +189,20 @@ struct api_backend {
 	int (*reboot)(void *ctx, struct api_err *err);
 	int (*ctrl_alt_del)(void *ctx, struct api_err *err);
 	int (*power_button)(void *ctx, struct api_err *err);
+	/*
+	 * Save the paused machine to @req's files, with @config (@len bytes:
+	 * the specification as api_spec_to_json writes it) stored in the state.
+	 */
+	int (*snapshot)(void *ctx, const struct api_snapshot_req *req, const void *config,
+			size_t len, struct api_err *err);
+	/*
+	 * Rebuild the machine a snapshot holds: its stored specification read
+	 * back with api_restore_spec(@req) into *spec (the caller's then, to
+	 * free), the machine restored paused and started, resumed if
+	 * @req->resume. On failure nothing runs and *spec is empty.
+	 */
+	int (*restore)(void *ctx, const struct api_restore_req *req, struct api_vm_spec *spec,
+		       struct api_err *err);
 	/* Swap drive @idx's image for @path (already checked readable) and tell the guest. */
 	int (*drive_update)(void *ctx, unsigned int idx, const char *path, struct api_err *err);
 	void (*counters)(void *ctx, struct api_counters *out);
@@ -160,7 +213,8 @@ struct api_backend {
 struct api_vmm {
 	pthread_mutex_t lock; /* serializes every call */
 	enum api_vm_state state;
-	bool created; /* by vm.create (Cloud Hypervisor), until vm.delete */
+	bool created;	 /* by vm.create (Cloud Hypervisor), until vm.delete */
+	bool configured; /* a configuration call succeeded: no restore from then on */
 	struct api_vm_spec spec;
 	char id[API_ID_MAX];	/* --id: the instance's name */
 	unsigned int max_vcpus; /* this host's KVM limit (VM_MAX_VCPUS until set) */
@@ -277,6 +331,20 @@ int api_vmm_shutdown(struct api_vmm *v, struct api_err *err);
 int api_vmm_reboot(struct api_vmm *v, struct api_err *err);
 int api_vmm_ctrl_alt_del(struct api_vmm *v, struct api_err *err);
 int api_vmm_power_button(struct api_vmm *v, struct api_err *err);
+/*
+ * Snapshot the paused machine (-EINVAL unless paused; a diff snapshot needs
+ * track_dirty_pages). The machine stays paused.
+ */
+int api_vmm_snapshot(struct api_vmm *v, const struct api_snapshot_req *req, struct api_err *err);
+/*
+ * Restore a snapshot into a fresh controller: nothing configured (but the
+ * logger, the metrics and the event monitor), nothing booted, no vm.create;
+ * -EBUSY otherwise. The state files must be readable; the overrides' ids
+ * must be the snapshot's. The state is then Paused, or Running with
+ * @req->resume, and the specification the snapshot's (overrides applied).
+ * A failed restore leaves the controller as it was.
+ */
+int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct api_err *err);
 /* The VMM process exits (Cloud Hypervisor's vmm.shutdown). */
 void api_vmm_exit(struct api_vmm *v, int status);
 /* -EINVAL (with *err) unless running or paused. */
@@ -289,6 +357,35 @@ int api_vmm_counters(struct api_vmm *v, struct api_counters *out, struct api_err
  */
 int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char *cmdline_buf,
 		       size_t cmdline_size, struct api_err *err);
+
+/*
+ * The specification a snapshot stores, as JSON (api_spec_json.c): the
+ * machine, its devices and petrel's own settings, not what is the host's
+ * alone (the debugger, the KVM device, the seccomp mode). malloc'ed text
+ * (*len bytes, NUL-terminated), or NULL without memory.
+ */
+char *api_spec_to_json(const struct api_vm_spec *s, size_t *len);
+/*
+ * Read back what api_spec_to_json wrote (a file a user may have edited or
+ * damaged): every field checked as the API checks its input, -EINVAL with
+ * one line naming the field otherwise. @max_vcpus: this host's limit.
+ * Files are not looked at. *out is filled on success only.
+ */
+int api_spec_from_json(const void *json, size_t len, unsigned int max_vcpus,
+		       struct api_vm_spec *out, struct api_err *err);
+/*
+ * A restore's specification: the stored one (@json) with @req's overrides
+ * (an unknown id, a TAP name or drive path the API would refuse, is an
+ * error), its drive images checked as the API checks them, dirty page
+ * tracking as @req says, the controller's seccomp mode.
+ */
+int api_restore_spec(const void *json, size_t len, const struct api_restore_req *req,
+		     struct api_vm_spec *out, struct api_err *err);
+
+/* Checks the API applies to a drive's or NIC's id, and to a NIC among @s's others. */
+int api_check_id(const char *what, const char *id, struct api_err *err);
+int api_check_net(const struct api_vm_spec *s, const struct api_net *n, int *idx,
+		  struct api_err *err);
 
 /* Where drive @idx of @s sits among the machine's disks (the root drive goes first). */
 unsigned int api_spec_disk_slot(const struct api_vm_spec *s, unsigned int idx);

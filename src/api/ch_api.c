@@ -11,10 +11,12 @@
 #include "virtio/virtio_net.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1149,6 +1151,181 @@ static void ch_delete(struct api_vmm *v, const struct api_request *rq, struct ap
 	ch_done(rs, api_vmm_delete(v, &err), "The VM could not be deleted", &err);
 }
 
+/* ---- snapshots ---- */
+
+/*
+ * A snapshot directory: file:///DIR (Cloud Hypervisor takes no other URL
+ * for snapshots). petrel writes its own two files there, state and memory,
+ * not Cloud Hypervisor's config.json, state.json and memory-ranges.
+ */
+static int ch_snapshot_dir(json_t *body, const char *key, char *state, char *mem, size_t size,
+			   struct api_err *err)
+{
+	json_t *u = json_object_get(body, key);
+	const char *url, *dir;
+	struct stat st;
+	int n;
+
+	if (!json_is_object(body))
+		return api_fail(err, -EBADMSG, "invalid type: expected an object");
+	if (!u)
+		return api_fail(err, -EBADMSG, "missing field `%s`", key);
+	if (!json_is_string(u))
+		return api_fail(err, -EBADMSG, "invalid type: %s: expected a string", key);
+	url = json_string_value(u);
+	if (strncmp(url, "file://", 7) || !url[7])
+		return api_fail(err, -EINVAL, "%s %.200s: expected file:///DIR (a directory)", key,
+				url);
+	dir = url + 7;
+	if (stat(dir, &st) < 0)
+		return api_fail(err, -errno, "%s: %.200s: %s", key, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return api_fail(err, -ENOTDIR, "%s: %.200s is not a directory", key, dir);
+	n = snprintf(state, size, "%s/" API_SNAPSHOT_STATE_FILE, dir);
+	if (n < 0 || (size_t)n >= size)
+		return api_fail(err, -ENAMETOOLONG, "%s: the path is too long", key);
+	snprintf(mem, size, "%s/" API_SNAPSHOT_MEM_FILE, dir);
+	return 0;
+}
+
+/*
+ * 204, or the controller's reason: 500 when the VMM failed (the machinery,
+ * memory, time), 400 when the request was refused (a file, an override, a
+ * state).
+ */
+static void ch_snapshot_done(struct api_response *rs, int ret, const char *what,
+			     const struct api_err *err)
+{
+	bool vmm = ret == -EIO || ret == -ENOSYS || ret == -ENOMEM || ret == -ETIMEDOUT;
+
+	if (!ret)
+		api_response_set(rs, 204, NULL);
+	else
+		ch_api_error(rs, vmm ? 500 : 400, what, err->msg);
+}
+
+/* The body of a snapshot or restore, parsed; NULL with the answer set. */
+static json_t *ch_body(const struct api_request *rq, struct api_response *rs)
+{
+	json_error_t jerr;
+	char msg[API_ERR_MAX];
+	json_t *o;
+
+	if (!rq->body_len) {
+		api_response_set(rs, 400, NULL); /* as vm.create: no body, no message */
+		return NULL;
+	}
+	o = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		snprintf(msg, sizeof(msg), "%s at line %d column %d", jerr.text, jerr.line,
+			 jerr.column);
+		ch_error(rs, 400, 2, "Failed to deserialize JSON", msg);
+	}
+	return o;
+}
+
+static void ch_snapshot(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
+{
+	static const char what[] = "The VM could not be snapshotted";
+	char state[PATH_MAX], mem[PATH_MAX];
+	struct api_snapshot_req req = {.state_path = state, .mem_path = mem};
+	enum api_vm_state s = ch_state(v);
+	struct api_err err = {""};
+	json_t *body = ch_body(rq, rs);
+	int ret;
+
+	if (!body)
+		return;
+	ret = ch_snapshot_dir(body, "destination_url", state, mem, sizeof(state), &err);
+	json_decref(body);
+	if (ret == -EBADMSG)
+		ch_error(rs, 400, 2, "Failed to deserialize JSON", err.msg);
+	else if (s == API_VM_NONE)
+		ch_api_error(rs, 404, what, "VM is not created");
+	else if (!ch_booted(s))
+		ch_api_error(rs, 500, what, "VM is not running");
+	else if (s != API_VM_PAUSED)
+		ch_api_error(rs, 500, what, "VM is not paused (vm.pause first)");
+	else if (ret)
+		ch_api_error(rs, 400, what, err.msg);
+	else
+		ch_snapshot_done(rs, api_vmm_snapshot(v, &req, &err), what, &err);
+}
+
+/*
+ * RestoreConfig: source_url, resume (honoured), prefault (ignored: the
+ * memory file is mapped and faulted in as the guest touches it), and
+ * memory_restore_mode (any: petrel's is always on demand, copy-on-write).
+ * TAP file descriptors (net_fds) and NUMA zone updates are refused.
+ */
+static int ch_restore_opts(json_t *body, struct api_restore_req *req, struct api_err *err)
+{
+	static const char *const modes[] = {"Copy", "OnDemand", "CopyOnWrite"};
+	json_t *x;
+
+	x = json_object_get(body, "resume");
+	if (x && !json_is_boolean(x))
+		return api_fail(err, -EBADMSG, "invalid type: resume: expected a boolean");
+	req->resume = json_is_true(x);
+	x = json_object_get(body, "prefault");
+	if (x && !json_is_boolean(x))
+		return api_fail(err, -EBADMSG, "invalid type: prefault: expected a boolean");
+	x = json_object_get(body, "memory_restore_mode");
+	if (x && !json_is_null(x)) {
+		size_t i;
+
+		for (i = 0; json_is_string(x) && i < 3; i++)
+			if (!strcmp(json_string_value(x), modes[i]))
+				break;
+		if (i == 3)
+			return api_fail(err, -EBADMSG,
+					"memory_restore_mode: expected Copy, OnDemand or "
+					"CopyOnWrite");
+	}
+	x = json_object_get(body, "net_fds");
+	if (x && !json_is_null(x) && !(json_is_array(x) && !json_array_size(x)))
+		return api_fail(err, -EOPNOTSUPP,
+				"petrel does not take TAP file descriptors (net_fds): the "
+				"restored VM opens the TAPs its snapshot names");
+	x = json_object_get(body, "zone_updates");
+	if (x && !json_is_null(x) && !(json_is_array(x) && !json_array_size(x)))
+		return api_fail(err, -EOPNOTSUPP,
+				"petrel has no memory zones: zone_updates is not supported");
+	return 0;
+}
+
+static void ch_restore(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
+{
+	static const char what[] = "The VM could not be restored";
+	char state[PATH_MAX], mem[PATH_MAX];
+	struct api_restore_req req = {.state_path = state, .mem_path = mem};
+	struct api_err err = {""};
+	json_t *body = ch_body(rq, rs);
+	int ret;
+
+	if (!body)
+		return;
+	ret = ch_snapshot_dir(body, "source_url", state, mem, sizeof(state), &err);
+	if (ret != -EBADMSG) {
+		struct api_err e2 = {""};
+		int r2 = ch_restore_opts(body, &req, &e2);
+
+		if (r2 == -EBADMSG || (!ret && r2)) {
+			ret = r2;
+			err = e2;
+		}
+	}
+	json_decref(body);
+	if (ret == -EBADMSG)
+		ch_error(rs, 400, 2, "Failed to deserialize JSON", err.msg);
+	else if (ch_state(v) != API_VM_NONE)
+		ch_api_error(rs, 500, what, "VM is already created");
+	else if (ret)
+		ch_api_error(rs, 400, what, err.msg);
+	else
+		ch_snapshot_done(rs, api_vmm_restore(v, &req, &err), what, &err);
+}
+
 /* ---- the VMM ---- */
 
 static void ch_ping(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
@@ -1215,8 +1392,8 @@ static const struct ch_route ch_routes[] = {
     {"vm.resize", "PUT", true, true, NULL},
     {"vm.resize-disk", "PUT", true, true, NULL},
     {"vm.resize-zone", "PUT", true, true, NULL},
-    {"vm.snapshot", "PUT", true, true, NULL},
-    {"vm.restore", "PUT", true, true, NULL},
+    {"vm.snapshot", "PUT", true, true, ch_snapshot},
+    {"vm.restore", "PUT", true, true, ch_restore},
     {"vm.coredump", "PUT", true, true, NULL},
     {"vm.send-migration", "PUT", true, true, NULL},
     {"vm.receive-migration", "PUT", true, true, NULL},

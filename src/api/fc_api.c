@@ -35,6 +35,7 @@ enum fc_type {
 	FC_BOOL,
 	FC_UINT, /* an integer in [min, max] (max 0: no bound but json_int_t's) */
 	FC_OBJ,	 /* an object, checked by .check */
+	FC_ARR,	 /* a list of objects, each checked by .check */
 };
 
 struct fc_field {
@@ -135,6 +136,26 @@ static int fc_check_value(const struct fc_field *f, json_t *x, struct api_err *e
 			return fc_bad_type(f, x, "an object", err);
 		ret = f->check(x, err);
 		return ret ? fc_prefix(err, ret, f->name) : 0;
+	case FC_ARR: {
+		char what[64];
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(x))
+			return fc_bad_type(f, x, "a sequence", err);
+		json_array_foreach(x, i, e)
+		{
+			ret = json_is_object(e)
+				  ? f->check(e, err)
+				  : api_fail(err, FC_EPARSE, "invalid type: %s, expected an object",
+					     fc_json_type(e));
+			if (ret) {
+				snprintf(what, sizeof(what), "%s[%zu]", f->name, i);
+				return fc_prefix(err, ret, what);
+			}
+		}
+		return 0;
+	}
 	}
 	return api_fail(err, FC_EPARSE, "`%s`: unexpected field type", f->name);
 }
@@ -642,6 +663,176 @@ static int fc_apply_vm(struct api_vmm *v, json_t *o, const char *id, struct api_
 	return api_vmm_resume(v, err);
 }
 
+/* ---- snapshots ---- */
+
+static const char *const fc_snapshot_types[] = {"Full", "Diff", NULL};
+
+static const struct fc_field fc_snapshot_create_fields[] = {
+    {.name = "snapshot_type", .type = FC_STR, .values = fc_snapshot_types},
+    {.name = "snapshot_path", .type = FC_PATH, .required = true},
+    {.name = "mem_file_path", .type = FC_PATH, .required = true},
+    {0},
+};
+
+static int fc_apply_snapshot_create(struct api_vmm *v, json_t *o, const char *id,
+				    struct api_err *err)
+{
+	struct api_snapshot_req req = {0};
+	const char *type;
+	int ret;
+
+	ret = fc_check(o, fc_snapshot_create_fields, err);
+	if (ret)
+		return ret;
+	type = fc_str(o, "snapshot_type");
+	req.state_path = fc_str(o, "snapshot_path");
+	req.mem_path = fc_str(o, "mem_file_path");
+	req.diff = type && !strcmp(type, "Diff");
+	return api_vmm_snapshot(v, &req, err);
+}
+
+static const char *const fc_backend_types[] = {"File", "Uffd", NULL};
+
+static const struct fc_field fc_mem_backend_fields[] = {
+    {.name = "backend_type", .type = FC_STR, .required = true, .values = fc_backend_types},
+    {.name = "backend_path", .type = FC_PATH, .required = true},
+    {0},
+};
+
+static int fc_check_mem_backend(json_t *o, struct api_err *err)
+{
+	return fc_check(o, fc_mem_backend_fields, err);
+}
+
+static const struct fc_field fc_net_override_fields[] = {
+    {.name = "iface_id", .type = FC_PATH, .required = true},
+    {.name = "host_dev_name", .type = FC_PATH, .required = true},
+    {0},
+};
+
+static int fc_check_net_override(json_t *o, struct api_err *err)
+{
+	return fc_check(o, fc_net_override_fields, err);
+}
+
+/* petrel's: a drive's image moves too (a snapshot names its drives' paths) */
+static const struct fc_field fc_drive_override_fields[] = {
+    {.name = "drive_id", .type = FC_PATH, .required = true},
+    {.name = "path_on_host", .type = FC_PATH, .required = true},
+    {0},
+};
+
+static int fc_check_drive_override(json_t *o, struct api_err *err)
+{
+	return fc_check(o, fc_drive_override_fields, err);
+}
+
+static const struct fc_field fc_snapshot_load_fields[] = {
+    {.name = "snapshot_path", .type = FC_PATH, .required = true},
+    {.name = "mem_file_path", .type = FC_PATH}, /* deprecated: mem_backend */
+    {.name = "mem_backend", .type = FC_OBJ, .check = fc_check_mem_backend},
+    {.name = "enable_diff_snapshots", .type = FC_BOOL}, /* deprecated: track_dirty_pages */
+    {.name = "track_dirty_pages", .type = FC_BOOL},
+    {.name = "resume_vm", .type = FC_BOOL},
+    {.name = "network_overrides", .type = FC_ARR, .check = fc_check_net_override},
+    {.name = "drive_overrides", .type = FC_ARR, .check = fc_check_drive_override},
+    {.name = "vsock_override", .type = FC_OBJ, .check = fc_check_str_map},
+    {.name = "clock_realtime", .type = FC_BOOL},
+    {0},
+};
+
+/* The memory file: mem_backend's File, or the deprecated mem_file_path; exactly one. */
+static int fc_load_mem_path(json_t *o, const char **path, struct api_err *err)
+{
+	json_t *b = fc_get(o, "mem_backend");
+
+	*path = fc_str(o, "mem_file_path");
+	if (b && *path)
+		return api_fail(err, -EINVAL,
+				"give either `mem_backend` or `mem_file_path`, not both");
+	if (!b && !*path)
+		return api_fail(
+		    err, -EINVAL,
+		    "missing field: either `mem_backend` or `mem_file_path` is required");
+	if (b && strcmp(fc_str(b, "backend_type"), "File"))
+		return api_fail(err, -EOPNOTSUPP,
+				"petrel does not support the `Uffd` memory backend: give "
+				"`backend_type` `File`");
+	if (b)
+		*path = fc_str(b, "backend_path");
+	return 0;
+}
+
+static int fc_load_overrides(json_t *o, struct api_restore_req *req, struct api_err *err)
+{
+	json_t *a, *e;
+	size_t i;
+
+	a = fc_get(o, "network_overrides");
+	if (json_array_size(a) > VM_MAX_NETS)
+		return api_fail(err, -EINVAL, "network_overrides: at most %u interfaces",
+				VM_MAX_NETS);
+	json_array_foreach(a, i, e)
+	{
+		struct api_net_override *n = &req->nets[req->nr_nets++];
+		const char *tap = fc_str(e, "host_dev_name");
+		int ret = fc_copy_id(n->id, fc_str(e, "iface_id"), "iface_id", err);
+
+		if (ret)
+			return ret;
+		if (strlen(tap) >= sizeof(n->tap))
+			return api_fail(err, -EINVAL,
+					"host_dev_name %.*s... is longer than %zu characters", 16,
+					tap, sizeof(n->tap) - 1);
+		snprintf(n->tap, sizeof(n->tap), "%s", tap);
+	}
+	a = fc_get(o, "drive_overrides");
+	if (json_array_size(a) > VM_MAX_DISKS)
+		return api_fail(err, -EINVAL, "drive_overrides: at most %u drives", VM_MAX_DISKS);
+	json_array_foreach(a, i, e)
+	{
+		struct api_drive_override *d = &req->drives[req->nr_drives++];
+		int ret = fc_copy_id(d->id, fc_str(e, "drive_id"), "drive_id", err);
+
+		if (ret)
+			return ret;
+		d->path = fc_str(e, "path_on_host");
+	}
+	return 0;
+}
+
+static int fc_apply_snapshot_load(struct api_vmm *v, json_t *o, const char *id, struct api_err *err)
+{
+	struct api_restore_req *req;
+	bool diff = false, track = false, realtime = false;
+	int ret;
+
+	ret = fc_check(o, fc_snapshot_load_fields, err);
+	if (ret)
+		return ret;
+	if (fc_get(o, "vsock_override"))
+		return api_fail(err, -EOPNOTSUPP,
+				"petrel has no vsock device: `vsock_override` is not supported");
+	if (fc_bool(o, "clock_realtime", &realtime) && realtime)
+		return api_fail(err, -EOPNOTSUPP, "petrel does not support `clock_realtime` (yet)");
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return api_fail(err, -ENOMEM, "out of memory");
+	req->state_path = fc_str(o, "snapshot_path");
+	ret = fc_load_mem_path(o, &req->mem_path, err);
+	if (!ret)
+		ret = fc_load_overrides(o, req, err);
+	if (!ret) {
+		fc_bool(o, "enable_diff_snapshots", &diff);
+		fc_bool(o, "track_dirty_pages", &track);
+		req->track_dirty_pages = diff || track;
+		fc_bool(o, "resume_vm", &req->resume);
+		ret = api_vmm_restore(v, req, err);
+	}
+	free(req);
+	return ret;
+}
+
 /* ---- what the GETs answer ---- */
 
 static json_t *fc_get_info(struct api_vmm *v)
@@ -781,13 +972,15 @@ static const struct fc_route fc_routes[] = {
     {.method = "PUT", .res = "metrics", .apply = fc_apply_metrics},
     {.method = "PUT", .res = "actions", .apply = fc_apply_action},
     {.method = "PATCH", .res = "vm", .apply = fc_apply_vm},
+    {.method = "PUT", .res = "snapshot", .sub = "create", .apply = fc_apply_snapshot_create},
+    {.method = "PUT", .res = "snapshot", .sub = "load", .apply = fc_apply_snapshot_load},
     {.method = "GET", .res = "vm", .sub = "config", .get = fc_get_vm_config},
     {0},
 };
 
 /* Firecracker's, not petrel's (yet). */
 static const char *const fc_unsupported[] = {"balloon", "cpu-config", "hotplug", "mmds",
-					     "pmem",	"snapshot",   "vsock",	 NULL};
+					     "pmem",	"vsock",      NULL};
 
 /* A path split as Firecracker does: leading slashes and one trailing slash dropped. */
 struct fc_path {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@
 /* ---- a backend that records the calls ---- */
 
 struct fake {
-	int boots, pauses, resumes, shutdowns, reboots, power_buttons, exits;
+	int boots, pauses, resumes, shutdowns, reboots, power_buttons, exits, snapshots, restores;
+	char snap_state[256], snap_mem[256], load_state[256], load_mem[256];
+	bool load_resume;
 	int exit_status;
 	bool fail_boot;
 	struct api_vm_spec booted; /* what the last boot was given */
@@ -106,6 +109,35 @@ static void fake_counters(void *ctx, struct api_counters *out)
 	out->nets[0].tx_bytes = 400;
 }
 
+static int fake_snapshot(void *ctx, const struct api_snapshot_req *req, const void *config,
+			 size_t len, struct api_err *err)
+{
+	struct fake *f = ctx;
+
+	f->snapshots++;
+	snprintf(f->snap_state, sizeof(f->snap_state), "%s", req->state_path);
+	snprintf(f->snap_mem, sizeof(f->snap_mem), "%s", req->mem_path);
+	return 0;
+}
+
+static const char fake_stored[] = "{\"petrel_spec\": 1, \"cpus\": 3, \"mem_mib\": 256, "
+				  "\"boot\": \"kernel\", \"kernel\": \"/boot/vmlinux\"}";
+
+static int fake_restore(void *ctx, const struct api_restore_req *req, struct api_vm_spec *spec,
+			struct api_err *err)
+{
+	struct fake *f = ctx;
+	int ret = api_restore_spec(fake_stored, strlen(fake_stored), req, spec, err);
+
+	if (!ret) {
+		f->restores++;
+		f->load_resume = req->resume;
+		snprintf(f->load_state, sizeof(f->load_state), "%s", req->state_path);
+		snprintf(f->load_mem, sizeof(f->load_mem), "%s", req->mem_path);
+	}
+	return ret;
+}
+
 static void fake_exit_vmm(void *ctx, int status)
 {
 	struct fake *f = ctx;
@@ -123,6 +155,8 @@ static const struct api_backend fake_backend = {
     .ctrl_alt_del = fake_nothing,
     .power_button = fake_power_button,
     .drive_update = fake_drive_update,
+    .snapshot = fake_snapshot,
+    .restore = fake_restore,
     .counters = fake_counters,
     .exit_vmm = fake_exit_vmm,
 };
@@ -615,12 +649,138 @@ static void test_methods_and_routes(void **state)
 	assert_true(error_says(x, "Not Found"));
 	assert_int_equal(call(x, "GET", "/api/v1/vm.info/", NULL), 404);
 	assert_int_equal(call(x, "GET", "/api/v1/", NULL), 404);
-	assert_int_equal(call(x, "PUT", "/api/v1/vm.snapshot", "{\"destination_url\": \"x\"}"),
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.coredump", "{\"destination_url\": \"x\"}"),
 			 400);
-	assert_true(error_says(x, "petrel does not support vm.snapshot"));
+	assert_true(error_says(x, "petrel does not support vm.coredump"));
 	assert_int_equal(call(x, "PUT", "/api/v1/vm.add-disk", "{\"path\": \"/x\"}"), 400);
 	assert_true(error_says(x, "vm.add-disk"));
 	assert_int_equal(call(x, "GET", "/api/v1/vm.resize", NULL), 400);
+}
+
+/* A directory for snapshots, with the two files when @files. */
+static void snap_dir(char *dir, size_t size, bool files)
+{
+	char path[300];
+
+	snprintf(dir, size, "/tmp/petrel-ch-snap-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	if (!files)
+		return;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+}
+
+static void rm_snap_dir(const char *dir)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static unsigned int put_url(struct fix *x, const char *route, const char *key, const char *url,
+			    const char *extra)
+{
+	char body[512], path[64];
+
+	snprintf(body, sizeof(body), "{\"%s\": \"%s\"%s}", key, url, extra);
+	snprintf(path, sizeof(path), "/api/v1/%s", route);
+	return call(x, "PUT", path, body);
+}
+
+static void test_snapshot(void **state)
+{
+	struct fix *x = *state;
+	char dir[64], url[80], want[96];
+
+	snap_dir(dir, sizeof(dir), false);
+	snprintf(url, sizeof(url), "file://%s", dir);
+	assert_int_equal(put_url(x, "vm.snapshot", "destination_url", url, ""), 404);
+	assert_int_equal(create(x, ""), 204);
+	assert_int_equal(put_url(x, "vm.snapshot", "destination_url", url, ""), 500);
+	assert_true(error_says(x, "VM is not running"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.boot", NULL), 204);
+	assert_int_equal(put_url(x, "vm.snapshot", "destination_url", url, ""), 500);
+	assert_true(error_says(x, "not paused"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.pause", NULL), 204);
+	/* malformed bodies and URLs */
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.snapshot", "{}"), 400);
+	assert_true(error_says(x, "missing field `destination_url`"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.snapshot", "{\"destination_url\": 1}"), 400);
+	assert_true(error_says(x, "Failed to deserialize JSON"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.snapshot", NULL), 400);
+	assert_int_equal(put_url(x, "vm.snapshot", "destination_url", "tcp:1.2.3.4:5", ""), 400);
+	assert_true(error_says(x, "expected file:///DIR"));
+	assert_int_equal(
+	    put_url(x, "vm.snapshot", "destination_url", "file:///nonexistent/dir", ""), 400);
+	assert_true(error_says(x, "/nonexistent/dir: No such file or directory"));
+	assert_int_equal(x->f.snapshots, 0);
+	/* DIR/state and DIR/memory */
+	assert_int_equal(put_url(x, "vm.snapshot", "destination_url", url, ""), 204);
+	assert_int_equal(x->f.snapshots, 1);
+	snprintf(want, sizeof(want), "%s/state", dir);
+	assert_string_equal(x->f.snap_state, want);
+	snprintf(want, sizeof(want), "%s/memory", dir);
+	assert_string_equal(x->f.snap_mem, want);
+	assert_string_equal(state_of(x), "Paused");
+	rm_snap_dir(dir);
+}
+
+static void test_restore(void **state)
+{
+	struct fix *x = *state;
+	char dir[64], empty[64], url[80], url_empty[80];
+
+	snap_dir(dir, sizeof(dir), true);
+	snap_dir(empty, sizeof(empty), false);
+	snprintf(url, sizeof(url), "file://%s", dir);
+	snprintf(url_empty, sizeof(url_empty), "file://%s", empty);
+	/* refusals leave no VM */
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.restore", "{\"prefault\": true}"), 400);
+	assert_true(error_says(x, "missing field `source_url`"));
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url_empty, ""), 400);
+	assert_true(error_says(x, "snapshot state file"));
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url,
+				 ", \"net_fds\": [{\"id\": \"net0\", \"num_fds\": 1}]"),
+			 400);
+	assert_true(error_says(x, "net_fds"));
+	assert_int_equal(
+	    put_url(x, "vm.restore", "source_url", url, ", \"memory_restore_mode\": \"Lazy\""),
+	    400);
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url, ", \"resume\": 1"), 400);
+	assert_int_equal(x->f.restores, 0);
+	assert_string_equal(state_of(x), "(none)");
+	/* prefault is accepted (the memory is faulted in on demand), resume honoured */
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url,
+				 ", \"prefault\": true, \"resume\": true, \"net_fds\": [], "
+				 "\"memory_restore_mode\": \"OnDemand\""),
+			 204);
+	assert_int_equal(x->f.restores, 1);
+	assert_true(x->f.load_resume);
+	assert_string_equal(state_of(x), "Running");
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(x->body, "config"), "cpus"), "boot_vcpus")),
+	    3);
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url, ""), 500);
+	assert_true(error_says(x, "VM is already created"));
+	/* after vm.delete, a restore again; paused without resume */
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.delete", NULL), 204);
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url, ""), 204);
+	assert_string_equal(state_of(x), "Paused");
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resume", NULL), 204);
+	/* a created VM takes no restore */
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.delete", NULL), 204);
+	assert_int_equal(create(x, ""), 204);
+	assert_int_equal(put_url(x, "vm.restore", "source_url", url, ""), 500);
+	assert_int_equal(x->f.restores, 2);
+	rm_snap_dir(dir);
+	rm_snap_dir(empty);
 }
 
 static void test_vmm_shutdown(void **state)
@@ -693,6 +853,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_methods_and_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vmm_shutdown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};

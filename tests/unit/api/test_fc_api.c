@@ -21,7 +21,9 @@
 /* ---- the fake backend: counts the calls; boot fails on demand ---- */
 
 struct fake {
-	unsigned int boots, pauses, resumes, ctrl_alt_dels, updates;
+	unsigned int boots, pauses, resumes, ctrl_alt_dels, updates, snapshots, restores;
+	struct api_snapshot_req snap; /* the last snapshot's (paths not kept) */
+	struct api_restore_req load;  /* the last restore's */
 	bool boot_fails;
 	unsigned int update_idx;
 	char update_path[256];
@@ -80,6 +82,36 @@ static void fake_counters(void *ctx, struct api_counters *out)
 	memset(out, 0, sizeof(*out));
 }
 
+static int fake_snapshot(void *ctx, const struct api_snapshot_req *req, const void *config,
+			 size_t len, struct api_err *err)
+{
+	struct fake *f = ctx;
+
+	f->snapshots++;
+	f->snap = *req;
+	f->snap.state_path = f->snap.mem_path = NULL;
+	return 0;
+}
+
+/* What every restore finds stored: a NIC eth0 on tap0. */
+static const char fake_stored[] = "{\"petrel_spec\": 1, \"cpus\": 2, \"mem_mib\": 256, "
+				  "\"boot\": \"kernel\", \"kernel\": \"/boot/vmlinux\", "
+				  "\"nets\": [{\"id\": \"eth0\", \"tap\": \"tap0\"}]}";
+
+static int fake_restore(void *ctx, const struct api_restore_req *req, struct api_vm_spec *spec,
+			struct api_err *err)
+{
+	struct fake *f = ctx;
+	int ret = api_restore_spec(fake_stored, strlen(fake_stored), req, spec, err);
+
+	if (!ret) {
+		f->restores++;
+		f->load = *req;
+		f->load.state_path = f->load.mem_path = NULL;
+	}
+	return ret;
+}
+
 static void fake_exit_vmm(void *ctx, int status)
 {
 }
@@ -93,6 +125,8 @@ static const struct api_backend fake_backend = {
     .ctrl_alt_del = fake_ctrl_alt_del,
     .power_button = fake_nothing,
     .drive_update = fake_drive_update,
+    .snapshot = fake_snapshot,
+    .restore = fake_restore,
     .counters = fake_counters,
     .exit_vmm = fake_exit_vmm,
 };
@@ -718,9 +752,14 @@ static const struct refusal preboot_refusals[] = {
     {"GET", "/machine-config/x", NULL, "Invalid request"},
     {"PUT", "/drives/d/x", DRIVE("d", ""), "Invalid request"},
     {"GET", "/vm/state", NULL, "Invalid request"},
+    /* snapshots: the VM must be paused; a configured one takes no snapshot */
     {"PUT", "/snapshot/create", "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
-     "petrel does not support PUT /snapshot/create"},
-    {"PUT", "/snapshot/load", "{}", "does not support"},
+     "not running"},
+    {"PUT", "/snapshot/load", "{}", "missing field `snapshot_path`"},
+    {"PUT", "/snapshot/load", "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\"}",
+     "fresh"},
+    {"GET", "/snapshot/create", NULL, "Invalid request method"},
+    {"PUT", "/snapshot", "{}", "Invalid request"},
     {"GET", "/balloon", NULL, "does not support"},
     {"PUT", "/balloon", "{\"amount_mib\": 1, \"deflate_on_oom\": true}", "does not support"},
     {"PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/v\"}", "does not support"},
@@ -1104,6 +1143,191 @@ static void test_any_bytes(void **state)
 	assert_int_equal(st, 400);
 }
 
+static void test_snapshot_create(void **state)
+{
+	static const char full[] =
+	    "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"@D0@\", \"mem_file_path\": "
+	    "\"@D1@\"}";
+	static const char diff[] =
+	    "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"@D0@\", \"mem_file_path\": "
+	    "\"@D1@\"}";
+	struct t *t = *state;
+
+	bad(t, "PUT", "/snapshot/create", full, "not running");
+	start(t);
+	bad(t, "PUT", "/snapshot/create", full, "must be paused");
+	ok(t, "PATCH", "/vm", "{\"state\": \"Paused\"}");
+	/* Firecracker's fields, checked */
+	bad(t, "PUT", "/snapshot/create", "{\"snapshot_path\": \"@D0@\"}",
+	    "missing field `mem_file_path`");
+	bad(t, "PUT", "/snapshot/create",
+	    "{\"snapshot_type\": \"Half\", \"snapshot_path\": \"@D0@\", \"mem_file_path\": "
+	    "\"@D1@\"}",
+	    "unknown variant `Half` for `snapshot_type`");
+	bad(t, "PUT", "/snapshot/create",
+	    "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"version\": \"1.0\"}",
+	    "unknown field `version`");
+	bad(t, "PUT", "/snapshot/create", "{\"snapshot_path\": \"\", \"mem_file_path\": \"@D1@\"}",
+	    "must not be empty");
+	/* a diff snapshot needs dirty page tracking, off here */
+	bad(t, "PUT", "/snapshot/create", diff, "track_dirty_pages");
+	assert_int_equal(t->f.snapshots, 0);
+	ok(t, "PUT", "/snapshot/create", full);
+	ok(t, "PUT", "/snapshot/create",
+	   "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\"}"); /* Full by default */
+	assert_int_equal(t->f.snapshots, 2);
+	assert_false(t->f.snap.diff);
+	expect_state(t, "Paused");
+}
+
+static void test_snapshot_create_diff(void **state)
+{
+	struct t *t = *state;
+
+	ok(t, "PUT", "/machine-config",
+	   "{\"vcpu_count\": 1, \"mem_size_mib\": 128, \"track_dirty_pages\": true}");
+	start(t);
+	ok(t, "PATCH", "/vm", "{\"state\": \"Paused\"}");
+	ok(t, "PUT", "/snapshot/create",
+	   "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"@D0@\", \"mem_file_path\": "
+	   "\"@D1@\"}");
+	assert_true(t->f.snap.diff);
+}
+
+/* A fresh controller for each load. */
+static void reset(struct t *t)
+{
+	api_vmm_destroy(&t->v);
+	t_init_vmm(t);
+}
+
+static void test_snapshot_load(void **state)
+{
+	struct t *t = *state;
+	json_t *j;
+
+	/* mem_backend, resumed */
+	ok(t, "PUT", "/snapshot/load",
+	   "{\"snapshot_path\": \"@D0@\", \"mem_backend\": {\"backend_type\": \"File\", "
+	   "\"backend_path\": \"@D1@\"}, \"resume_vm\": true}");
+	assert_int_equal(t->f.restores, 1);
+	assert_true(t->f.load.resume);
+	assert_false(t->f.load.track_dirty_pages);
+	expect_state(t, "Running");
+	/* the restored configuration is what GET /vm/config says */
+	j = get(t, "/vm/config");
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "machine-config"), "vcpu_count")),
+	    2);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(j, "network-interfaces"), 0), "host_dev_name")),
+	    "tap0");
+	json_decref(j);
+	/* once loaded, no second load and no configuration */
+	bad(t, "PUT", "/snapshot/load",
+	    "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\"}", "fresh");
+	bad(t, "PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 128}",
+	    "after the VM has started");
+	/* the deprecated mem_file_path and enable_diff_snapshots; paused; a NIC moved */
+	reset(t);
+	ok(t, "PUT", "/snapshot/load",
+	   "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	   "\"enable_diff_snapshots\": true, \"network_overrides\": [{\"iface_id\": \"eth0\", "
+	   "\"host_dev_name\": \"tap7\"}]}");
+	expect_state(t, "Paused");
+	assert_true(t->f.load.track_dirty_pages);
+	assert_int_equal(t->f.load.nr_nets, 1);
+	j = get(t, "/vm/config");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(j, "network-interfaces"), 0), "host_dev_name")),
+	    "tap7");
+	json_decref(j);
+	/* and a snapshot of it: diff allowed, tracking asked for at load */
+	ok(t, "PUT", "/snapshot/create",
+	   "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"@D0@\", \"mem_file_path\": "
+	   "\"@D1@\"}");
+	/* the logger before a load is allowed, as in Firecracker */
+	reset(t);
+	ok(t, "PUT", "/logger", "{\"level\": \"Info\"}");
+	ok(t, "PUT", "/snapshot/load",
+	   "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"track_dirty_pages\": "
+	   "true}");
+}
+
+static void test_snapshot_load_refusals(void **state)
+{
+	static const struct refusal r[] = {
+	    {"PUT", "/snapshot/load", "{\"snapshot_path\": \"@D0@\"}",
+	     "either `mem_backend` or `mem_file_path`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"mem_backend\": "
+	     "{\"backend_type\": \"File\", \"backend_path\": \"@D1@\"}}",
+	     "not both"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_backend\": {\"backend_type\": \"Uffd\", "
+	     "\"backend_path\": \"/uffd.sock\"}}",
+	     "`Uffd`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_backend\": {\"backend_type\": \"File\"}}",
+	     "mem_backend: missing field `backend_path`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_backend\": {\"backend_type\": \"Disk\", "
+	     "\"backend_path\": \"@D1@\"}}",
+	     "unknown variant `Disk`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"resume\": true}",
+	     "unknown field `resume`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"resume_vm\": 1}",
+	     "invalid type for `resume_vm`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"/nonexistent/vm.snap\", \"mem_file_path\": \"@D1@\"}",
+	     "snapshot state file /nonexistent/vm.snap: No such file or directory"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"/nonexistent/vm.mem\"}",
+	     "/nonexistent/vm.mem"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"network_overrides\": [{\"iface_id\": \"eth9\", \"host_dev_name\": \"tap9\"}]}",
+	     "network interface eth9: the snapshot has no such interface"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"network_overrides\": [{\"iface_id\": \"eth0\"}]}",
+	     "network_overrides[0]: missing field `host_dev_name`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"network_overrides\": {}}",
+	     "invalid type for `network_overrides`"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"network_overrides\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"a/b\"}]}",
+	     "not a valid TAP name"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"drive_overrides\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"@D1@\"}]}",
+	     "drive rootfs: the snapshot has no such drive"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", "
+	     "\"vsock_override\": {\"uds_path\": \"/v.sock\"}}",
+	     "vsock_override"},
+	    {"PUT", "/snapshot/load",
+	     "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"clock_realtime\": "
+	     "true}",
+	     "clock_realtime"},
+	};
+	struct t *t = *state;
+
+	run_refusals(t, r, sizeof(r) / sizeof(r[0]));
+	assert_int_equal(t->f.restores, 0);
+	expect_state(t, "Not started");
+	/* still fresh after every refusal */
+	ok(t, "PUT", "/snapshot/load",
+	   "{\"snapshot_path\": \"@D0@\", \"mem_file_path\": \"@D1@\", \"clock_realtime\": "
+	   "false}");
+}
+
 static void test_match(void **state)
 {
 	assert_true(api_fc_frontend.match("/"));
@@ -1134,6 +1358,10 @@ int main(void)
 	    T(test_config_file_round_trip),
 	    T(test_config_file_refusals),
 	    T(test_config_file_refused_drive),
+	    T(test_snapshot_create),
+	    T(test_snapshot_create_diff),
+	    T(test_snapshot_load),
+	    T(test_snapshot_load_refusals),
 	    T(test_any_bytes),
 	    T(test_match),
 	};

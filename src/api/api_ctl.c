@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * petrel ctl: one HTTP/1.1 request a connection (Connection: close), its
+ * answer read to the end. Firecracker's routes do the work (GET /, PATCH
+ * /vm, PUT /snapshot/create), Cloud Hypervisor's vmm.shutdown ends petrel.
+ */
+#include "api/api_ctl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api/api_vmm.h"
+
+#define CTL_EXIT_ERROR 1
+#define CTL_EXIT_USAGE 2
+#define CTL_TIMEOUT_S 300 /* a snapshot writes all of the guest's RAM */
+#define CTL_MAX_ANSWER (1u << 20)
+
+struct ctl_answer {
+	unsigned int status;
+	char *body; /* NUL-terminated, maybe empty */
+};
+
+static int ctl_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "petrel ctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (usage: petrel ctl SOCKET info|pause|resume|shutdown|"
+			"snapshot DIR [--keep-paused])\n");
+	return CTL_EXIT_USAGE;
+}
+
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = CTL_TIMEOUT_S};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "petrel ctl: %s: the socket's path is too long\n", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "petrel ctl: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The status line and the body after the headers. */
+static int parse_answer(char *raw, struct ctl_answer *a)
+{
+	char *body = strstr(raw, "\r\n\r\n");
+
+	if (strncmp(raw, "HTTP/1.", 7) || sscanf(raw + 8, " %3u", &a->status) != 1 || !body)
+		return -1;
+	a->body = strdup(body + 4);
+	return a->body ? 0 : -1;
+}
+
+/* One request to @sock: 0 with *a filled, or -1 with the reason on stderr. */
+static int ctl_request(const char *sock, const char *method, const char *path, const char *body,
+		       struct ctl_answer *a)
+{
+	char head[512], *raw;
+	size_t len = 0;
+	int fd, ret = -1;
+
+	memset(a, 0, sizeof(*a));
+	fd = ctl_connect(sock);
+	if (fd < 0)
+		return -1;
+	snprintf(head, sizeof(head),
+		 "%s %s HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		 "Connection: close\r\n\r\n",
+		 method, path, body ? strlen(body) : 0);
+	raw = malloc(CTL_MAX_ANSWER + 1);
+	if (!raw || write_all(fd, head, strlen(head)) ||
+	    (body && write_all(fd, body, strlen(body)))) {
+		fprintf(stderr, "petrel ctl: %s: %s\n", sock,
+			raw ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, raw + len, CTL_MAX_ANSWER - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "petrel ctl: %s: %s\n", sock,
+				errno == EAGAIN ? "no answer in time" : strerror(errno));
+			goto out;
+		}
+		if (n == 0 || (len += (size_t)n) == CTL_MAX_ANSWER)
+			break;
+	}
+	raw[len] = '\0';
+	if (parse_answer(raw, a) < 0)
+		fprintf(stderr, "petrel ctl: %s: not an HTTP answer\n", sock);
+	else
+		ret = 0;
+out:
+	free(raw);
+	close(fd);
+	return ret;
+}
+
+/* Why the request failed, in one line: Firecracker's fault_message or CH's list. */
+static void print_failure(const char *what, const struct ctl_answer *a)
+{
+	json_t *j = json_loads(a->body, 0, NULL), *m;
+	char msg[API_ERR_MAX] = "";
+	size_t i, n = 0;
+
+	if (json_is_string(json_object_get(j, "fault_message")))
+		snprintf(msg, sizeof(msg), "%s",
+			 json_string_value(json_object_get(j, "fault_message")));
+	json_array_foreach(j, i, m)
+	{
+		if (json_is_string(m) && n < sizeof(msg))
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s", n ? ": " : "",
+					      json_string_value(m));
+	}
+	json_decref(j);
+	for (char *c = msg; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	fprintf(stderr, "petrel ctl: %s: %s (HTTP %u)\n", what, *msg ? msg : "refused", a->status);
+}
+
+/* A request that must succeed (2xx); the answer's body printed when @print. */
+static int ctl_do(const char *sock, const char *what, const char *method, const char *path,
+		  const char *body, bool print)
+{
+	struct ctl_answer a;
+	int ret = CTL_EXIT_ERROR;
+
+	if (ctl_request(sock, method, path, body, &a) < 0)
+		return CTL_EXIT_ERROR;
+	if (a.status / 100 != 2) {
+		print_failure(what, &a);
+	} else {
+		if (print && *a.body)
+			printf("%s%s", a.body, a.body[strlen(a.body) - 1] == '\n' ? "" : "\n");
+		ret = 0;
+	}
+	free(a.body);
+	return ret;
+}
+
+/* Firecracker's state of the VM: "Running", "Paused", "Not started"; NULL on failure. */
+static char *ctl_state(const char *sock)
+{
+	struct ctl_answer a;
+	json_t *j;
+	char *s = NULL;
+
+	if (ctl_request(sock, "GET", "/", NULL, &a) < 0)
+		return NULL;
+	j = json_loads(a.body, 0, NULL);
+	if (a.status == 200 && json_is_string(json_object_get(j, "state")))
+		s = strdup(json_string_value(json_object_get(j, "state")));
+	else
+		print_failure("info", &a);
+	json_decref(j);
+	free(a.body);
+	return s;
+}
+
+static int ctl_snapshot(const char *sock, const char *dir, bool keep_paused)
+{
+	char abs[PATH_MAX], *state, *body = NULL;
+	json_t *o;
+	bool was_paused;
+	int ret;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "petrel ctl: snapshot %s: %s\n", dir, strerror(errno));
+		return CTL_EXIT_ERROR;
+	}
+	/* petrel opens the files: the paths must not depend on this directory */
+	errno = 0;
+	if (!realpath(dir, abs) || strlen(abs) + 16 > sizeof(abs)) {
+		fprintf(stderr, "petrel ctl: snapshot %s: %s\n", dir,
+			errno ? strerror(errno) : "the path is too long");
+		return CTL_EXIT_ERROR;
+	}
+	state = ctl_state(sock);
+	if (!state)
+		return CTL_EXIT_ERROR;
+	was_paused = !strcmp(state, "Paused");
+	free(state);
+	if (!was_paused && ctl_do(sock, "pause", "PATCH", "/vm", "{\"state\": \"Paused\"}", false))
+		return CTL_EXIT_ERROR;
+	o = json_object();
+	if (o) {
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/" API_SNAPSHOT_STATE_FILE, abs);
+		json_object_set_new(o, "snapshot_path", json_string(path));
+		snprintf(path, sizeof(path), "%s/" API_SNAPSHOT_MEM_FILE, abs);
+		json_object_set_new(o, "mem_file_path", json_string(path));
+		body = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
+	ret = body ? ctl_do(sock, "snapshot", "PUT", "/snapshot/create", body, false)
+		   : CTL_EXIT_ERROR;
+	free(body);
+	/* the guest goes on, snapshot or not, unless it was paused or is to stay so */
+	if (!was_paused && !keep_paused &&
+	    ctl_do(sock, "resume", "PATCH", "/vm", "{\"state\": \"Resumed\"}", false))
+		ret = CTL_EXIT_ERROR;
+	return ret;
+}
+
+int api_ctl_main(int argc, char **argv)
+{
+	const char *sock, *cmd;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: petrel ctl SOCKET COMMAND\n"
+		       "  info                      the VM's id and state (JSON)\n"
+		       "  pause, resume             pause or resume the VM\n"
+		       "  snapshot DIR [--keep-paused]\n"
+		       "                            pause, write DIR/" API_SNAPSHOT_STATE_FILE
+		       " and DIR/" API_SNAPSHOT_MEM_FILE ", resume\n"
+		       "  shutdown                  stop the VM and end petrel\n");
+		return 0;
+	}
+	if (argc < 2)
+		return ctl_usage("%s", "give SOCKET and COMMAND");
+	if (argc < 3)
+		return ctl_usage("%s", "give a COMMAND after SOCKET");
+	sock = argv[1];
+	cmd = argv[2];
+	if (!strcmp(cmd, "snapshot")) {
+		bool keep = false;
+		const char *dir = NULL;
+
+		for (int i = 3; i < argc; i++) {
+			if (!strcmp(argv[i], "--keep-paused"))
+				keep = true;
+			else if (argv[i][0] == '-' || dir)
+				return ctl_usage("snapshot: unexpected argument %s", argv[i]);
+			else
+				dir = argv[i];
+		}
+		if (!dir)
+			return ctl_usage("%s", "snapshot needs a directory");
+		return ctl_snapshot(sock, dir, keep);
+	}
+	if (argc > 3)
+		return ctl_usage("unexpected argument %s", argv[3]);
+	if (!strcmp(cmd, "info"))
+		return ctl_do(sock, "info", "GET", "/", NULL, true);
+	if (!strcmp(cmd, "pause"))
+		return ctl_do(sock, "pause", "PATCH", "/vm", "{\"state\": \"Paused\"}", false);
+	if (!strcmp(cmd, "resume"))
+		return ctl_do(sock, "resume", "PATCH", "/vm", "{\"state\": \"Resumed\"}", false);
+	if (!strcmp(cmd, "shutdown"))
+		return ctl_do(sock, "shutdown", "PUT", "/api/v1/vmm.shutdown", NULL, false);
+	return ctl_usage("unknown command %s", cmd);
+}
