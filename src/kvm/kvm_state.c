@@ -2,6 +2,7 @@
 #include "kvm/kvm_state.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -193,22 +194,49 @@ static int restore_xsave(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 	return kvm_vcpu_ioctl(v, KVM_SET_XSAVE, (void *)s->xsave);
 }
 
+/*
+ * KVM sets MSRs in order and stops at the first it refuses. A refused MSR
+ * whose saved value is already the vCPU's (a read-only or feature-gated MSR
+ * at its reset value) loses nothing: skip it and go on after it.
+ */
 static int restore_msrs(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 {
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} one;
 	struct kvm_msrs *mb;
-	int ret;
+	uint32_t done = 0;
+	int ret = 0;
 
 	if (s->nr_msrs > KVM_STATE_MAX_MSRS)
 		return -EINVAL;
 	mb = msrs_alloc(s->nr_msrs);
 	if (!mb)
 		return -ENOMEM;
-	mb->nmsrs = s->nr_msrs;
-	memcpy(mb->entries, s->msrs, s->nr_msrs * sizeof(mb->entries[0]));
-	ret = kvm_vcpu_ioctl(v, KVM_SET_MSRS, mb);
+	while (done < s->nr_msrs) {
+		mb->nmsrs = s->nr_msrs - done;
+		memcpy(mb->entries, s->msrs + done, mb->nmsrs * sizeof(mb->entries[0]));
+		ret = kvm_vcpu_ioctl(v, KVM_SET_MSRS, mb);
+		if (ret < 0)
+			break;
+		done += (uint32_t)ret;
+		if (done == s->nr_msrs)
+			break;
+		memset(&one, 0, sizeof(one));
+		one.hdr.nmsrs = 1;
+		one.e.index = s->msrs[done].index;
+		if (kvm_vcpu_ioctl(v, KVM_GET_MSRS, &one) != 1 ||
+		    one.e.data != s->msrs[done].data) {
+			fprintf(stderr,
+				"petrel: vCPU %u: KVM refused the saved value 0x%llx of MSR 0x%x\n",
+				v->id, (unsigned long long)s->msrs[done].data, s->msrs[done].index);
+			ret = -EIO;
+			break;
+		}
+		done++;
+	}
 	free(mb);
-	if (ret >= 0 && (uint32_t)ret != s->nr_msrs)
-		return -EIO; /* KVM stopped at the MSR of index ret */
 	return ret < 0 ? ret : 0;
 }
 

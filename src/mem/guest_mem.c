@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
@@ -71,6 +72,31 @@ static void *map_shared(struct guest_mem *gm, uint64_t size)
 		    (off_t)gm->fd_size);
 }
 
+/* A private copy-on-write view of the backing file, after the earlier regions. */
+static void *map_file(struct guest_mem *gm, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(gm->fd, &st) < 0)
+		return MAP_FAILED;
+	if ((uint64_t)st.st_size < gm->fd_size + size) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, gm->fd,
+		    (off_t)gm->fd_size);
+}
+
+int gm_use_file(struct guest_mem *gm, int fd)
+{
+	if (gm->nr_regions || gm->fd >= 0 || gm->shared)
+		return -EBUSY;
+	gm->fd = fd;
+	gm->file_backed = true;
+	gm->fd_size = 0;
+	return 0;
+}
+
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
@@ -89,7 +115,10 @@ int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t
 	for (i = 0; i < gm->nr_regions; i++)
 		if (ranges_overlap(gpa, size, gm->regions[i].gpa, gm->regions[i].size))
 			return -EEXIST;
-	hva = gm->shared ? map_shared(gm, size) : map_private(size);
+	if (gm->file_backed)
+		hva = map_file(gm, size);
+	else
+		hva = gm->shared ? map_shared(gm, size) : map_private(size);
 	if (hva == MAP_FAILED)
 		return -errno;
 	madvise(hva, size, MADV_DONTDUMP);
@@ -104,9 +133,9 @@ int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t
 	r->gpa = gpa;
 	r->size = size;
 	r->hva = hva;
-	r->fd_offset = gm->shared ? gm->fd_size : 0;
+	r->fd_offset = gm->shared || gm->file_backed ? gm->fd_size : 0;
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "ram");
-	if (gm->shared)
+	if (gm->shared || gm->file_backed)
 		gm->fd_size += size;
 	return (int)gm->nr_regions++;
 }

@@ -30,7 +30,13 @@ struct gm_region {
 
 struct guest_mem {
 	bool shared; /* regions live in one memfd; set before the first region */
-	int fd;	     /* memfd holding every region back to back, or -1 */
+	/*
+	 * Regions are private copy-on-write mappings of a file (gm_use_file,
+	 * before the first region): a restored snapshot's memory file, read as
+	 * the guest touches it and never written.
+	 */
+	bool file_backed;
+	int fd; /* memfd holding every region back to back, or -1 */
 	uint64_t fd_size;
 	unsigned int nr_regions;
 	struct gm_region regions[GM_MAX_REGIONS];
@@ -44,6 +50,13 @@ void gm_init(struct guest_mem *gm);
  */
 int gm_add_region(struct guest_mem *gm, const char *name, uint64_t gpa, uint64_t size);
 void gm_destroy(struct guest_mem *gm);
+/*
+ * Back the regions added next with @fd (taken over: closed by gm_destroy),
+ * one after the other from offset 0, privately: the guest's writes stay in
+ * petrel. The file must hold every region (-EINVAL from gm_add_region when
+ * it is too short).
+ */
+int gm_use_file(struct guest_mem *gm, int fd);
 
 /* The region holding [gpa, gpa+len), or NULL when any byte lies outside RAM. */
 const struct gm_region *gm_region_of(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,8 +39,35 @@ static int machine_add_ram(struct machine *m)
 	    m->cfg.mem_size < X86_MMIO_HOLE_START ? m->cfg.mem_size : X86_MMIO_HOLE_START;
 	uint64_t high = m->cfg.mem_size - low;
 	unsigned int i;
-	int ret;
+	int fd, ret;
 
+	if (m->cfg.restore_mem) {
+		struct stat st;
+
+		fd = open(m->cfg.restore_mem, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			ret = -errno;
+			fprintf(stderr, "petrel: memory file %s: %s\n", m->cfg.restore_mem,
+				strerror(-ret));
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != m->cfg.mem_size) {
+			fprintf(stderr,
+				"petrel: memory file %s holds %llu bytes where the guest has %llu: "
+				"give the memory file of this snapshot\n",
+				m->cfg.restore_mem, (unsigned long long)st.st_size,
+				(unsigned long long)m->cfg.mem_size);
+			close(fd);
+			return -EINVAL;
+		}
+		ret = gm_use_file(&m->mem, fd);
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
+	}
 	ret = gm_add_region(&m->mem, "ram-low", 0, low);
 	if (ret >= 0 && high)
 		ret = gm_add_region(&m->mem, "ram-high", X86_4G, high);
@@ -125,6 +154,14 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	ret = machine_add_ram(m);
 	if (ret < 0)
 		goto fail;
+	if (cfg->track_dirty) {
+		ret = kvm_dirty_log_global(&m->vm, true);
+		if (ret < 0) {
+			fprintf(stderr, "petrel: turning on dirty page tracking: %s\n",
+				strerror(-ret));
+			goto fail;
+		}
+	}
 	platform_kvm_init(m);
 	ret = vm_devices_create(m);
 	if (ret < 0)
@@ -134,7 +171,8 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 		if (ret < 0)
 			goto fail;
 	}
-	ret = vm_boot_load(m);
+	/* a restored machine's RAM already holds its guest */
+	ret = cfg->restore_mem ? 0 : vm_boot_load(m);
 	if (ret < 0)
 		goto fail;
 	ret = machine_create_vcpus(m);

@@ -75,6 +75,13 @@ struct vm_config {
 	bool irqchip;	   /* in-kernel irqchip for firmware guests (always for kernels) */
 	const char *kvm_path;
 	enum sandbox_mode sandbox; /* --seccomp: the filters of the machine's threads */
+	/*
+	 * A snapshot's memory file: guest RAM is mapped from it privately and
+	 * no guest is loaded (the snapshot's state is put back afterwards).
+	 */
+	const char *restore_mem;
+	/* Log the pages the guest writes from the start (for diff snapshots). */
+	bool track_dirty;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };

@@ -147,7 +147,8 @@ static const int build_calls[] = {
     SCMP_SYS(rseq), SCMP_SYS(prctl), SCMP_SYS(seccomp), SCMP_SYS(sched_getaffinity),
     SCMP_SYS(sysinfo), SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(uname),
     SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-    SCMP_SYS(getcwd), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack), SCMP_SYS(mincore), -1,
+    SCMP_SYS(getcwd), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack), SCMP_SYS(mincore),
+    SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), -1,
 };
 
 static const unsigned long build_ioctls[] = {
@@ -155,7 +156,9 @@ static const unsigned long build_ioctls[] = {
     KVM_CREATE_VCPU, KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2, KVM_SET_TSS_ADDR,
     KVM_SET_IDENTITY_MAP_ADDR, KVM_ENABLE_CAP, KVM_SET_CPUID2, KVM_X86_GET_MCE_CAP_SUPPORTED,
     KVM_X86_SETUP_MCE, TUNGETFEATURES, TUNSETIFF,
-    TUNSETVNETHDRSZ, TCSETS, TCSETSW, TCSETSF, BLKSSZGET, BLKGETSIZE64, 0,
+    TUNSETVNETHDRSZ, TCSETS, TCSETSW, TCSETSF, BLKSSZGET, BLKGETSIZE64,
+    /* snapshots: a vCPU's whole state, read and put back by the thread that builds */
+    KVM_GET_XSAVE2, KVM_GET_CPUID2, KVM_GET_TSC_KHZ, KVM_SET_TSC_KHZ, KVM_GET_MSR_INDEX_LIST, 0,
 };
 
 /* clang-format on */

@@ -56,6 +56,20 @@ static bool vcpu_check_requests(struct vm_vcpu *v)
 	pthread_mutex_lock(&m->lock);
 	while (m->state == VM_PAUSED || (m->pause_requested && m->state == VM_RUNNING) ||
 	       (v->held && m->state != VM_STOPPING)) {
+		if (!v->paused && v->kvm.exit_unfinished) {
+			/*
+			 * Stopped right after an I/O or MMIO exit: KVM finishes that
+			 * instruction before anyone reads or saves this vCPU.
+			 */
+			pthread_mutex_unlock(&m->lock);
+			if (kvm_vcpu_settle(&v->kvm) < 0) {
+				fprintf(stderr, "petrel: vCPU %u: finishing its last I/O: failed\n",
+					v->kvm.id);
+				v->kvm.exit_unfinished = false;
+			}
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
 		if (!v->paused) {
 			v->paused = true;
 			pthread_cond_broadcast(&m->cond);

@@ -2,6 +2,8 @@
 /* Per-vCPU CPUID adjustments. */
 #include "arch/x86/cpuid.h"
 
+#include <stdio.h>
+
 #include <cpuid.h>
 #include <stddef.h>
 #include <string.h>
@@ -148,4 +150,54 @@ void x86_cpuid_host_brand(uint32_t brand[12])
 	for (i = 0; i < 3; i++)
 		__cpuid(0x80000002 + i, brand[i * 4], brand[i * 4 + 1], brand[i * 4 + 2],
 			brand[i * 4 + 3]);
+}
+
+/* The feature leaves a guest's CPUID may not have more of than the host's. */
+static const struct {
+	uint32_t function, index;
+	uint32_t ignore[4]; /* eax, ebx, ecx, edx: bits that follow the guest's state */
+} feature_leaves[] = {
+    {1, 0, {0xffffffff, 0xffffffff, 1u << 27 | LEAF1_ECX_HYPERVISOR, LEAF1_EDX_HTT}},
+    {7, 0, {0xffffffff, 0, 0, 0}},
+    {7, 1, {0, 0xffffffff, 0xffffffff, 0xffffffff}},
+    {0xd, 0, {0, 0xffffffff, 0xffffffff, 0}},
+    {0xd, 1, {0, 0xffffffff, 0xffffffff, 0xffffffff}},
+    {0x80000001, 0, {0xffffffff, 0xffffffff, 0, 0}},
+    {0x80000007, 0, {0xffffffff, 0, 0xffffffff, 0}},
+    {0x80000008, 0, {0xffffffff, 0, 0xffffffff, 0xffffffff}},
+};
+
+bool x86_cpuid_runs_on(const struct kvm_cpuid_entry2 *guest, unsigned int nguest,
+		       struct kvm_cpuid_entry2 *host, unsigned int nhost, char *what, size_t len)
+{
+	static const char *const reg[4] = {"eax", "ebx", "ecx", "edx"};
+	unsigned int i, j, r;
+
+	for (i = 0; i < sizeof(feature_leaves) / sizeof(feature_leaves[0]); i++) {
+		const struct kvm_cpuid_entry2 *g = NULL;
+		const struct kvm_cpuid_entry2 *h;
+		uint32_t gv[4], hv[4] = {0, 0, 0, 0}, missing;
+
+		for (j = 0; j < nguest && !g; j++)
+			if (guest[j].function == feature_leaves[i].function &&
+			    guest[j].index == feature_leaves[i].index)
+				g = &guest[j];
+		if (!g)
+			continue;
+		h = x86_cpuid_find(host, nhost, feature_leaves[i].function,
+				   feature_leaves[i].index);
+		gv[0] = g->eax, gv[1] = g->ebx, gv[2] = g->ecx, gv[3] = g->edx;
+		if (h)
+			hv[0] = h->eax, hv[1] = h->ebx, hv[2] = h->ecx, hv[3] = h->edx;
+		for (r = 0; r < 4; r++) {
+			missing = gv[r] & ~hv[r] & ~feature_leaves[i].ignore[r];
+			if (missing) {
+				snprintf(what, len, "leaf 0x%x.%u %s bit %d",
+					 feature_leaves[i].function, feature_leaves[i].index,
+					 reg[r], __builtin_ctz(missing));
+				return false;
+			}
+		}
+	}
+	return true;
 }

@@ -10,6 +10,7 @@
 
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Features KVM emulates but does not list in KVM_GET_SUPPORTED_CPUID. */
@@ -40,5 +41,16 @@ bool x86_cpuid_is_amd(struct kvm_cpuid_entry2 *e, unsigned int nent);
 /* Find a leaf (and sub-leaf, for indexed leaves); NULL if absent. */
 struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int nent,
 					uint32_t function, uint32_t index);
+
+/*
+ * Can a host whose KVM supports @host (KVM_GET_SUPPORTED_CPUID, adjusted
+ * with every feature petrel may add) run a guest that was given @guest? The
+ * feature leaves (1, 7.0, 7.1, 0xd.0, 0xd.1, 0x80000001, 0x80000007,
+ * 0x80000008 ebx) are compared bit by bit, apart from the bits that follow
+ * the guest's own state (OSXSAVE, the hypervisor bit). Returns true, or
+ * false with @what naming the first missing bit ("leaf 0x7.0 ebx bit 5").
+ */
+bool x86_cpuid_runs_on(const struct kvm_cpuid_entry2 *guest, unsigned int nguest,
+		       struct kvm_cpuid_entry2 *host, unsigned int nhost, char *what, size_t len);
 
 #endif
