@@ -14,6 +14,7 @@
 #include "api/api_server.h"
 #include "api/fc_api.h"
 #include "debug/gdb_stub.h"
+#include "state/snapshot.h"
 #include "kvm/kvm.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
@@ -37,6 +38,9 @@ static void usage(FILE *out)
 	    "                               --disk move the NIC or drive of that id\n"
 	    "       petrel ctl SOCKET info|pause|resume|shutdown|snapshot DIR [--keep-paused]\n"
 	    "                               ask the petrel serving SOCKET (--help: more)\n"
+	    "       petrel snapshot merge BASE DIFF\n"
+	    "                               apply a diff snapshot's memory file DIFF onto\n"
+	    "                               the memory file BASE it was taken after\n"
 	    "       petrel info             describe this host's KVM\n"
 	    "       petrel --version\n"
 	    "\n"
@@ -844,6 +848,20 @@ static bool called_firecracker(const char *argv0)
 	return !strcmp(base ? base + 1 : argv0, "firecracker");
 }
 
+/* petrel snapshot merge BASE DIFF */
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct state_err err;
+
+	if (argc != 4 || strcmp(argv[1], "merge"))
+		return usage_error("%s", "usage: petrel snapshot merge BASE DIFF");
+	if (snapshot_merge_mem(argv[2], argv[3], &err) < 0) {
+		fprintf(stderr, "petrel: snapshot merge: %s\n", err.msg);
+		return VM_EXIT_ERROR;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -868,11 +886,14 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return api_ctl_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "api")) {
 		ret = cmd_api(argc - 1, argv + 1, false);
 		return ret < 0 ? 0 : ret;
 	}
 	if (strcmp(argv[1], "run"))
-		return usage_error("unknown command %s: expected run, api, ctl or info", argv[1]);
+		return usage_error("unknown command %s: expected run, api, ctl, snapshot or info",
+				   argv[1]);
 	return cmd_run(argc - 1, argv + 1);
 }
