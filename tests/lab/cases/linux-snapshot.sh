@@ -25,45 +25,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-api() {
-	local args=(-sS --max-time 120 --unix-socket "$1" -X "$2" -o "$work/body" -w '%{http_code}')
-	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' -H 'Expect:' --data-binary "$4")
-	rm -f "$work/body"
-	code=$(curl "${args[@]}" "http://localhost$3" 2>"$work/curl.err") || code="curl-failed($(cat "$work/curl.err"))"
-	body=$(cat "$work/body" 2>/dev/null || true)
-	echo "$2 $3 ${4:-} -> $code $body" >>"$work/api.log"
-}
+API_MAX_TIME=120
+source "$(dirname "$0")/../api-lib.sh"
 
-call() {
-	if [ -n "$4" ]; then api "$1" "$2" "$3" "$4"; else api "$1" "$2" "$3"; fi
-	[ "$code" = "$5" ] || snap_fail "$2 $3 ${4:-}: answered $code '$body', expected $5"
-}
-
-snap_fail() {
-	echo "requests so far:"
-	sed 's/^/  /' "$work/api.log" 2>/dev/null || true
-	echo "console, last lines:"
-	tail -n 30 "$out" 2>/dev/null | sed 's/^/  /'
-	echo "petrel's stderr:"
-	sed 's/^/  /' "$out_dir/$name.err" 2>/dev/null || true
-	fail "$*"
-}
-
-wait_sock() {
-	local end=$((SECONDS + 30))
-	while [ $SECONDS -lt $end ] && [ ! -S "$1" ]; do
-		kill -0 "$2" 2>/dev/null || snap_fail "petrel ended before making its socket $1"
-		sleep 0.1
-	done
-	[ -S "$1" ] || snap_fail "no API socket $1 after 30s"
-}
-
-guest_line() {
-	wait_line "$out" "$1" "${3:-1}" "$2" || snap_fail "no console line matching '$1' within $2s"
-}
-
-seen() { tr -d '\r' <"$out" | grep -aE "$1" >/dev/null; }
-rounds() { count_lines "$out" '^petrel-guest: round '; }
 # the last round's number and uptime on the console
 last_round() { tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | tail -n 1 | awk '{print $3}'; }
 last_up() { tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | tail -n 1 | awk '{print $NF}'; }
@@ -88,12 +52,12 @@ check_rounds() {
 		$7 != $9 { print "read differs: " $0; bad = 1 }
 		$11 != 0 { print "send failed: " $0; bad = 1 }
 		$13 != "ok" { print "memory lost: " $0; bad = 1 }
-		END { exit bad }' || snap_fail "the rounds went wrong on $name"
+		END { exit bad }' || api_fail "the rounds went wrong on $name"
 	for bad in 'soft lockup' 'rcu.*stall' 'clocksource.*(unstable|watchdog|skew)' \
 		'Kernel panic' 'BUG:' 'Oops' ${1:+'petrel-guest: init started'}; do
 		if tr -d '\r' <"$out" | grep -aiEq "$bad"; then
 			tr -d '\r' <"$out" | grep -aiE "$bad" | head -3
-			snap_fail "$name's console matches '$bad'"
+			api_fail "$name's console matches '$bad'"
 		fi
 	done
 }
@@ -101,7 +65,7 @@ check_rounds() {
 # stop_guest: Ctrl-Alt-Del, the guest powers off, petrel exits 0
 stop_guest() {
 	call "$sock" PUT /actions '{"action_type": "SendCtrlAltDel"}' 204
-	wait_pid $pid 90 || snap_fail "$name still runs 90s after SendCtrlAltDel"
+	wait_pid $pid 90 || api_fail "$name still runs 90s after SendCtrlAltDel"
 	status=0
 	wait $pid || status=$?
 	expect_status 0 "$name: poweroff after Ctrl-Alt-Del"
@@ -111,10 +75,10 @@ stop_guest() {
 slots_match() {
 	tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' |
 		awk '{ last[$5] = $7 } END { for (s in last) print s, last[s] }' >"$work/slots.txt"
-	[ -s "$work/slots.txt" ] || snap_fail "$name reported no rounds"
+	[ -s "$work/slots.txt" ] || api_fail "$name reported no rounds"
 	while read -r slot sum; do
 		got=$(dd if="$1" bs=65536 skip="$slot" count=1 status=none | md5sum | cut -d' ' -f1)
-		[ "$got" = "$sum" ] || snap_fail "$name: slot $slot of $1 has md5 $got, the guest wrote $sum"
+		[ "$got" = "$sum" ] || api_fail "$name: slot $slot of $1 has md5 $got, the guest wrote $sum"
 	done <"$work/slots.txt"
 }
 
@@ -157,7 +121,7 @@ call "$sock" PUT /entropy '{}' 204
 call "$sock" PUT /actions '{"action_type": "InstanceStart"}' 204
 guest_line '^petrel-guest: round 4 ' 240
 call "$sock" PUT /snapshot/create "{\"snapshot_path\": \"$work/s1.state\", \"mem_file_path\": \"$work/s1.mem\"}" 400
-grep -q "fault_message" <<<"$body" || snap_fail "a snapshot of a running VM: '$body'"
+grep -q "fault_message" <<<"$body" || api_fail "a snapshot of a running VM: '$body'"
 call "$sock" PATCH /vm '{"state": "Paused"}' 204
 t=$SECONDS
 call "$sock" PUT /snapshot/create "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$work/s1.state\",
@@ -179,15 +143,15 @@ call "$sock" PUT /snapshot/load "{\"snapshot_path\": \"$work/s1.state\",
 	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$work/s1.mem\"},
 	\"track_dirty_pages\": true, \"resume_vm\": true}" 204
 call "$sock" GET / "" 200
-grep -q '"state": *"Running"' <<<"$body" || snap_fail "after the load, GET / says '$body'"
+grep -q '"state": *"Running"' <<<"$body" || api_fail "after the load, GET / says '$body'"
 guest_line '^petrel-guest: round ' 240 3
 echo "b: 3 rounds $((SECONDS - t))s after the load"
 first=$(tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | head -n 1)
 b_first=$(awk '{print $3}' <<<"$first")
 b_up=$(awk '{print $NF}' <<<"$first")
-[ "$b_first" = $((a_round + 1)) ] || snap_fail "b went on with round $b_first, not $((a_round + 1))"
+[ "$b_first" = $((a_round + 1)) ] || api_fail "b went on with round $b_first, not $((a_round + 1))"
 awk -v a="$a_up" -v b="$b_up" 'BEGIN { exit !(b > a && b < a + 60) }' ||
-	snap_fail "b's uptime $b_up does not continue a's $a_up"
+	api_fail "b's uptime $b_up does not continue a's $a_up"
 check_rounds restored
 echo "b: went on with round $b_first, uptime $b_up after $a_up"
 # a diff snapshot of b, merged onto the first memory file
@@ -203,7 +167,7 @@ check_rounds restored
 slots_match "$work/vda.img"
 echo "b: $(rounds) rounds after the restore; its disk writes are in the image"
 cp --sparse=always "$work/s1.mem" "$work/s2.mem"
-"$petrel" snapshot merge "$work/s2.mem" "$work/s2.diff" || snap_fail "merging the diff failed"
+"$petrel" snapshot merge "$work/s2.mem" "$work/s2.diff" || api_fail "merging the diff failed"
 
 # ---- the diff merged onto its base ----
 start d
@@ -212,7 +176,7 @@ call "$sock" PUT /snapshot/load "{\"snapshot_path\": \"$work/s2.state\",
 	\"resume_vm\": true}" 204
 guest_line '^petrel-guest: round ' 240 2
 first=$(tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | head -n 1 | awk '{print $3}')
-[ "$first" = $((b_round + 1)) ] || snap_fail "the diff's guest went on with round $first, not $((b_round + 1))"
+[ "$first" = $((b_round + 1)) ] || api_fail "the diff's guest went on with round $first, not $((b_round + 1))"
 check_rounds restored
 stop_guest
 echo "d: the merged diff went on with round $first"
@@ -230,7 +194,7 @@ call "$sock" PUT /snapshot/load "{\"snapshot_path\": \"$work/s1.state\",
 	\"resume_vm\": true}" 204
 guest_line '^petrel-guest: round ' 240 2
 first=$(tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | head -n 1 | awk '{print $3}')
-[ "$first" = $((a_round + 1)) ] || snap_fail "the clone went on with round $first"
+[ "$first" = $((a_round + 1)) ] || api_fail "the clone went on with round $first"
 check_rounds restored
 stop_guest
 slots_match "$work/clone.img"
@@ -242,10 +206,10 @@ cp "$work/s1.state" "$work/bad.state"
 printf '\xff' | dd of="$work/bad.state" bs=1 seek=5000 conv=notrunc status=none
 call "$sock" PUT /snapshot/load "{\"snapshot_path\": \"$work/bad.state\",
 	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$work/s1.mem\"}}" 400
-grep -qi "checksum\|corrupt" <<<"$body" || snap_fail "a corrupted snapshot: '$body'"
+grep -qi "checksum\|corrupt" <<<"$body" || api_fail "a corrupted snapshot: '$body'"
 echo "e: refused: $body"
 call "$sock" GET / "" 200
-grep -q '"state": *"Not started"' <<<"$body" || snap_fail "after a refused load, GET / says '$body'"
+grep -q '"state": *"Not started"' <<<"$body" || api_fail "after a refused load, GET / says '$body'"
 kill $pid
 wait $pid 2>/dev/null || true
 echo "PASS"
