@@ -64,18 +64,26 @@ static void free_machine(struct machine *m, int status)
 	free(m);
 }
 
+/* No machine is left from before (-EBUSY otherwise). */
+static int runner_idle(struct api_runner *r, struct api_err *err)
+{
+	bool busy;
+
+	pthread_mutex_lock(&r->lock);
+	busy = r->m || r->running;
+	pthread_mutex_unlock(&r->lock);
+	return busy ? api_fail(err, -EBUSY, "a machine is still running") : 0;
+}
+
 static int runner_boot(void *ctx, const struct api_vm_spec *spec, struct api_err *err)
 {
 	struct api_runner *r = ctx;
 	struct machine *m;
 	int ret;
 
-	pthread_mutex_lock(&r->lock);
-	if (r->m || r->running) {
-		pthread_mutex_unlock(&r->lock);
-		return api_fail(err, -EBUSY, "a machine is still running");
-	}
-	pthread_mutex_unlock(&r->lock);
+	ret = runner_idle(r, err);
+	if (ret < 0)
+		return ret;
 	api_vm_spec_free(&r->spec);
 	if (api_vm_spec_copy(&r->spec, spec) < 0)
 		return api_fail(err, -ENOMEM, "out of memory");
@@ -329,10 +337,17 @@ static int runner_snapshot(void *ctx, const struct api_snapshot_req *req, const 
 
 	pthread_mutex_lock(&r->lock);
 	m = live_machine(r, err);
-	ret = m ? snapshot_save(m, &o, &se) : -ESRCH;
+	ret = m ? 0 : -ESRCH;
+	/* a machine restored paused has its device work running: hold it too */
+	if (m && vm_devices_hold(m, true, RUNNER_PAUSE_MS) < 0) {
+		snprintf(se.msg, sizeof(se.msg), "the devices did not stop their work");
+		ret = -ETIMEDOUT;
+	}
+	if (!ret)
+		ret = snapshot_save(m, &o, &se);
 	pthread_mutex_unlock(&r->lock);
 	if (m && ret)
-		return api_fail(err, ret, "snapshot %s: %s", req->state_path, se.msg);
+		return api_fail(err, ret, "%s", se.msg);
 	return ret;
 }
 
@@ -384,15 +399,12 @@ static int runner_restore(void *ctx, const struct api_restore_req *req, struct a
 	size_t len;
 	int ret;
 
-	pthread_mutex_lock(&r->lock);
-	if (r->m || r->running) {
-		pthread_mutex_unlock(&r->lock);
-		return api_fail(err, -EBUSY, "a machine is still running");
-	}
-	pthread_mutex_unlock(&r->lock);
+	ret = runner_idle(r, err);
+	if (ret < 0)
+		return ret;
 	ret = snapshot_open(&f, req->state_path, &se);
 	if (ret)
-		return api_fail(err, ret, "snapshot %s: %s", req->state_path, se.msg);
+		return api_fail(err, ret, "%s", se.msg);
 	snapshot_config(f, &config, &len);
 	api_vm_spec_free(&r->spec);
 	ret = api_restore_spec(config, len, req, &r->spec, err);
