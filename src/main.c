@@ -540,7 +540,11 @@ static int cmd_info(int argc, char **argv)
 /* Give the command line's machine to the controller, as any front-end does. */
 static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 {
-	struct api_machine_update mu = {.has_cpus = true, .cpus = cfg->cpus};
+	/* what GET /vm/config reports; the machine gets exactly mem_bytes */
+	struct api_machine_update mu = {.has_cpus = true,
+					.cpus = cfg->cpus,
+					.has_mem = cfg->mem_size >= (uint64_t)API_MIN_MEM_MIB << 20,
+					.mem_mib = cfg->mem_size >> 20};
 	struct api_local_opts lo = {
 	    .firmware = cfg->firmware,
 	    .boot = cfg->boot,
