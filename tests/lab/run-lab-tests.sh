@@ -26,8 +26,13 @@ trap 'rm -f "$out"' EXIT
 # One lab boot for case $1, its console in $out and on our output.
 . tests/lab/watched.sh
 lab_boot() {
-	LAB_TIMING=1 lab_watched "$out" "$1" --memory 12G \
-		--timeout "${LAB_CASE_BOOT_TIMEOUT:-420}" --scratch "$2" -- \
+	# the lab boot outlives the case's own limit (run-inside.sh) by two minutes
+	local case_limit boot_limit
+	case_limit=$(sed -n 's/^# lab-timeout: \([0-9][0-9]*\)$/\1/p' "tests/lab/cases/$1.sh" | head -n 1)
+	boot_limit=${LAB_CASE_BOOT_TIMEOUT:-420}
+	[ -n "$case_limit" ] && [ $((case_limit + 120)) -gt "$boot_limit" ] && boot_limit=$((case_limit + 120))
+	LAB_TIMING=1 lab_watched "$out" "$1" --memory 12G --cpus "${LAB_CPUS:-2}" \
+		--timeout "$boot_limit" --scratch "$2" -- \
 		env PETREL_BUILD="$PETREL_BUILD" LAB_CASE_TIMEOUT="${LAB_CASE_TIMEOUT:-300}" tests/lab/run-inside.sh "$1" || true
 }
 

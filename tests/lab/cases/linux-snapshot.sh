@@ -11,6 +11,7 @@
 # the first memory file, restores too; the first snapshot restores a second
 # time as a clone on another TAP and a copy of the disk; a corrupted
 # snapshot is refused with 400 and leaves that petrel able to load another.
+# lab-timeout: 900
 source "$(dirname "$0")/../linux-lib.sh"
 
 work=$(mktemp -d /tmp/petrel-snap.XXXXXX) # tmpfs inside the lab: sockets work here
