@@ -21,6 +21,10 @@ int api_fail(struct api_err *err, int ret, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		/* one line, whatever names or values from a request or a file it quotes */
+		for (char *c = err->msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return ret;
 }

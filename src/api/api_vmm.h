@@ -32,7 +32,7 @@ struct api_err {
 	char msg[API_ERR_MAX];
 };
 
-/* Fill *err (printf style) and return @ret (a negative errno). */
+/* Fill *err (printf style; control characters become ?) and return @ret (a negative errno). */
 int api_fail(struct api_err *err, int ret, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
