@@ -29,9 +29,11 @@ trap cleanup EXIT
 API_MAX_TIME=120
 source "$(dirname "$0")/../api-lib.sh"
 
+# the console's complete lines (a snapshot can stop the guest in the middle of one)
+complete() { head -n "$(wc -l <"$out")" "$out" | tr -d '\r'; }
 # the last round's number and uptime on the console
 last_round() { tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | tail -n 1 | awk '{print $3}'; }
-last_up() { tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | tail -n 1 | awk '{print $NF}'; }
+last_up() { complete | grep -a '^petrel-guest: round ' | tail -n 1 | awk '{print $NF}'; }
 
 # start NAME: a fresh `petrel api` on $work/NAME.sock, console in $out_dir/NAME.out
 start() {
@@ -48,7 +50,7 @@ start() {
 # check_rounds [restored]: every round read what it wrote, sent its block, found
 # its RAM data; the kernel complained of nothing (and a restored guest never booted)
 check_rounds() {
-	tr -d '\r' <"$out" | grep -a '^petrel-guest: round ' | awk '
+	complete | grep -a '^petrel-guest: round ' | awk '
 		$6 != "wrote" || $8 != "read" || $10 != "net" || $12 != "mem" { print "malformed: " $0; bad = 1; next }
 		$7 != $9 { print "read differs: " $0; bad = 1 }
 		$11 != 0 { print "send failed: " $0; bad = 1 }
