@@ -185,10 +185,13 @@ stop_guest
 echo "d: the merged diff went on with round $first"
 
 # ---- the first snapshot again, as a clone on another TAP and disk ----
-# the host's end of the guest's network moves to the clone's TAP
+# the host's end of the guest's network moves to the clone's TAP, with its MAC
+# (the guest remembers the peer's): as a clone's own network namespace would be
+mac=$(cat /sys/class/net/ps0/address)
+ip link set ps0 down
 ip addr del 10.0.4.1/24 dev ps0
+ip link set ps1 address "$mac"
 ip addr add 10.0.4.1/24 dev ps1
-ip neigh flush dev ps0 2>/dev/null || true
 start c
 call "$sock" PUT /snapshot/load "{\"snapshot_path\": \"$work/s1.state\",
 	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$work/s1.mem\"},
