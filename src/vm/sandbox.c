@@ -179,15 +179,13 @@ static const struct sandbox_group groups[] = {
 
 /* ---- the SIGSYS handler ---- */
 
-#define SANDBOX_NR_NAMES 512
-#define SANDBOX_NAME_LEN 24
+/* Syscall names for its messages, resolved when petrel was built (the handler cannot allocate). */
+#include "vm/syscall_names.h"
 
-/* Syscall names, resolved once before the first filter (the handler cannot allocate). */
-static char syscall_names[SANDBOX_NR_NAMES][SANDBOX_NAME_LEN];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 static __thread char thread_name[16];
 
-static void resolve_names(void)
+static void prepare_once(void)
 {
 	/* libseccomp probes the kernel once, here, not in two threads at a time */
 	seccomp_api_get();
@@ -197,13 +195,6 @@ static void resolve_names(void)
 	 * first reads the RTC.
 	 */
 	tzset();
-	for (int nr = 0; nr < SANDBOX_NR_NAMES; nr++) {
-		char *s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-
-		if (s)
-			snprintf(syscall_names[nr], SANDBOX_NAME_LEN, "%s", s);
-		free(s);
-	}
 }
 
 static size_t put_str(char *buf, size_t pos, size_t cap, const char *s)
@@ -241,8 +232,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	n = put_str(msg, n, cap, thread_name[0] ? thread_name : "?");
 	n = put_str(msg, n, cap, " made forbidden syscall ");
 	n = put_str(msg, n, cap,
-		    nr >= 0 && nr < SANDBOX_NR_NAMES && syscall_names[nr][0] ? syscall_names[nr]
-									     : "?");
+		    nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_syscall_names[nr]
+			? sandbox_syscall_names[nr]
+			: "?");
 	n = put_str(msg, n, cap, " (");
 	n = put_int(msg, n, cap, nr);
 	n = put_str(msg, n, cap, "); stopping\n");
@@ -358,7 +350,7 @@ int sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind, const char *na
 	snprintf(thread_name, sizeof(thread_name), "%s", name);
 	if (mode == SANDBOX_OFF)
 		return 0;
-	pthread_once(&names_once, resolve_names);
+	pthread_once(&names_once, prepare_once);
 	if (mode == SANDBOX_KILL) {
 		pthread_once(&handler_once, install_handler);
 		if (handler_ret < 0)
