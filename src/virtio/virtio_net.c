@@ -607,6 +607,84 @@ out:
 		virtio_pci_queue_done(&n->vp, VIRTIO_NET_RX_QUEUE);
 }
 
+/* ---- control queue ---- */
+
+/* Change bits of the configuration's status (little endian there). */
+static void status_update(struct virtio_net *n, uint16_t set, uint16_t clear)
+{
+	uint16_t v = le16toh(n->cfg.status);
+
+	n->cfg.status = htole16((uint16_t)((v & ~clear) | set));
+}
+
+/* Copy the first @len bytes of @req's readable segments (len <= read_len). */
+static void req_read(const struct virtq_req *req, uint8_t *buf, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; len && i < req->nr_readable; i++) {
+		uint32_t k = req->segs[i].len < len ? req->segs[i].len : len;
+
+		memcpy(buf, req->segs[i].hva, k);
+		buf += k;
+		len -= k;
+	}
+}
+
+/*
+ * The answer to command @cmd (@len bytes: class, command, data), a copy the
+ * guest cannot change any more. Only ANNOUNCE_ACK, without data, is known;
+ * it clears VIRTIO_NET_S_ANNOUNCE before its chain is used (5.1.6.5.4.2).
+ */
+static uint8_t ctrl_command(struct virtio_net *n, const uint8_t *cmd, uint32_t len)
+{
+	if (len < 2)
+		return VIRTIO_NET_ERR;
+	if (cmd[0] == VIRTIO_NET_CTRL_ANNOUNCE && cmd[1] == VIRTIO_NET_CTRL_ANNOUNCE_ACK &&
+	    len == 2 && virtio_pci_has_feature(&n->vp, VIRTIO_NET_F_GUEST_ANNOUNCE)) {
+		status_update(n, 0, VIRTIO_NET_S_ANNOUNCE);
+		return VIRTIO_NET_OK;
+	}
+	return VIRTIO_NET_ERR; /* no other class is offered (CTRL_RX, MQ, ...) */
+}
+
+/*
+ * Answer every command the driver made available: the ack goes into the
+ * first writable byte; a chain with no writable byte goes back untouched
+ * (the driver waits for every chain to come back). A malformed ring breaks
+ * the queue (the transport then sets DEVICE_NEEDS_RESET).
+ */
+static void ctrl_notify(struct virtio_net *n, struct virtq *q)
+{
+	struct virtq_req *req = &n->vp.req;
+	uint8_t cmd[VIRTIO_NET_CTRL_MAX];
+	bool pushed = false;
+
+	while (virtq_pop(q, req) > 0) {
+		uint8_t ack = VIRTIO_NET_ERR;
+		uint32_t written = 0;
+
+		if (!req->write_len) {
+			n->stats.ctrl_bad++;
+		} else {
+			if (req->read_len <= sizeof(cmd)) {
+				req_read(req, cmd, req->read_len);
+				ack = ctrl_command(n, cmd, req->read_len);
+			}
+			*(uint8_t *)req->segs[req->nr_readable].hva = ack;
+			written = 1;
+			if (ack == VIRTIO_NET_OK)
+				n->stats.ctrl_ok++;
+			else
+				n->stats.ctrl_err++;
+		}
+		if (!virtq_push(q, req, written))
+			pushed = true;
+	}
+	if (pushed)
+		virtio_pci_queue_done(&n->vp, VIRTIO_NET_CTRL_QUEUE);
+}
+
 /* ---- transport callbacks ---- */
 
 static void net_notify(struct virtio_pci *vp, unsigned int qi)
@@ -620,6 +698,8 @@ static void net_notify(struct virtio_pci *vp, unsigned int qi)
 		rx_notify(n, q);
 	else if (qi == VIRTIO_NET_TX_QUEUE)
 		tx_notify(n, q);
+	else if (qi == VIRTIO_NET_CTRL_QUEUE)
+		ctrl_notify(n, q);
 }
 
 /* What the TAP may send us: the offloads the driver accepted. */
@@ -663,6 +743,8 @@ static void net_reset(struct virtio_pci *vp)
 	n->bounce_len = 0;
 	n->tx_blocked = false;
 	n->tx_done_count = 0; /* a timer still set finds nothing */
+	/* a request to announce was for the driver that is gone */
+	status_update(n, 0, VIRTIO_NET_S_ANNOUNCE);
 	if (tap_set_offload(n->tap_fd, 0) < 0) {
 		/* the next FEATURES_OK sets them again */
 	}
@@ -688,7 +770,8 @@ static void net_config_write(struct virtio_pci *vp, uint32_t off, const uint8_t 
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |                    \
 	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |                     \
 	 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |                      \
-	 (1ULL << VIRTIO_NET_F_STATUS))
+	 (1ULL << VIRTIO_NET_F_STATUS) | (1ULL << VIRTIO_NET_F_CTRL_VQ) |                          \
+	 (1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE))
 
 static const struct virtio_dev_ops net_ops = {
     .name = "virtio-net",
@@ -696,7 +779,7 @@ static const struct virtio_dev_ops net_ops = {
     .pci_class = 0x02,
     .pci_subclass = 0x00,
     .features = NET_FEATURES,
-    .nr_queues = 2,
+    .nr_queues = VIRTIO_NET_NR_QUEUES,
     .kick_on_demand = 1u << VIRTIO_NET_RX_QUEUE,
     .queue_max = VIRTIO_NET_QUEUE_SIZE,
     .config_len = sizeof(struct virtio_net_config),
@@ -709,16 +792,34 @@ static const struct virtio_dev_ops net_ops = {
 
 void virtio_net_set_link(struct virtio_net *n, bool up)
 {
-	uint16_t status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	uint16_t before;
 
 	pthread_mutex_lock(&n->vp.lock);
-	if (n->cfg.status != status) {
-		n->cfg.status = status;
+	before = n->cfg.status;
+	status_update(n, up ? VIRTIO_NET_S_LINK_UP : 0, up ? 0 : VIRTIO_NET_S_LINK_UP);
+	if (n->cfg.status != before) {
 		if ((n->vp.status & VIRTIO_STATUS_DRIVER_OK) &&
 		    virtio_pci_has_feature(&n->vp, VIRTIO_NET_F_STATUS))
 			virtio_pci_config_changed(&n->vp);
 	}
 	pthread_mutex_unlock(&n->vp.lock);
+}
+
+bool virtio_net_announce(struct virtio_net *n)
+{
+	bool on;
+
+	pthread_mutex_lock(&n->vp.lock);
+	on = virtio_pci_has_feature(&n->vp, VIRTIO_NET_F_GUEST_ANNOUNCE);
+	if (on) {
+		status_update(n, VIRTIO_NET_S_ANNOUNCE, 0);
+		n->stats.announces++;
+		if ((n->vp.status & VIRTIO_STATUS_DRIVER_OK) &&
+		    !(n->vp.status & VIRTIO_STATUS_NEEDS_RESET))
+			virtio_pci_config_changed(&n->vp);
+	}
+	pthread_mutex_unlock(&n->vp.lock);
+	return on;
 }
 
 /* ---- set-up ---- */
@@ -882,26 +983,42 @@ void virtio_net_quiesce(struct virtio_net *n)
 	pthread_mutex_unlock(&n->vp.lock);
 }
 
-void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s)
+void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s, uint8_t *pending)
 {
+	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&n->vp.lock);
 	memcpy(s->mac, n->cfg.mac, sizeof(s->mac));
 	s->status = le16toh(n->cfg.status);
+	s->pending_len = n->bounce_len;
+	if (n->bounce_len)
+		memcpy(pending, n->bounce, n->bounce_len);
 	pthread_mutex_unlock(&n->vp.lock);
 }
 
-const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s)
+const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s,
+				   size_t pending_bytes)
 {
 	if (memcmp(s->mac, n->cfg.mac, sizeof(s->mac)))
 		return "mac";
-	if (s->status & ~VIRTIO_NET_S_LINK_UP)
+	if (s->status & ~(VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE))
 		return "status";
+	if (s->pending_len != pending_bytes ||
+	    (s->pending_len &&
+	     (s->pending_len < VIRTIO_NET_HDR_LEN || s->pending_len > VIRTIO_NET_MAX_PACKET)))
+		return "pending_len";
+	if (s->pad)
+		return "pad";
 	return NULL;
 }
 
-void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s)
+void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s,
+			const uint8_t *pending)
 {
 	pthread_mutex_lock(&n->vp.lock);
 	n->cfg.status = htole16(s->status);
+	/* delivered when the receive queue is next looked at (the kick after a restore) */
+	n->bounce_len = pending ? s->pending_len : 0;
+	if (n->bounce_len)
+		memcpy(n->bounce, pending, n->bounce_len);
 	pthread_mutex_unlock(&n->vp.lock);
 }

@@ -3,7 +3,10 @@
  * virtio-net (network device, type 1, virtio 1.2 section 5.1) on a TAP
  * interface: one receive and one transmit queue, the 12-byte virtio_net_hdr
  * passed to and from the TAP as its vnet header, so checksum and
- * segmentation offloads go straight through.
+ * segmentation offloads go straight through; and a control queue, whose one
+ * command is the driver's acknowledgement of a request to announce itself
+ * (VIRTIO_NET_F_GUEST_ANNOUNCE, 5.1.6.5.4), every other one answered
+ * VIRTIO_NET_ERR.
  */
 #ifndef PETREL_VIRTIO_VIRTIO_NET_H
 #define PETREL_VIRTIO_VIRTIO_NET_H
@@ -31,10 +34,30 @@
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_CTRL_RX 18
+#define VIRTIO_NET_F_CTRL_VLAN 19
+#define VIRTIO_NET_F_GUEST_ANNOUNCE 21
 #define VIRTIO_NET_F_MQ 22
+#define VIRTIO_NET_F_CTRL_MAC_ADDR 23
 
 /* Bits of the status field. */
 #define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_S_ANNOUNCE 2
+
+/*
+ * Control queue commands (5.1.6.5): class and command bytes readable, then
+ * the command's data, then the ack byte the device writes (the first
+ * writable byte).
+ */
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_VLAN 2
+#define VIRTIO_NET_CTRL_ANNOUNCE 3
+#define VIRTIO_NET_CTRL_ANNOUNCE_ACK 0
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
 
 #define VIRTIO_NET_MAC_LEN 6
 /* virtio_net_hdr_v1 (with num_buffers), in front of every packet. */
@@ -46,6 +69,10 @@
 #define VIRTIO_NET_QUEUE_SIZE 256
 #define VIRTIO_NET_RX_QUEUE 0
 #define VIRTIO_NET_TX_QUEUE 1
+#define VIRTIO_NET_CTRL_QUEUE 2 /* after the one queue pair (5.1.2) */
+#define VIRTIO_NET_NR_QUEUES 3
+/* Bytes of a control command read (class, command and its data): more is ERR. */
+#define VIRTIO_NET_CTRL_MAX 64
 /* Segments of one chain kept while it waits for a packet or for the TAP. */
 #define VIRTIO_NET_MAX_SEGS 64
 /* Most iovecs of one read straight into guest buffers (the kernel's UIO_MAXIOV). */
@@ -101,6 +128,9 @@ struct virtio_net_fifo {
 struct virtio_net_stats {
 	uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
 	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+	uint64_t ctrl_ok, ctrl_err; /* control commands answered OK, ERR */
+	uint64_t ctrl_bad;	    /* control chains without room for the ack */
+	uint64_t announces;	    /* announce requests raised */
 };
 
 struct virtio_net {
@@ -144,12 +174,30 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 void virtio_net_destroy(struct virtio_net *n);
 /* Tell the driver the link went up or down (a config interrupt). */
 void virtio_net_set_link(struct virtio_net *n, bool up);
+/*
+ * Ask the driver to announce itself (gratuitous ARP, unsolicited neighbour
+ * advertisements): when it negotiated VIRTIO_NET_F_GUEST_ANNOUNCE, set
+ * VIRTIO_NET_S_ANNOUNCE in the status until its VIRTIO_NET_CTRL_ANNOUNCE_ACK,
+ * and, once it is running (DRIVER_OK), raise a configuration change
+ * interrupt (generation bumped). False when it did not negotiate it. Any
+ * thread; the interrupt controllers must hold their final state (after a
+ * restore, the vCPUs' and the VM's state are put back first).
+ */
+bool virtio_net_announce(struct virtio_net *n);
 
-/* The device's own state as saved (its queues are the transport's). */
+/*
+ * The device's own state as saved (its queues are the transport's),
+ * followed in its section by the @pending_len bytes of a packet received
+ * from the TAP (vnet header first) that waits for receive buffers.
+ */
 struct virtio_net_state {
 	uint8_t mac[VIRTIO_NET_MAC_LEN];
-	uint16_t status; /* of the configuration space */
+	uint16_t status;      /* of the configuration space */
+	uint32_t pending_len; /* 0, or VIRTIO_NET_HDR_LEN to VIRTIO_NET_MAX_PACKET */
+	uint32_t pad;	      /* 0 */
 };
+/* Largest section a NIC's model saves. */
+#define VIRTIO_NET_STATE_MAX (sizeof(struct virtio_net_state) + VIRTIO_NET_MAX_PACKET)
 
 /*
  * Before a save (device work held): the chains of sent packets go back to
@@ -158,12 +206,21 @@ struct virtio_net_state {
  * as never popped (virtq_unpop), to be popped again after a restore or
  * when the device goes on; only chains that cannot be given back so (the
  * driver interleaved unusable ones) are completed empty. A packet read from
- * the TAP and waiting for buffers stays in the device and is not saved.
+ * the TAP and waiting for buffers stays in the device, and is saved with it.
+ * Control commands are answered as they come: none is ever held.
  */
 void virtio_net_quiesce(struct virtio_net *n);
-void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s);
-/* NULL, or the field that cannot be this device's (another MAC, unknown status bits). */
-const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s);
-void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s);
+/* @pending: room for VIRTIO_NET_MAX_PACKET bytes, s->pending_len of them filled. */
+void virtio_net_save(struct virtio_net *n, struct virtio_net_state *s, uint8_t *pending);
+/*
+ * NULL, or the field that cannot be this device's: another MAC, unknown
+ * status bits, a pending packet shorter than its header or longer than the
+ * largest packet, or not the @pending_bytes that follow the state.
+ */
+const char *virtio_net_state_check(const struct virtio_net *n, const struct virtio_net_state *s,
+				   size_t pending_bytes);
+/* Put a checked state in; @pending holds s->pending_len bytes (or is NULL without any). */
+void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s,
+			const uint8_t *pending);
 
 #endif

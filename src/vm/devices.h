@@ -39,11 +39,21 @@ int vm_devices_save(struct machine *m, const struct vm_state_sink *sink, struct 
  * configuration (not yet running): PCI config spaces and BARs, MSI-X (routes
  * and irqfds rebuilt), virtio transports and queues, legacy devices. Every
  * value is checked as if the guest had written it. Once the machine runs,
- * every enabled queue is processed once as if kicked, and NICs announce
- * themselves. -errno with @err naming the section and the field.
+ * every enabled queue is processed once as if kicked (a received packet
+ * that was waiting for buffers is delivered then). -errno with @err naming
+ * the section and the field.
  */
 int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
 		       struct vm_state_err *err);
+/*
+ * Every NIC whose driver negotiated VIRTIO_NET_F_GUEST_ANNOUNCE is asked to
+ * announce itself (gratuitous ARP, unsolicited neighbour advertisements):
+ * VIRTIO_NET_S_ANNOUNCE and a configuration interrupt. After a restore,
+ * once the vCPUs' and the VM's interrupt state are back (an interrupt
+ * raised before would be overwritten by them): machine_restore_state calls
+ * it last; a migration calls it at switchover. Returns how many were asked.
+ */
+unsigned int vm_devices_announce(struct machine *m);
 /* Flush buffered console output. */
 void vm_devices_flush(struct machine *m);
 /* Per virtio queue: doorbells and interrupts; per NIC: packets (for --stats). */

@@ -6,7 +6,7 @@
  * value before it goes in, then puts it in as the guest's own writes would
  * have (BARs claimed, doorbells bound, MSI routes and irqfds rebuilt).
  *
- * Sections (all version 1):
+ * Sections (version 1 unless said):
  *	uart.com1	struct uart_state
  *	rtc		struct rtc_cmos_state
  *	i8042		struct i8042_state
@@ -16,6 +16,11 @@
  *	NAME		struct virtio_pci_state: its transport and MSI-X table
  *	NAME.dev	its model: struct virtio_blk_state, virtio_net_state, virtio_console_state
  * with NAME blk.N and net.N (N in --disk and --net order), rng and console.
+ * net.N and net.N.dev are version 2: the NIC has a control queue (three
+ * queues, four MSI-X vectors), and its model's section is struct
+ * virtio_net_state followed by the packet waiting for receive buffers, if
+ * any (at most VIRTIO_NET_MAX_PACKET bytes). Version 1 of them, from a NIC
+ * without a control queue, is refused by name.
  * pvpanic, the debug-exit port and the boot timer hold no guest state.
  */
 #include <errno.h>
@@ -26,6 +31,8 @@
 #include "vm/devices_priv.h"
 
 #define SECTION_VERSION 1
+/* net.N and net.N.dev */
+#define NET_SECTION_VERSION 2
 /* How long a save waits for a disk's requests in flight. */
 #define SAVE_BLK_DRAIN_MS 5000
 
@@ -42,7 +49,8 @@ _Static_assert(sizeof(struct acpi_pm_state) == 8, "acpi_pm_state layout");
 _Static_assert(sizeof(struct pci_host_section) == 8 + PCI_CFG_SPACE_SIZE, "pci-host layout");
 _Static_assert(sizeof(struct virtio_pci_state) == 824, "virtio_pci_state layout");
 _Static_assert(sizeof(struct virtio_blk_state) == 16, "virtio_blk_state layout");
-_Static_assert(sizeof(struct virtio_net_state) == 8, "virtio_net_state layout");
+_Static_assert(sizeof(struct virtio_net_state) == 16, "virtio_net_state layout");
+_Static_assert(VIRTIO_NET_NR_QUEUES <= VIRTIO_PCI_MAX_QUEUES, "virtio_pci_state holds the NIC");
 _Static_assert(sizeof(struct virtio_console_state) == 8, "virtio_console_state layout");
 
 enum vdev_kind { VDEV_BLK, VDEV_NET, VDEV_RNG, VDEV_CONSOLE };
@@ -87,20 +95,71 @@ static void sub_name(char *out, const struct vdev *v, const char *suffix)
 		out[VM_STATE_NAME_MAX] = '\0';
 }
 
-static int put(const struct vm_state_sink *sink, const char *name, const void *data, size_t len,
-	       struct vm_state_err *err)
+static int put_version(const struct vm_state_sink *sink, const char *name, uint32_t version,
+		       const void *data, size_t len, struct vm_state_err *err)
 {
-	int ret = sink->put(sink->ctx, name, SECTION_VERSION, data, len);
+	int ret = sink->put(sink->ctx, name, version, data, len);
 
 	if (ret < 0)
 		return vm_state_fail(err, ret, "saving section '%s': %s", name, strerror(-ret));
 	return 0;
 }
 
+static int put(const struct vm_state_sink *sink, const char *name, const void *data, size_t len,
+	       struct vm_state_err *err)
+{
+	return put_version(sink, name, SECTION_VERSION, data, len, err);
+}
+
 static int get(const struct vm_state_source *src, const char *name, void *out, size_t len,
 	       struct vm_state_err *err)
 {
 	return vm_state_get_exact(src, name, SECTION_VERSION, out, len, err);
+}
+
+/*
+ * Section @name of exactly @version: *data and *len set. An older one is
+ * refused by name (@why: what changed since).
+ */
+static int get_at(const struct vm_state_source *src, const char *name, uint32_t version,
+		  const char *why, const void **data, size_t *len, struct vm_state_err *err)
+{
+	uint32_t got;
+	int ret;
+
+	ret = src->get(src->ctx, name, version, data, len, &got);
+	if (ret == -ENOENT)
+		return vm_state_fail(err, -EINVAL, "the state has no section '%s'", name);
+	if (ret < 0)
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s' is newer than this petrel reads (version %u)",
+				     name, version);
+	if (got != version)
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s' is version %u, from a petrel before %s: this "
+				     "petrel restores version %u only",
+				     name, got, why, version);
+	return 0;
+}
+
+#define NET_WHY "virtio-net's control queue"
+
+/* The NIC's transport (version 2), of exactly @len bytes. */
+static int get_net_transport(const struct vm_state_source *src, const char *name, void *out,
+			     size_t len, struct vm_state_err *err)
+{
+	const void *data;
+	size_t got;
+	int ret = get_at(src, name, NET_SECTION_VERSION, NET_WHY, &data, &got, err);
+
+	if (ret < 0)
+		return ret;
+	if (got != len)
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s' holds %zu bytes where %zu were expected", name,
+				     got, len);
+	memcpy(out, data, len);
+	return 0;
 }
 
 static bool has_section(const struct vm_state_source *src, const char *name)
@@ -189,10 +248,12 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 		      struct vm_state_err *err)
 {
 	char name[VM_STATE_NAME_MAX + 1];
-	union {
+	/* a NIC's with its pending packet: not on the stack; one save at a time */
+	static union {
 		struct virtio_blk_state blk;
 		struct virtio_net_state net;
 		struct virtio_console_state con;
+		uint8_t bytes[VIRTIO_NET_STATE_MAX];
 	} s;
 	size_t len;
 
@@ -202,9 +263,10 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 		len = sizeof(s.blk);
 		break;
 	case VDEV_NET:
-		virtio_net_save(v->dev, &s.net);
-		len = sizeof(s.net);
-		break;
+		virtio_net_save(v->dev, &s.net, s.bytes + sizeof(s.net));
+		len = sizeof(s.net) + s.net.pending_len;
+		sub_name(name, v, "dev");
+		return put_version(sink, name, NET_SECTION_VERSION, &s, len, err);
 	case VDEV_CONSOLE:
 		virtio_console_save(v->dev, &s.con);
 		len = sizeof(s.con);
@@ -234,7 +296,9 @@ static int save_vdev(struct vm_devices *d, const struct vdev *v, const struct vm
 	sub_name(name, v, "pci");
 	ret = put(sink, name, &cfg, sizeof(cfg), err);
 	if (!ret)
-		ret = put(sink, v->name, &tr, sizeof(tr), err);
+		ret = put_version(sink, v->name,
+				  v->kind == VDEV_NET ? NET_SECTION_VERSION : SECTION_VERSION, &tr,
+				  sizeof(tr), err);
 	if (!ret)
 		ret = save_model(v, sink, err);
 	return ret;
@@ -379,7 +443,28 @@ union model_state {
 	struct virtio_blk_state blk;
 	struct virtio_net_state net;
 	struct virtio_console_state con;
+	uint8_t bytes[VIRTIO_NET_STATE_MAX]; /* a NIC's, with its pending packet */
 };
+
+/* A NIC's model: its state, then the packet waiting for buffers (checked). */
+static int get_net_model(const struct vdev *v, const struct vm_state_source *src, const char *name,
+			 union model_state *s, struct vm_state_err *err)
+{
+	const void *data;
+	const char *field;
+	size_t len;
+	int ret = get_at(src, name, NET_SECTION_VERSION, NET_WHY, &data, &len, err);
+
+	if (ret < 0)
+		return ret;
+	if (len < sizeof(s->net) || len > sizeof(s->bytes))
+		return vm_state_fail(err, -EINVAL,
+				     "section '%s' holds %zu bytes where %zu to %zu were expected",
+				     name, len, sizeof(s->net), sizeof(s->bytes));
+	memcpy(s->bytes, data, len);
+	field = virtio_net_state_check(v->dev, &s->net, len - sizeof(s->net));
+	return field ? bad_field(err, name, field) : 0;
+}
 
 /* Read and check the model's section (none for virtio-rng). */
 static int get_model(const struct vdev *v, const struct vm_state_source *src, union model_state *s,
@@ -400,9 +485,7 @@ static int get_model(const struct vdev *v, const struct vm_state_source *src, un
 					     name, field);
 		break;
 	case VDEV_NET:
-		ret = get(src, name, &s->net, sizeof(s->net), err);
-		if (!ret && (field = virtio_net_state_check(v->dev, &s->net)))
-			ret = bad_field(err, name, field);
+		ret = get_net_model(v, src, name, s, err);
 		break;
 	case VDEV_CONSOLE:
 		ret = get(src, name, &s->con, sizeof(s->con), err);
@@ -421,7 +504,7 @@ static int get_model(const struct vdev *v, const struct vm_state_source *src, un
 static void restore_model(const struct vdev *v, const union model_state *s)
 {
 	if (v->kind == VDEV_NET)
-		virtio_net_restore(v->dev, &s->net);
+		virtio_net_restore(v->dev, &s->net, s->bytes + sizeof(s->net));
 	else if (v->kind == VDEV_CONSOLE)
 		virtio_console_restore(v->dev, &s->con);
 }
@@ -431,13 +514,15 @@ static int restore_vdev(struct vm_devices *d, const struct vdev *v,
 {
 	static struct pci_dev_state cfg;
 	static struct virtio_pci_state tr;
+	static union model_state model; /* up to 64 KiB: one restore at a time */
 	char name[VM_STATE_NAME_MAX + 1], field[48];
-	union model_state model;
 	int ret;
 
 	sub_name(name, v, "pci");
 	ret = get(src, name, &cfg, sizeof(cfg), err);
-	if (!ret)
+	if (!ret && v->kind == VDEV_NET)
+		ret = get_net_transport(src, v->name, &tr, sizeof(tr), err);
+	else if (!ret)
 		ret = get(src, v->name, &tr, sizeof(tr), err);
 	if (!ret && virtio_pci_state_check(v->vp, &tr, field, sizeof(field)) < 0)
 		ret = bad_field(err, v->name, field);
@@ -504,4 +589,17 @@ int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
 		if (v[i].vp)
 			virtio_pci_kick_all(v[i].vp);
 	return 0;
+}
+
+unsigned int vm_devices_announce(struct machine *m)
+{
+	struct vm_devices *d = m->devs;
+	unsigned int i, asked = 0;
+
+	if (!d)
+		return 0;
+	for (i = 0; i < VM_MAX_NETS; i++)
+		if (d->net[i] && virtio_net_announce(d->net[i]))
+			asked++;
+	return asked;
 }

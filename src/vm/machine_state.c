@@ -282,6 +282,8 @@ int machine_restore_state(struct machine *m, const struct vm_state_source *src,
 		return vm_state_fail(err, ret,
 				     "KVM refused the saved interrupt controllers or clock: %s",
 				     strerror(-ret));
+	/* the interrupt controllers hold their saved state: the NICs' interrupts stay */
+	vm_devices_announce(m);
 	pthread_mutex_lock(&m->lock);
 	m->state = VM_PAUSED;
 	pthread_mutex_unlock(&m->lock);

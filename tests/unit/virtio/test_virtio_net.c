@@ -27,6 +27,7 @@
 #define QSZ 16
 #define RX 0
 #define TX 1
+#define CQ 2 /* the control queue */
 /* Rings of queue q */
 #define DESC(q) (0x1000ULL + 0x3000ULL * (q))
 #define AVAIL(q) (0x2000ULL + 0x3000ULL * (q))
@@ -34,6 +35,8 @@
 #define BUF 0x10000ULL
 /* Common configuration registers */
 #define CC_GFSELECT 0x08
+#define CC_NUM_QUEUES 0x12
+#define CC_CONFIG_GEN 0x15
 #define CC_GF 0x0c
 #define CC_STATUS 0x14
 #define CC_Q_SELECT 0x16
@@ -45,6 +48,10 @@
 
 #define F_BASE ((1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_STATUS) | (1u << VIRTIO_NET_F_CSUM))
 #define F_MRG (F_BASE | (1u << VIRTIO_NET_F_MRG_RXBUF))
+#define F_CTRL (F_BASE | (1u << VIRTIO_NET_F_CTRL_VQ) | (1u << VIRTIO_NET_F_GUEST_ANNOUNCE))
+/* Where control commands and their acks are put. */
+#define CMD 0x30000ULL
+#define ACK 0x31000ULL
 
 /* ---- the TAP: a socket pair ---- */
 
@@ -89,8 +96,8 @@ struct fx {
 	struct platform plat;
 	struct virtio_net *n;
 	struct watch w[16];
-	uint16_t avail_idx[2];
-	uint16_t used_seen[2];
+	uint16_t avail_idx[3];
+	uint16_t used_seen[3];
 	uint16_t qsz; /* queue size the driver picks (QSZ unless a test says) */
 };
 
@@ -165,7 +172,8 @@ static uint64_t bar_rd(struct fx *f, uint64_t off, unsigned int size)
 	return b->ops->read(b->opaque, off, size);
 }
 
-static void driver_start(struct fx *f, uint32_t features)
+/* The driver sets up @nq queues (2, or 3 with the control queue) and runs. */
+static void driver_start_queues(struct fx *f, uint32_t features, unsigned int nq)
 {
 	unsigned int q;
 
@@ -178,7 +186,7 @@ static void driver_start(struct fx *f, uint32_t features)
 	bar_wr(f, CC_GF, 4, 1); /* VIRTIO_F_VERSION_1 */
 	bar_wr(f, CC_STATUS, 1, 0xb);
 	assert_int_equal(bar_rd(f, CC_STATUS, 1), 0xb);
-	for (q = 0; q < 2; q++) {
+	for (q = 0; q < nq; q++) {
 		bar_wr(f, CC_Q_SELECT, 2, q);
 		bar_wr(f, CC_Q_SIZE, 2, f->qsz);
 		bar_wr(f, CC_Q_DESC_LO, 4, DESC(q));
@@ -189,6 +197,11 @@ static void driver_start(struct fx *f, uint32_t features)
 		f->used_seen[q] = 0;
 	}
 	bar_wr(f, CC_STATUS, 1, 0xf);
+}
+
+static void driver_start(struct fx *f, uint32_t features)
+{
+	driver_start_queues(f, features, 2);
 }
 
 static void put(struct fx *f, uint64_t gpa, const void *p, uint64_t len)
@@ -840,6 +853,344 @@ static void test_reset_with_chains_held(void **state)
 	assert_int_equal(recv(peer_fd, got, sizeof(got), 0), 50);
 }
 
+/* ---- the control queue and announcements ---- */
+
+static uint16_t cfg_status(struct fx *f)
+{
+	return (uint16_t)bar_rd(f, VIRTIO_PCI_DEVICE_OFF + 6, 2);
+}
+
+/*
+ * A command as Linux sends it: class and command in one readable
+ * descriptor, @data in a second, the ack in a writable one; chain @head
+ * (descriptors head..head+2). Returns the ack byte, or -1 when the chain
+ * came back without one (used length 0).
+ */
+static int ctrl_cmd(struct fx *f, uint16_t head, uint8_t cls, uint8_t cmd, const void *data,
+		    uint32_t len)
+{
+	uint8_t hdr[2] = {cls, cmd}, ack = 0xaa;
+	uint32_t id, used;
+
+	put(f, CMD, hdr, 2);
+	put(f, ACK, &ack, 1);
+	if (len) {
+		put(f, CMD + 0x100, data, len);
+		desc(f, CQ, head, CMD, 2, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+		desc(f, CQ, (uint16_t)(head + 1), CMD + 0x100, len, VIRTQ_DESC_F_NEXT,
+		     (uint16_t)(head + 2));
+		desc(f, CQ, (uint16_t)(head + 2), ACK, 1, VIRTQ_DESC_F_WRITE, 0);
+	} else {
+		desc(f, CQ, head, CMD, 2, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+		desc(f, CQ, (uint16_t)(head + 1), ACK, 1, VIRTQ_DESC_F_WRITE, 0);
+	}
+	avail_add(f, CQ, head);
+	kick(f, CQ);
+	used_next(f, CQ, &id, &used);
+	assert_int_equal(id, head);
+	get(f, ACK, &ack, 1);
+	if (!used) {
+		assert_int_equal(ack, 0xaa); /* nothing written */
+		return -1;
+	}
+	assert_int_equal(used, 1);
+	return ack;
+}
+
+/* The device as the driver finds it: three queues, four MSI-X vectors. */
+static void test_ctrl_queue_offered(void **state)
+{
+	struct fx *f = *state;
+	uint64_t feat;
+
+	bar_wr(f, CC_GFSELECT - 8, 4, 0); /* device_feature_select */
+	feat = bar_rd(f, 0x04, 4);
+	assert_true(feat & (1u << VIRTIO_NET_F_CTRL_VQ));
+	assert_true(feat & (1u << VIRTIO_NET_F_GUEST_ANNOUNCE));
+	assert_true(feat & (1u << VIRTIO_NET_F_STATUS));
+	/* never CTRL_RX, CTRL_VLAN, MQ, CTRL_MAC_ADDR: their commands would be refused */
+	assert_false(feat & (1u << VIRTIO_NET_F_CTRL_RX));
+	assert_false(feat & (1u << VIRTIO_NET_F_CTRL_VLAN));
+	assert_false(feat & (1u << VIRTIO_NET_F_MQ));
+	assert_false(feat & (1u << VIRTIO_NET_F_CTRL_MAC_ADDR));
+	assert_int_equal(bar_rd(f, CC_NUM_QUEUES, 2), VIRTIO_NET_NR_QUEUES);
+	assert_int_equal(f->n->vp.msix.nvec, VIRTIO_NET_NR_QUEUES + 1);
+}
+
+static void test_announce_and_ack(void **state)
+{
+	struct fx *f = *state;
+	uint8_t gen;
+
+	driver_start_queues(f, F_CTRL, 3);
+	gen = (uint8_t)bar_rd(f, CC_CONFIG_GEN, 1);
+	f->n->vp.isr = 0;
+	assert_true(virtio_net_announce(f->n));
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	assert_int_equal((uint8_t)bar_rd(f, CC_CONFIG_GEN, 1), (uint8_t)(gen + 1));
+	assert_true(f->n->vp.isr & 0x2); /* a configuration interrupt */
+	/* the link going down and up keeps the request */
+	virtio_net_set_link(f->n, false);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_ANNOUNCE);
+	virtio_net_set_link(f->n, true);
+	/* the driver's acknowledgement clears it */
+	assert_int_equal(
+	    ctrl_cmd(f, 0, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0),
+	    VIRTIO_NET_OK);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(f->n->stats.ctrl_ok, 1);
+	/* an acknowledgement with nothing asked is harmless */
+	assert_int_equal(
+	    ctrl_cmd(f, 4, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0),
+	    VIRTIO_NET_OK);
+	/* class and command split over two descriptors, the ack after other writable bytes */
+	{
+		uint8_t cls = VIRTIO_NET_CTRL_ANNOUNCE, cmd = VIRTIO_NET_CTRL_ANNOUNCE_ACK;
+		uint8_t ack[4] = {0xaa, 0xaa, 0xaa, 0xaa};
+		uint32_t id, len;
+
+		assert_true(virtio_net_announce(f->n));
+		put(f, CMD, &cls, 1);
+		put(f, CMD + 0x10, &cmd, 1);
+		put(f, ACK, ack, sizeof(ack));
+		desc(f, CQ, 8, CMD, 1, VIRTQ_DESC_F_NEXT, 9);
+		desc(f, CQ, 9, CMD + 0x10, 1, VIRTQ_DESC_F_NEXT, 10);
+		desc(f, CQ, 10, ACK, 4, VIRTQ_DESC_F_WRITE, 0);
+		avail_add(f, CQ, 8);
+		kick(f, CQ);
+		used_next(f, CQ, &id, &len);
+		assert_int_equal(id, 8);
+		assert_int_equal(len, 1);
+		get(f, ACK, ack, sizeof(ack));
+		assert_int_equal(ack[0], VIRTIO_NET_OK);
+		assert_int_equal(ack[1], 0xaa);
+		assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+	}
+	/* a reset forgets a request not yet acknowledged */
+	assert_true(virtio_net_announce(f->n));
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+	assert_false(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Without GUEST_ANNOUNCE negotiated: no status bit, no interrupt. */
+static void test_announce_not_negotiated(void **state)
+{
+	struct fx *f = *state;
+	uint8_t gen;
+
+	driver_start_queues(f, F_BASE | (1u << VIRTIO_NET_F_CTRL_VQ), 3);
+	gen = (uint8_t)bar_rd(f, CC_CONFIG_GEN, 1);
+	f->n->vp.isr = 0;
+	assert_false(virtio_net_announce(f->n));
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal((uint8_t)bar_rd(f, CC_CONFIG_GEN, 1), gen);
+	assert_int_equal(f->n->vp.isr, 0);
+	/* nor may the driver acknowledge what it did not negotiate */
+	assert_int_equal(
+	    ctrl_cmd(f, 0, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0),
+	    VIRTIO_NET_ERR);
+	/* nor a device nobody drives */
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_false(virtio_net_announce(f->n));
+	assert_int_equal(f->n->vp.isr, 0);
+}
+
+/* Every class petrel does not implement is answered VIRTIO_NET_ERR. */
+static void test_ctrl_unknown_commands(void **state)
+{
+	struct fx *f = *state;
+	uint8_t one = 1, mac[6] = {2, 0, 0, 0, 0, 1}, pairs[2] = {2, 0};
+	uint8_t table[8] = {0};
+	uint8_t vlan[2] = {5, 0}, offloads[8] = {0};
+
+	driver_start_queues(f, F_CTRL, 3);
+	assert_int_equal(ctrl_cmd(f, 0, VIRTIO_NET_CTRL_RX, 0, &one, 1), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 3, VIRTIO_NET_CTRL_MAC, 1, mac, 6), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 6, VIRTIO_NET_CTRL_MAC, 0, table, 8), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 9, VIRTIO_NET_CTRL_VLAN, 0, vlan, 2), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 12, VIRTIO_NET_CTRL_MQ, 0, pairs, 2), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 0, VIRTIO_NET_CTRL_GUEST_OFFLOADS, 0, offloads, 8),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 3, 0xff, 0xff, NULL, 0), VIRTIO_NET_ERR);
+	/* ANNOUNCE: another command, or the ack with data */
+	assert_int_equal(ctrl_cmd(f, 6, VIRTIO_NET_CTRL_ANNOUNCE, 1, NULL, 0), VIRTIO_NET_ERR);
+	assert_int_equal(
+	    ctrl_cmd(f, 9, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, &one, 1),
+	    VIRTIO_NET_ERR);
+	assert_int_equal(f->n->stats.ctrl_err, 9);
+	assert_int_equal(f->n->stats.ctrl_ok, 0);
+	assert_false(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Malformed commands: an error or an empty completion, never a crash or a hang. */
+static void test_ctrl_malformed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t ack = 0xaa, hdr[2] = {VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK};
+	uint8_t *big = calloc(1, VIRTIO_NET_CTRL_MAX + 1);
+	uint32_t id, len;
+
+	driver_start_queues(f, F_CTRL, 3);
+	assert_true(virtio_net_announce(f->n));
+	/* one readable byte: too short for class and command */
+	put(f, CMD, hdr, 2);
+	put(f, ACK, &ack, 1);
+	desc(f, CQ, 0, CMD, 1, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, CQ, 1, ACK, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, CQ, 0);
+	/* nothing readable at all */
+	desc(f, CQ, 2, ACK + 0x10, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, CQ, 2);
+	/* no writable byte for the ack: given back untouched */
+	desc(f, CQ, 3, CMD, 2, 0, 0);
+	avail_add(f, CQ, 3);
+	/* a command longer than any the device reads */
+	put(f, CMD + 0x200, big, VIRTIO_NET_CTRL_MAX + 1);
+	put(f, CMD + 0x200, hdr, 2);
+	desc(f, CQ, 4, CMD + 0x200, VIRTIO_NET_CTRL_MAX + 1, VIRTQ_DESC_F_NEXT, 5);
+	desc(f, CQ, 5, ACK + 0x20, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, CQ, 4);
+	kick(f, CQ);
+	assert_int_equal(used_idx(f, CQ), 4);
+	used_next(f, CQ, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 1);
+	get(f, ACK, &ack, 1);
+	assert_int_equal(ack, VIRTIO_NET_ERR);
+	used_next(f, CQ, &id, &len);
+	assert_int_equal(id, 2);
+	assert_int_equal(len, 1);
+	get(f, ACK + 0x10, &ack, 1);
+	assert_int_equal(ack, VIRTIO_NET_ERR);
+	used_next(f, CQ, &id, &len);
+	assert_int_equal(id, 3);
+	assert_int_equal(len, 0);
+	used_next(f, CQ, &id, &len);
+	assert_int_equal(id, 4);
+	get(f, ACK + 0x20, &ack, 1);
+	assert_int_equal(ack, VIRTIO_NET_ERR);
+	assert_int_equal(f->n->stats.ctrl_bad, 1);
+	assert_int_equal(f->n->stats.ctrl_err, 3);
+	/* none of them was an acknowledgement */
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	assert_false(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* a descriptor outside guest RAM breaks the queue: the device needs a reset */
+	desc(f, CQ, 6, 64 * MB, 2, VIRTQ_DESC_F_NEXT, 7);
+	desc(f, CQ, 7, ACK, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(f, CQ, 6);
+	kick(f, CQ);
+	assert_true(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(used_idx(f, CQ), 4);
+	kick(f, CQ); /* and stays quiet */
+	assert_int_equal(used_idx(f, CQ), 4);
+	/* as does a next index beyond the queue, after a reset */
+	driver_start_queues(f, F_CTRL, 3);
+	desc(f, CQ, 0, CMD, 2, VIRTQ_DESC_F_NEXT, QSZ + 3);
+	avail_add(f, CQ, 0);
+	kick(f, CQ);
+	assert_true(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+	/* and a head beyond the queue */
+	driver_start_queues(f, F_CTRL, 3);
+	avail_add(f, CQ, QSZ + 1);
+	kick(f, CQ);
+	assert_true(f->n->vp.status & VIRTIO_STATUS_NEEDS_RESET);
+	/* the receive and transmit queues are not the control queue's business */
+	assert_int_equal(used_idx(f, RX), 0);
+	free(big);
+}
+
+/*
+ * A packet waiting for receive buffers when the device is saved: it is in
+ * the state, and the device it is restored into delivers it.
+ */
+static void test_save_restore_pending_packet(void **state)
+{
+	struct fx *f = *state;
+	static struct virtio_pci_state tr;
+	struct virtio_net_state s, bad;
+	uint8_t *pending = malloc(VIRTIO_NET_MAX_PACKET), *got = malloc(5012), *want = malloc(5012);
+	char field[48];
+	uint32_t id, len;
+	unsigned int i;
+
+	driver_start_queues(
+	    f, F_MRG | (1u << VIRTIO_NET_F_CTRL_VQ) | (1u << VIRTIO_NET_F_GUEST_ANNOUNCE), 3);
+	rx_buffer(f, 0, BUF, 2048);
+	kick(f, RX);
+	peer_send(3, 5012);
+	fire(f, f->n->tap_fd);
+	assert_int_equal(f->n->bounce_len, 5012); /* too big for the one buffer */
+	assert_true(virtio_net_announce(f->n));
+
+	virtio_net_quiesce(f->n);
+	virtio_pci_save(&f->n->vp, &tr);
+	virtio_net_save(f->n, &s, pending);
+	assert_int_equal(s.pending_len, 5012);
+	assert_int_equal(s.status, VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	assert_int_equal(tr.nr_queues, 3);
+	assert_int_equal(tr.nr_vectors, 4);
+	assert_true(tr.q[CQ].enabled);
+	assert_null(virtio_net_state_check(f->n, &s, 5012));
+	/* refused: bytes that do not match, a packet too short or too long, status bits */
+	assert_string_equal(virtio_net_state_check(f->n, &s, 5011), "pending_len");
+	bad = s;
+	bad.pending_len = VIRTIO_NET_HDR_LEN - 1;
+	assert_string_equal(virtio_net_state_check(f->n, &bad, bad.pending_len), "pending_len");
+	bad.pending_len = VIRTIO_NET_MAX_PACKET + 1;
+	assert_string_equal(virtio_net_state_check(f->n, &bad, bad.pending_len), "pending_len");
+	bad = s;
+	bad.status |= 4;
+	assert_string_equal(virtio_net_state_check(f->n, &bad, 5012), "status");
+	bad = s;
+	bad.pad = 1;
+	assert_string_equal(virtio_net_state_check(f->n, &bad, 5012), "pad");
+	bad = s;
+	bad.mac[0] ^= 2;
+	assert_string_equal(virtio_net_state_check(f->n, &bad, 5012), "mac");
+
+	/* the device starts over (the packet is lost to it), then takes the state back */
+	bar_wr(f, CC_STATUS, 1, 0);
+	assert_int_equal(f->n->bounce_len, 0);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(virtio_pci_state_check(&f->n->vp, &tr, field, sizeof(field)), 0);
+	assert_int_equal(virtio_pci_restore(&f->n->vp, &tr, field, sizeof(field)), 0);
+	virtio_net_restore(f->n, &s, pending);
+	assert_int_equal(f->n->bounce_len, 5012);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	/* the buffer given back before the save, and two more: the packet arrives */
+	rx_buffer(f, 1, BUF + 0x1000, 2048);
+	rx_buffer(f, 2, BUF + 0x2000, 2048);
+	kick(f, RX);
+	assert_int_equal(used_idx(f, RX), 3);
+	for (i = 0; i < 3; i++) {
+		used_next(f, RX, &id, &len);
+		assert_int_equal(id, i);
+		get(f, BUF + 0x1000 * i, got + 2048 * i, len);
+	}
+	fill(want, 5012, 3);
+	want[VIRTIO_NET_HDR_NUM_BUFFERS] = 3;
+	want[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = 0;
+	assert_memory_equal(got, want, 5012);
+	assert_int_equal(f->n->bounce_len, 0);
+	/* the restored request is acknowledged on the restored control queue */
+	assert_int_equal(
+	    ctrl_cmd(f, 0, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0),
+	    VIRTIO_NET_OK);
+	assert_int_equal(cfg_status(f), VIRTIO_NET_S_LINK_UP);
+
+	/* nothing waiting: an empty packet, restored as none */
+	virtio_net_save(f->n, &s, pending);
+	assert_int_equal(s.pending_len, 0);
+	assert_null(virtio_net_state_check(f->n, &s, 0));
+	virtio_net_restore(f->n, &s, NULL);
+	assert_int_equal(f->n->bounce_len, 0);
+	free(pending);
+	free(got);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +1214,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_completions_held, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_with_chains_held, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_quiesce_gives_back, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_queue_offered, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_announce_and_ack, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_announce_not_negotiated, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_unknown_commands, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrl_malformed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_save_restore_pending_packet, fx_setup,
+					    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
