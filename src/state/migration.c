@@ -214,7 +214,8 @@ static void vendor_of(const struct kvm_cpuid_entry2 *e, unsigned int n, char out
 	}
 }
 
-int migration_hello(struct machine *m, struct mig_conn *c, struct state_err *err)
+int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, size_t spec_len,
+		    struct state_err *err)
 {
 	struct kvm_cpuid2 *cpuid;
 	struct mig_hello *h = calloc(1, sizeof(*h));
@@ -244,7 +245,10 @@ int migration_hello(struct machine *m, struct mig_conn *c, struct state_err *err
 			h->cpuid[h->nr_cpuid++] = cpuid->entries[i];
 	len = mig_hello_encode(buf, h);
 	ret = mig_send(c, MIG_HELLO, buf, len, NULL, 0);
-	if (ret) {
+	if (!ret)
+		ret = mig_send(c, MIG_SPEC, spec, spec_len, NULL, 0);
+	/* a refusal of the hello may have come before the specification went */
+	if (ret && ret != -EPIPE && ret != -ECONNRESET) {
 		fail(err, ret, "sending the hello: %s", strerror(-ret));
 		goto out;
 	}
@@ -501,9 +505,9 @@ static int send_fail(struct state_err *err, int ret, const char *what)
 	return fail(err, ret, "%s: %s", what, strerror(-ret));
 }
 
-int migration_send(struct machine *m, struct mig_conn *c, const void *spec, size_t spec_len,
-		   const struct migration_params *p, const struct migration_ops *ops,
-		   struct migration_progress *pr, struct state_err *err)
+int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
+		   const struct migration_ops *ops, struct migration_progress *pr,
+		   struct state_err *err)
 {
 	bool was_logging = m->vm.dirty_log_global, paused = false;
 	struct run run = {.c = c};
@@ -512,9 +516,6 @@ int migration_send(struct machine *m, struct mig_conn *c, const void *spec, size
 	unsigned int round = 0;
 	int ret;
 
-	ret = mig_send(c, MIG_SPEC, spec, spec_len, NULL, 0);
-	if (ret)
-		return send_fail(err, ret, "sending the specification");
 	if (!was_logging) {
 		ret = kvm_dirty_log_global(&m->vm, true);
 		if (ret < 0) {
@@ -644,8 +645,8 @@ undo:
 
 /* ---- destination ---- */
 
-static int host_cpuid(const char *kvm_path, struct kvm_cpuid2 **out, char vendor[13],
-		      struct state_err *err)
+/* This host's processor vendor (CPUID leaf 0 as KVM gives it). */
+static int host_vendor(const char *kvm_path, char vendor[13], struct state_err *err)
 {
 	struct kvm_sys sys;
 	struct kvm_cpuid2 *cpuid = NULL;
@@ -670,41 +671,50 @@ static int host_cpuid(const char *kvm_path, struct kvm_cpuid2 **out, char vendor
 		n *= 2;
 	}
 	kvm_sys_close(&sys);
-	if (ret) {
-		free(cpuid);
+	if (!ret)
+		vendor_of(cpuid->entries, cpuid->nent, vendor);
+	free(cpuid);
+	if (ret)
 		return fail(err, ret, "reading what KVM gives guests: %s", strerror(-ret));
-	}
-	/* every feature petrel may add */
-	x86_cpuid_adjust(cpuid->entries, cpuid->nent, 0, 1, X86_CPUID_TSC_DEADLINE | X86_CPUID_MCA);
-	vendor_of(cpuid->entries, cpuid->nent, vendor);
-	*out = cpuid;
 	return 0;
 }
 
-static int check_hello(struct mig_conn *c, struct mig_msg *msg, const char *kvm_path,
-		       struct state_err *err)
+/* The hello: a stream this petrel reads, for a processor of this host's vendor. */
+static int check_hello(struct mig_conn *c, struct mig_msg *msg, struct mig_hello *h,
+		       const char *kvm_path, struct state_err *err)
 {
-	struct mig_hello *h = calloc(1, sizeof(*h));
-	struct kvm_cpuid2 *host = NULL;
 	char vendor[13];
 	int ret;
 
-	if (!h)
-		return fail(err, -ENOMEM, "out of memory");
 	ret = mig_recv(c, msg, err);
 	if (!ret && msg->type != MIG_HELLO)
 		ret = fail(err, -EPROTO,
-			   "not a petrel migration stream (it starts with a %s "
-			   "message)",
+			   "not a petrel migration stream (it starts with a %s message)",
 			   mig_type_name(msg->type));
 	if (!ret)
 		ret = mig_hello_decode(msg->buf, msg->len, h, err);
 	if (!ret)
-		ret = host_cpuid(kvm_path, &host, vendor, err);
+		ret = host_vendor(kvm_path, vendor, err);
 	if (!ret)
-		ret = mig_hello_check(h, MIG_VERSION, vendor, host->entries, host->nent, err);
-	free(host);
-	free(h);
+		ret = mig_hello_check(h, MIG_VERSION, vendor, err);
+	return ret;
+}
+
+/* The guest's features against what this machine's vCPU was given, before any memory moves. */
+static int check_cpuid(struct machine *m, const struct mig_hello *h, struct state_err *err)
+{
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	int ret;
+
+	if (!cpuid)
+		return fail(err, -ENOMEM, "out of memory");
+	cpuid->nent = 256;
+	ret = kvm_vcpu_ioctl(&m->vcpus[0].kvm, KVM_GET_CPUID2, cpuid);
+	if (ret < 0)
+		fail(err, ret, "reading vCPU 0's CPUID: %s", strerror(-ret));
+	else
+		ret = mig_hello_check_cpuid(h, cpuid->entries, cpuid->nent, err);
+	free(cpuid);
 	return ret;
 }
 
@@ -780,6 +790,7 @@ static int put_pages(struct machine *m, const struct mig_msg *msg, struct state_
 int migration_receive(struct mig_conn *c, const struct migration_builder *b, struct machine **out,
 		      struct state_err *err)
 {
+	struct mig_hello *h = calloc(1, sizeof(*h));
 	struct mig_msg msg = {0};
 	struct machine *m = NULL;
 	uint8_t *state = NULL;
@@ -787,14 +798,9 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	int ret;
 
 	*out = NULL;
-	ret = check_hello(c, &msg, b->kvm_path, err);
+	ret = h ? check_hello(c, &msg, h, b->kvm_path, err) : fail(err, -ENOMEM, "out of memory");
 	if (ret)
 		goto fail;
-	ret = mig_send(c, MIG_READY, NULL, 0, NULL, 0);
-	if (ret) {
-		send_fail(err, ret, "answering the hello");
-		goto fail;
-	}
 	ret = mig_recv(c, &msg, err);
 	if (!ret && msg.type != MIG_SPEC)
 		ret = fail(err, -EPROTO, "a %s message where the specification belongs",
@@ -804,6 +810,14 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	m = b->build(b->ctx, msg.buf, msg.len, err);
 	if (!m) {
 		ret = -EINVAL;
+		goto fail;
+	}
+	ret = check_cpuid(m, h, err);
+	if (ret)
+		goto fail;
+	ret = mig_send(c, MIG_READY, NULL, 0, NULL, 0);
+	if (ret) {
+		send_fail(err, ret, "answering the hello");
 		goto fail;
 	}
 	for (;;) {
@@ -851,6 +865,7 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 		goto fail;
 	}
 	free(state);
+	free(h);
 	mig_msg_free(&msg);
 	*out = m;
 	return 0;
@@ -860,6 +875,7 @@ fail:
 	if (m)
 		b->discard(b->ctx, m);
 	free(state);
+	free(h);
 	mig_msg_free(&msg);
 	return ret;
 }

@@ -76,10 +76,13 @@ int migration_accept(const char *url, struct mig_conn *c, struct state_err *err)
 /* ---- source ---- */
 
 /*
- * Say hello for @m's guest and wait for the destination's answer: 0 once it
- * is ready, -errno with its refusal (or why it did not answer) in @err.
+ * Say hello for @m's guest, send its specification (@spec: as the
+ * controller writes it), and wait for the destination's answer: 0 once it
+ * built the machine and is ready for memory, -errno with its refusal (or why
+ * it did not answer) in @err.
  */
-int migration_hello(struct machine *m, struct mig_conn *c, struct state_err *err);
+int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, size_t spec_len,
+		    struct state_err *err);
 
 /* How the source's owner pauses and resumes the machine (as its API does). */
 struct migration_ops {
@@ -94,9 +97,9 @@ struct migration_ops {
  * machine is left paused: its owner stops it for good); on failure -errno
  * with @err, the machine running again if it ran, dirty logging as before.
  */
-int migration_send(struct machine *m, struct mig_conn *c, const void *spec, size_t spec_len,
-		   const struct migration_params *p, const struct migration_ops *ops,
-		   struct migration_progress *pr, struct state_err *err);
+int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
+		   const struct migration_ops *ops, struct migration_progress *pr,
+		   struct state_err *err);
 
 /* ---- destination ---- */
 

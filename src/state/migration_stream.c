@@ -184,10 +184,8 @@ int mig_hello_decode(const void *buf, size_t len, struct mig_hello *h, struct st
 }
 
 int mig_hello_check(const struct mig_hello *h, uint32_t version, const char *vendor,
-		    struct kvm_cpuid_entry2 *host, unsigned int nhost, struct state_err *err)
+		    struct state_err *err)
 {
-	char what[64];
-
 	if (h->version != version)
 		return fail(err, -EPROTO,
 			    "the source (petrel %s) sends migration stream version %u; this "
@@ -197,6 +195,14 @@ int mig_hello_check(const struct mig_hello *h, uint32_t version, const char *ven
 		return fail(err, -EINVAL,
 			    "the source's guest runs on a %s processor, this host's is %s",
 			    *h->vendor ? h->vendor : "(unnamed)", vendor);
+	return 0;
+}
+
+int mig_hello_check_cpuid(const struct mig_hello *h, struct kvm_cpuid_entry2 *host,
+			  unsigned int nhost, struct state_err *err)
+{
+	char what[64];
+
 	if (!x86_cpuid_runs_on(h->cpuid, h->nr_cpuid, host, nhost, what, sizeof(what)))
 		return fail(err, -EINVAL,
 			    "this host's processor lacks a feature the source's guest was given "

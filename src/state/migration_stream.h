@@ -95,13 +95,18 @@ int mig_hdr_parse(const uint8_t in[MIG_HDR_LEN], uint32_t *type, uint64_t *len,
 size_t mig_hello_encode(uint8_t *out, const struct mig_hello *h);
 int mig_hello_decode(const void *buf, size_t len, struct mig_hello *h, struct state_err *err);
 /*
- * Can this petrel take @h's guest, given this host's vendor and what its KVM
- * gives guests (@host: KVM_GET_SUPPORTED_CPUID adjusted with what petrel may
- * add)? @version is the stream version this petrel speaks. -EINVAL with one
- * line otherwise.
+ * Does this petrel read @h's stream (@version: the one it speaks), on a
+ * processor of @h's vendor (@vendor: this host's)? -EPROTO or -EINVAL with
+ * one line otherwise.
  */
 int mig_hello_check(const struct mig_hello *h, uint32_t version, const char *vendor,
-		    struct kvm_cpuid_entry2 *host, unsigned int nhost, struct state_err *err);
+		    struct state_err *err);
+/*
+ * Can a vCPU given @host (what this petrel sets up for a vCPU of the same
+ * machine) run @h's guest? -EINVAL with the first missing feature otherwise.
+ */
+int mig_hello_check_cpuid(const struct mig_hello *h, struct kvm_cpuid_entry2 *host,
+			  unsigned int nhost, struct state_err *err);
 void mig_mem_hdr_encode(uint8_t out[MIG_MEM_HDR_LEN], uint64_t gpa, uint32_t pages, bool zero);
 int mig_mem_decode(const void *buf, size_t len, struct mig_mem *m, struct state_err *err);
 
