@@ -149,7 +149,7 @@ int migration_connect(const char *url, struct mig_conn *c, struct state_err *err
 	}
 	freeaddrinfo(ai);
 	if (fd < 0)
-		return fail(err, -e, "%s: %s", url, strerror(e));
+		return fail(err, -e, "connecting: %s", strerror(e));
 	c->fd = fd;
 	return 0;
 }
