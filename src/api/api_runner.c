@@ -519,9 +519,7 @@ static int runner_send_migration(void *ctx, const struct api_migrate_req *req, c
 	free(r->mig_spec);
 	r->mig_spec = malloc(len ? len : 1);
 	r->mig_spec_len = len;
-	pthread_mutex_lock(&r->mig.lock);
-	memset((char *)&r->mig + sizeof(r->mig.lock), 0, sizeof(r->mig) - sizeof(r->mig.lock));
-	pthread_mutex_unlock(&r->mig.lock);
+	migration_progress_reset(&r->mig, MIGRATION_NONE);
 	if (!r->mig_spec) {
 		ret = api_fail(err, -ENOMEM, "out of memory");
 		goto fail;
@@ -540,9 +538,7 @@ static int runner_send_migration(void *ctx, const struct api_migrate_req *req, c
 			 se.msg);
 		goto fail;
 	}
-	pthread_mutex_lock(&r->mig.lock);
-	r->mig.phase = MIGRATION_MEMORY;
-	pthread_mutex_unlock(&r->mig.lock);
+	migration_progress_reset(&r->mig, MIGRATION_MEMORY);
 	ret = pthread_create(&r->mig_thread, NULL, mig_thread, r);
 	if (ret) {
 		close(r->mig_conn.fd);

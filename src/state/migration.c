@@ -62,8 +62,26 @@ void migration_progress_init(struct migration_progress *p)
 void migration_progress_get(struct migration_progress *p, struct migration_progress *out)
 {
 	pthread_mutex_lock(&p->lock);
-	memcpy((char *)out + sizeof(out->lock), (char *)p + sizeof(p->lock),
-	       sizeof(*p) - sizeof(p->lock));
+	out->phase = p->phase;
+	out->round = p->round;
+	out->bytes_sent = p->bytes_sent;
+	out->bytes_remaining = p->bytes_remaining;
+	out->dirty_rate = p->dirty_rate;
+	out->bandwidth = p->bandwidth;
+	out->downtime_ms = p->downtime_ms;
+	out->total_ms = p->total_ms;
+	memcpy(out->error, p->error, sizeof(out->error));
+	pthread_mutex_unlock(&p->lock);
+}
+
+void migration_progress_reset(struct migration_progress *p, enum migration_phase phase)
+{
+	pthread_mutex_lock(&p->lock);
+	p->phase = phase;
+	p->round = 0;
+	p->bytes_sent = p->bytes_remaining = p->dirty_rate = p->bandwidth = 0;
+	p->downtime_ms = p->total_ms = 0;
+	p->error[0] = 0;
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -62,8 +62,10 @@ struct migration_progress {
 };
 
 void migration_progress_init(struct migration_progress *p);
-/* A copy, read under the lock. */
+/* A copy, read under the lock (@out's own lock is not touched). */
 void migration_progress_get(struct migration_progress *p, struct migration_progress *out);
+/* Back to nothing done, in @phase. */
+void migration_progress_reset(struct migration_progress *p, enum migration_phase phase);
 
 /* tcp:HOST:PORT (HOST a name or an address; [ADDR] for IPv6). */
 int migration_parse_url(const char *url, char *host, size_t host_len, char *port, size_t port_len,
