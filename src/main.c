@@ -36,7 +36,11 @@ static void usage(FILE *out)
 	    "                               restore a snapshot (DIR/state and DIR/memory)\n"
 	    "                               and run it (resume=off: paused); --net and\n"
 	    "                               --disk move the NIC or drive of that id\n"
-	    "       petrel ctl SOCKET info|pause|resume|shutdown|snapshot DIR [--keep-paused]\n"
+	    "       petrel run --incoming tcp:HOST:PORT [--api-sock PATH]\n"
+	    "                               wait for a live migration (petrel ctl ... migrate)\n"
+	    "                               and run the VM it brings\n"
+	    "       petrel ctl SOCKET info|pause|resume|shutdown|snapshot DIR [--keep-paused]|\n"
+	    "                         migrate tcp:HOST:PORT [--downtime MS]\n"
 	    "                               ask the petrel serving SOCKET (--help: more)\n"
 	    "       petrel snapshot merge BASE DIFF\n"
 	    "                               apply a diff snapshot's memory file DIFF onto\n"
@@ -143,6 +147,7 @@ enum {
 	OPT_SECCOMP,
 	OPT_NO_SECCOMP,
 	OPT_RESTORE,
+	OPT_INCOMING,
 	OPT_IGNORED, /* Firecracker flags petrel accepts and has no use for */
 };
 
@@ -172,6 +177,7 @@ static const struct option run_options[] = {
     {"event-monitor", required_argument, NULL, OPT_EVENT_MONITOR},
     {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"restore", required_argument, NULL, OPT_RESTORE},
+    {"incoming", required_argument, NULL, OPT_INCOMING},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -191,6 +197,7 @@ struct serve_opts {
 	const char *level;
 	const struct vm_config *cfg; /* petrel run: the command line's VM, booted at once */
 	const struct api_restore_req *restore; /* petrel run --restore */
+	const char *incoming;		       /* petrel run --incoming tcp:HOST:PORT */
 	bool ch_empty;			       /* the Cloud Hypervisor way: no VM until vm.create */
 	bool boot_timer;		       /* Firecracker's --boot-timer */
 	enum sandbox_mode sandbox;	       /* --seccomp (kill unless given) */
@@ -345,6 +352,13 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 		if (opt >= OPT_KERNEL && opt <= OPT_CONSOLE && !machine_opt)
 			machine_opt = option_name(opt);
 		switch (opt) {
+		case OPT_INCOMING:
+			if (so->incoming)
+				return usage_error("%s", "give --incoming once");
+			if (strncmp(optarg, "tcp:", 4))
+				return usage_error("--incoming %s: expected tcp:HOST:PORT", optarg);
+			so->incoming = optarg;
+			break;
 		case OPT_RESTORE:
 			if (restore_given)
 				return usage_error("%s", "give --restore once");
@@ -492,6 +506,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 		return usage_error("%s cannot be given with --restore: the snapshot holds the "
 				   "machine's configuration",
 				   machine_opt);
+	if (so->incoming && (machine_opt || restore_given))
+		return usage_error("%s cannot be given with --incoming: the migration brings the "
+				   "machine's configuration",
+				   restore_given ? "--restore" : machine_opt);
+	if (so->incoming)
+		return 0;
 	if (restore_given) {
 		so->restore = &ro->req;
 		return 0;
@@ -685,6 +705,11 @@ static int serve(const struct serve_opts *o)
 			fprintf(stderr, "petrel: --restore: %s\n", err.msg);
 			goto out;
 		}
+	} else if (o->incoming) {
+		if (api_vmm_receive_migration(&r->vmm, o->incoming, &err) < 0) {
+			fprintf(stderr, "petrel: --incoming: %s\n", err.msg);
+			goto out;
+		}
 	} else if (o->cfg && fill_controller(&r->vmm, o->cfg) < 0) {
 		goto out;
 	}
@@ -736,7 +761,7 @@ static int cmd_run(int argc, char **argv)
 			virtio_blk_opts_free(&cfg.disks[i]);
 		return ret < 0 ? 0 : ret;
 	}
-	if (!o.restore)
+	if (!o.restore && !o.incoming)
 		o.cfg = &cfg;
 	ret = serve(&o);
 	free(ro);

@@ -37,7 +37,7 @@ static int ctl_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "petrel ctl: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: petrel ctl SOCKET info|pause|resume|shutdown|"
-			"snapshot DIR [--keep-paused])\n");
+			"snapshot DIR [--keep-paused]|migrate tcp:HOST:PORT [--downtime MS])\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -246,18 +246,109 @@ static int ctl_snapshot(const char *sock, const char *dir, bool keep_paused)
 	return ret;
 }
 
+/*
+ * The last migration's state from vm.info: 1 while it runs, 0 completed, -1
+ * failed (the reason on stderr), -2 when the source does not answer (it
+ * exits once the guest lives at the destination).
+ */
+static int ctl_migration_poll(const char *sock, char *phase, size_t size)
+{
+	struct ctl_answer a;
+	json_t *j, *mig;
+	int ret = 1;
+
+	if (ctl_request(sock, "GET", "/api/v1/vm.info", NULL, &a) < 0)
+		return -2;
+	j = json_loads(a.body, 0, NULL);
+	mig = json_object_get(j, "migration");
+	if (a.status != 200 || !json_is_string(json_object_get(mig, "phase"))) {
+		print_failure("migrate", &a);
+		ret = -1;
+	} else {
+		const char *p = json_string_value(json_object_get(mig, "phase"));
+
+		snprintf(phase, size, "%s", p);
+		if (!strcmp(p, "completed")) {
+			printf("migrated in %lld ms, downtime %lld ms, %lld dirty rounds, %lld KiB "
+			       "sent\n",
+			       (long long)json_integer_value(json_object_get(mig, "total_ms")),
+			       (long long)json_integer_value(json_object_get(mig, "downtime_ms")),
+			       (long long)json_integer_value(json_object_get(mig, "round")),
+			       (long long)json_integer_value(json_object_get(mig, "bytes_sent")) /
+				   1024);
+			ret = 0;
+		} else if (!strcmp(p, "failed")) {
+			const char *e = json_string_value(json_object_get(mig, "error"));
+
+			fprintf(stderr,
+				"petrel ctl: migrate: %s (the guest goes on at the source)\n",
+				e ? e : "failed");
+			ret = -1;
+		}
+	}
+	json_decref(j);
+	free(a.body);
+	return ret;
+}
+
+static int ctl_migrate(const char *sock, const char *url, const char *downtime)
+{
+	char body[512], phase[32] = "";
+	char *end = NULL;
+	long ms = 0;
+	int ret;
+
+	if (downtime) {
+		ms = strtol(downtime, &end, 10);
+		if (*end || ms < 1 || ms > 3600000)
+			return ctl_usage("--downtime %s: expected milliseconds", downtime);
+	}
+	if (strlen(url) > 256 || strchr(url, '"') || strchr(url, '\\'))
+		return ctl_usage("migrate %s: expected tcp:HOST:PORT", url);
+	if (ms)
+		snprintf(body, sizeof(body), "{\"destination_url\": \"%s\", \"downtime_ms\": %ld}",
+			 url, ms);
+	else
+		snprintf(body, sizeof(body), "{\"destination_url\": \"%s\"}", url);
+	if (ctl_do(sock, "migrate", "PUT", "/api/v1/vm.send-migration", body, false))
+		return CTL_EXIT_ERROR;
+	for (;;) {
+		ret = ctl_migration_poll(sock, phase, sizeof(phase));
+		if (ret == 0)
+			return 0;
+		if (ret == -1)
+			return CTL_EXIT_ERROR;
+		if (ret == -2) {
+			/* the source exits right after the destination's ack */
+			if (!strcmp(phase, "switchover")) {
+				printf("migrated (the source has exited)\n");
+				return 0;
+			}
+			fprintf(stderr, "petrel ctl: migrate: the source stopped answering during "
+					"the migration\n");
+			return CTL_EXIT_ERROR;
+		}
+		usleep(20000);
+	}
+}
+
 int api_ctl_main(int argc, char **argv)
 {
 	const char *sock, *cmd;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: petrel ctl SOCKET COMMAND\n"
-		       "  info                      the VM's id and state (JSON)\n"
-		       "  pause, resume             pause or resume the VM\n"
-		       "  snapshot DIR [--keep-paused]\n"
-		       "                            pause, write DIR/" API_SNAPSHOT_STATE_FILE
-		       " and DIR/" API_SNAPSHOT_MEM_FILE ", resume\n"
-		       "  shutdown                  stop the VM and end petrel\n");
+		printf(
+		    "usage: petrel ctl SOCKET COMMAND\n"
+		    "  info                      the VM's id and state (JSON)\n"
+		    "  pause, resume             pause or resume the VM\n"
+		    "  snapshot DIR [--keep-paused]\n"
+		    "                            pause, write DIR/" API_SNAPSHOT_STATE_FILE
+		    " and DIR/" API_SNAPSHOT_MEM_FILE ", resume\n"
+		    "  migrate tcp:HOST:PORT [--downtime MS]\n"
+		    "                            live-migrate the VM to a petrel run --incoming\n"
+		    "                            tcp:HOST:PORT; this petrel exits once it is "
+		    "there\n"
+		    "  shutdown                  stop the VM and end petrel\n");
 		return 0;
 	}
 	if (argc < 2)
@@ -281,6 +372,21 @@ int api_ctl_main(int argc, char **argv)
 		if (!dir)
 			return ctl_usage("%s", "snapshot needs a directory");
 		return ctl_snapshot(sock, dir, keep);
+	}
+	if (!strcmp(cmd, "migrate")) {
+		const char *url = NULL, *downtime = NULL;
+
+		for (int i = 3; i < argc; i++) {
+			if (!strcmp(argv[i], "--downtime") && i + 1 < argc)
+				downtime = argv[++i];
+			else if (argv[i][0] == '-' || url)
+				return ctl_usage("migrate: unexpected argument %s", argv[i]);
+			else
+				url = argv[i];
+		}
+		if (!url)
+			return ctl_usage("%s", "migrate needs tcp:HOST:PORT");
+		return ctl_migrate(sock, url, downtime);
 	}
 	if (argc > 3)
 		return ctl_usage("unexpected argument %s", argv[3]);

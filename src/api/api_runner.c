@@ -432,6 +432,245 @@ static int runner_restore(void *ctx, const struct api_restore_req *req, struct a
 	return 0;
 }
 
+/* ---- live migration ---- */
+
+static int mig_pause(void *ctx, struct state_err *err)
+{
+	struct api_err e = {""};
+	int ret = runner_pause(ctx, &e);
+
+	if (ret)
+		snprintf(err->msg, sizeof(err->msg), "pausing the guest: %s", e.msg);
+	return ret;
+}
+
+static void mig_resume(void *ctx)
+{
+	struct api_err e = {""};
+
+	if (runner_resume(ctx, &e))
+		fprintf(stderr, "petrel: migration: resuming the guest: %s\n", e.msg);
+}
+
+static void *mig_thread(void *arg)
+{
+	struct api_runner *r = arg;
+	struct migration_params p = {
+	    .downtime_ms = r->mig_req.downtime_ms ? r->mig_req.downtime_ms : MIGRATION_DOWNTIME_MS,
+	    .max_rounds = r->mig_req.max_rounds ? r->mig_req.max_rounds : MIGRATION_MAX_ROUNDS,
+	};
+	struct migration_ops ops = {
+	    .pause = mig_pause, .resume = mig_resume, .ctx = r, .paused = r->mig_req.paused};
+	struct state_err se = {""};
+	struct migration_progress pr;
+	int ret;
+
+	ret = migration_send(r->mig_m, &r->mig_conn, &p, &ops, &r->mig, &se);
+	close(r->mig_conn.fd);
+	r->mig_conn.fd = -1;
+	migration_progress_get(&r->mig, &pr);
+	if (ret)
+		fprintf(stderr, "petrel: migration to %s failed: %s; the guest goes on here\n",
+			r->mig_url, se.msg);
+	else
+		fprintf(stderr,
+			"petrel: migration to %s: done in %llu ms, downtime %llu ms, %u dirty "
+			"rounds, %llu KiB sent\n",
+			r->mig_url, (unsigned long long)pr.total_ms,
+			(unsigned long long)pr.downtime_ms, pr.round,
+			(unsigned long long)(pr.bytes_sent >> 10));
+	/* the machine is the main thread's again */
+	pthread_mutex_lock(&r->lock);
+	r->migrating = false;
+	r->mig_m = NULL;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	api_vmm_migration_done(&r->vmm, ret == 0);
+	return NULL;
+}
+
+static int runner_send_migration(void *ctx, const struct api_migrate_req *req, const void *config,
+				 size_t len, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct state_err se = {""};
+	struct machine *m;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m && r->migrating)
+		m = NULL, api_fail(err, -EBUSY, "a migration of the VM is under way");
+	if (m) {
+		r->migrating = true;
+		r->mig_m = m;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!m)
+		return -EBUSY;
+	/* the last migration's thread is over (it cleared migrating) */
+	if (r->mig_thread_on) {
+		pthread_join(r->mig_thread, NULL);
+		r->mig_thread_on = false;
+	}
+	snprintf(r->mig_url, sizeof(r->mig_url), "%s", req->url);
+	r->mig_req = *req;
+	r->mig_req.url = r->mig_url;
+	free(r->mig_spec);
+	r->mig_spec = malloc(len ? len : 1);
+	r->mig_spec_len = len;
+	migration_progress_reset(&r->mig, MIGRATION_NONE);
+	if (!r->mig_spec) {
+		ret = api_fail(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	memcpy(r->mig_spec, config, len);
+	ret = migration_connect(req->url, &r->mig_conn, &se);
+	if (!ret) {
+		ret = migration_hello(m, &r->mig_conn, r->mig_spec, r->mig_spec_len, &se);
+		if (ret) {
+			close(r->mig_conn.fd);
+			r->mig_conn.fd = -1;
+		}
+	}
+	if (ret) {
+		api_fail(err, ret == -ENOMEM ? -ENOMEM : -EINVAL, "migration to %s: %s", req->url,
+			 se.msg);
+		goto fail;
+	}
+	migration_progress_reset(&r->mig, MIGRATION_MEMORY);
+	ret = pthread_create(&r->mig_thread, NULL, mig_thread, r);
+	if (ret) {
+		close(r->mig_conn.fd);
+		r->mig_conn.fd = -1;
+		api_fail(err, -ret, "migration: no thread: %s", strerror(ret));
+		ret = -ret;
+		goto fail;
+	}
+	r->mig_thread_on = true;
+	return 0;
+fail:
+	pthread_mutex_lock(&r->lock);
+	r->migrating = false;
+	r->mig_m = NULL;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static void runner_migration_status(void *ctx, struct api_migration_status *out)
+{
+	struct api_runner *r = ctx;
+	struct migration_progress p;
+
+	migration_progress_get(&r->mig, &p);
+	if (p.phase == MIGRATION_NONE)
+		return;
+	snprintf(out->phase, sizeof(out->phase), "%s", migration_phase_name(p.phase));
+	out->round = p.round;
+	out->bytes_sent = p.bytes_sent;
+	out->bytes_remaining = p.bytes_remaining;
+	out->dirty_rate = p.dirty_rate;
+	out->bandwidth = p.bandwidth;
+	out->downtime_ms = p.downtime_ms;
+	out->total_ms = p.total_ms;
+	snprintf(out->error, sizeof(out->error), "%s", p.error);
+}
+
+struct mig_builder_ctx {
+	struct api_runner *r;
+	const struct api_restore_req *req;
+};
+
+/* The destination's machine, from the received specification: RAM zero, nothing loaded. */
+static struct machine *mig_build(void *ctx, const void *spec, size_t len, struct state_err *se)
+{
+	struct mig_builder_ctx *b = ctx;
+	struct api_runner *r = b->r;
+	struct api_err err = {""};
+	struct machine *m;
+
+	api_vm_spec_free(&r->spec);
+	if (api_restore_spec(spec, len, b->req, &r->spec, &err) < 0) {
+		snprintf(se->msg, sizeof(se->msg), "the received specification: %s", err.msg);
+		return NULL;
+	}
+	if (!r->cmdline && !(r->cmdline = malloc(API_CMDLINE_MAX))) {
+		snprintf(se->msg, sizeof(se->msg), "out of memory");
+		return NULL;
+	}
+	if (api_spec_to_config(&r->spec, &r->cfg, r->cmdline, API_CMDLINE_MAX, &err) < 0) {
+		snprintf(se->msg, sizeof(se->msg), "the received specification: %s", err.msg);
+		return NULL;
+	}
+	r->cfg.incoming = true;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(se->msg, sizeof(se->msg), "out of memory");
+		return NULL;
+	}
+	if (machine_create(m, &r->cfg) < 0) {
+		free(m);
+		snprintf(se->msg, sizeof(se->msg),
+			 "the machine could not be created here (see petrel's log)");
+		return NULL;
+	}
+	return m;
+}
+
+static void mig_discard(void *ctx, struct machine *m)
+{
+	struct mig_builder_ctx *b = ctx;
+
+	machine_destroy(m);
+	free(m);
+	api_vm_spec_free(&b->r->spec);
+}
+
+static int runner_receive_migration(void *ctx, const char *url, const struct api_restore_req *req,
+				    struct api_vm_spec *spec, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct mig_builder_ctx bc = {.r = r, .req = req};
+	struct migration_builder b = {
+	    .build = mig_build, .discard = mig_discard, .ctx = &bc, .kvm_path = NULL};
+	struct state_err se = {""};
+	struct mig_conn c;
+	struct machine *m = NULL;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->m || r->running) {
+		pthread_mutex_unlock(&r->lock);
+		return api_fail(err, -EBUSY, "a machine is still running");
+	}
+	pthread_mutex_unlock(&r->lock);
+	ret = migration_accept(url, &c, &se);
+	if (ret)
+		return api_fail(err, -EINVAL, "migration: %s", se.msg);
+	ret = migration_receive(&c, &b, &m, &se);
+	close(c.fd);
+	if (ret)
+		return api_fail(err, ret == -ENOMEM ? -ENOMEM : -EINVAL, "migration from %s: %s",
+				url, se.msg);
+	if (api_vm_spec_copy(spec, &r->spec) < 0) {
+		/* past the ack: the guest is here or nowhere */
+		fprintf(stderr, "petrel: migration: out of memory for the specification\n");
+	}
+	if (r->cfg.serial == VM_SERIAL_STDIO && !r->terminal_raw) {
+		vm_terminal_raw();
+		r->terminal_raw = true;
+	}
+	machine_resume(m);
+	pthread_mutex_lock(&r->lock);
+	r->m = m;
+	r->boot_pending = true;
+	r->api_stop = false;
+	pthread_mutex_unlock(&r->lock);
+	wake_main(r);
+	return 0;
+}
+
 const struct api_backend api_runner_backend = {
     .boot = runner_boot,
     .pause = runner_pause,
@@ -443,6 +682,9 @@ const struct api_backend api_runner_backend = {
     .drive_update = runner_drive_update,
     .snapshot = runner_snapshot,
     .restore = runner_restore,
+    .send_migration = runner_send_migration,
+    .migration_status = runner_migration_status,
+    .receive_migration = runner_receive_migration,
     .counters = runner_counters,
     .exit_vmm = runner_exit_vmm,
 };
@@ -473,6 +715,8 @@ int api_runner_init(struct api_runner *r, const char *id)
 		return -errno;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
+	migration_progress_init(&r->mig);
+	r->mig_conn.fd = -1;
 	api_vmm_init(&r->vmm, &api_runner_backend, r, id);
 	r->vmm.sandbox = SANDBOX_KILL; /* petrel's default; the command line may change it */
 	return 0;
@@ -493,6 +737,9 @@ void api_runner_probe_kvm(struct api_runner *r)
 
 void api_runner_destroy(struct api_runner *r)
 {
+	if (r->mig_thread_on)
+		pthread_join(r->mig_thread, NULL);
+	free(r->mig_spec);
 	api_vmm_destroy(&r->vmm);
 	api_vm_spec_free(&r->spec);
 	free(r->cmdline);
@@ -502,6 +749,21 @@ void api_runner_destroy(struct api_runner *r)
 	pthread_cond_destroy(&r->cond);
 	if (r->terminal_raw)
 		vm_terminal_restore();
+}
+
+/* A migration out reads the machine until its thread ends: wait for that. */
+static void wait_migration(struct api_runner *r)
+{
+	bool join;
+
+	pthread_mutex_lock(&r->lock);
+	while (r->migrating)
+		pthread_cond_wait(&r->cond, &r->lock);
+	join = r->mig_thread_on;
+	r->mig_thread_on = false;
+	pthread_mutex_unlock(&r->lock);
+	if (join)
+		pthread_join(r->mig_thread, NULL);
 }
 
 /* Run one booted machine to its end, through guest reboots; its status. */
@@ -523,6 +785,7 @@ static int run_machine(struct api_runner *r, struct machine *m)
 		}
 		r->m = NULL;
 		pthread_mutex_unlock(&r->lock);
+		wait_migration(r);
 		/* the new machine gets new RAM: the guest never meets its bad pages again */
 		if (m->memerr.nr_pages)
 			fprintf(stderr,
@@ -542,6 +805,7 @@ static int run_machine(struct api_runner *r, struct machine *m)
 	pthread_mutex_lock(&r->lock);
 	r->m = NULL;
 	pthread_mutex_unlock(&r->lock);
+	wait_migration(r);
 	free_machine(m, status);
 	return status;
 }

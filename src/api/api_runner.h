@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "api/api_vmm.h"
+#include "state/migration.h"
 #include "vm/machine.h"
 
 struct api_runner {
@@ -30,6 +31,17 @@ struct api_runner {
 	bool exit_requested; /* vmm.shutdown */
 	int exit_status;
 	bool terminal_raw;
+	/* a migration out: its thread holds the machine until it ends (migrating false) */
+	bool migrating;
+	bool mig_thread_on;
+	pthread_t mig_thread;
+	struct machine *mig_m;
+	struct mig_conn mig_conn;
+	struct api_migrate_req mig_req;
+	char mig_url[256];
+	char *mig_spec;
+	size_t mig_spec_len;
+	struct migration_progress mig;
 };
 
 /* The controller's backend; ctx is the runner. */

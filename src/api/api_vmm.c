@@ -213,6 +213,14 @@ static int need_booted(struct api_vmm *v, struct api_err *err)
 	return 0;
 }
 
+/* Lifecycle calls wait until a migration out has ended. */
+static int need_not_migrating(struct api_vmm *v, struct api_err *err)
+{
+	if (v->migrating)
+		return api_fail(err, -EBUSY, "a migration of the VM is under way");
+	return 0;
+}
+
 void api_vmm_event(struct api_vmm *v, const char *source, const char *event)
 {
 	pthread_mutex_lock(&v->lock);
@@ -254,7 +262,8 @@ int api_vmm_delete(struct api_vmm *v, struct api_err *err)
 	int ret = 0;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED)
+	ret = need_not_migrating(v, err);
+	if (!ret && (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED))
 		ret = v->backend->shutdown(v->backend_ctx, VM_EXIT_POWEROFF, err);
 	if (!ret) {
 		api_vm_spec_free(&v->spec);
@@ -762,6 +771,8 @@ int api_vmm_pause(struct api_vmm *v, struct api_err *err)
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
+	if (!ret)
+		ret = need_not_migrating(v, err);
 	if (!ret && v->state == API_VM_RUNNING) {
 		event_locked(v, "vm", "pausing");
 		ret = v->backend->pause(v->backend_ctx, err);
@@ -780,6 +791,8 @@ int api_vmm_resume(struct api_vmm *v, struct api_err *err)
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
+	if (!ret)
+		ret = need_not_migrating(v, err);
 	if (!ret && v->state == API_VM_PAUSED) {
 		event_locked(v, "vm", "resuming");
 		ret = v->backend->resume(v->backend_ctx, err);
@@ -800,6 +813,8 @@ int api_vmm_shutdown(struct api_vmm *v, struct api_err *err)
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
 	if (!ret)
+		ret = need_not_migrating(v, err);
+	if (!ret)
 		ret = v->backend->shutdown(v->backend_ctx, VM_EXIT_POWEROFF, err);
 	if (!ret) {
 		v->state = API_VM_SHUTDOWN;
@@ -818,6 +833,8 @@ static int running_call(struct api_vmm *v, int (*fn)(void *, struct api_err *), 
 	ret = need_booted(v, err);
 	if (!ret && v->state == API_VM_PAUSED)
 		ret = api_fail(err, -EINVAL, "the VM is paused (resume it first)");
+	if (!ret)
+		ret = need_not_migrating(v, err);
 	if (!ret)
 		ret = fn(v->backend_ctx, err);
 	pthread_mutex_unlock(&v->lock);
@@ -853,6 +870,8 @@ int api_vmm_snapshot(struct api_vmm *v, const struct api_snapshot_req *req, stru
 
 	pthread_mutex_lock(&v->lock);
 	ret = need_booted(v, err);
+	if (!ret)
+		ret = need_not_migrating(v, err);
 	if (!ret && v->state != API_VM_PAUSED)
 		ret = api_fail(err, -EINVAL,
 			       "the VM must be paused to create a snapshot (pause it first)");
@@ -945,6 +964,99 @@ int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct
 	event_locked(v, "vm", "restored");
 	if (r.resume)
 		event_locked(v, "vm", "resumed");
+out:
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_send_migration(struct api_vmm *v, const struct api_migrate_req *req,
+			   struct api_err *err)
+{
+	struct api_migrate_req r = *req;
+	size_t len = 0;
+	char *json = NULL;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_booted(v, err);
+	if (!ret)
+		ret = need_not_migrating(v, err);
+	if (!ret && (!req->url || !*req->url))
+		ret = api_fail(err, -EINVAL, "migration: the destination's URL is empty");
+	if (!ret && !v->backend->send_migration)
+		ret = api_fail(err, -EOPNOTSUPP, "this VMM cannot migrate VMs");
+	if (!ret) {
+		json = api_spec_to_json(&v->spec, &len);
+		if (!json)
+			ret = api_fail(err, -ENOMEM, "out of memory");
+	}
+	if (ret)
+		goto out;
+	r.paused = v->state == API_VM_PAUSED;
+	event_locked(v, "vm", "migrating");
+	/* set first: the migration's thread may end before the backend returns */
+	v->migrating = true;
+	ret = v->backend->send_migration(v->backend_ctx, &r, json, len, err);
+	if (ret)
+		v->migrating = false;
+out:
+	free(json);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+void api_vmm_migration_done(struct api_vmm *v, bool ok)
+{
+	pthread_mutex_lock(&v->lock);
+	v->migrating = false;
+	if (ok) {
+		/* the guest lives at the destination: this VMM ends */
+		event_locked(v, "vm", "migrated");
+		v->state = API_VM_SHUTDOWN;
+		event_locked(v, "vmm", "shutdown");
+		v->backend->exit_vmm(v->backend_ctx, 0);
+	}
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int api_vmm_migration_status(struct api_vmm *v, struct api_migration_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!v->backend->migration_status)
+		return -ENOENT;
+	/* not under the controller's lock: the status is read while the migration holds it */
+	v->backend->migration_status(v->backend_ctx, out);
+	return *out->phase ? 0 : -ENOENT;
+}
+
+int api_vmm_receive_migration(struct api_vmm *v, const char *url, struct api_err *err)
+{
+	struct api_restore_req r = {.resume = true};
+	struct api_vm_spec spec;
+	int ret;
+
+	memset(&spec, 0, sizeof(spec));
+	pthread_mutex_lock(&v->lock);
+	ret = need_fresh(v, err);
+	if (!ret && (!url || !*url))
+		ret = api_fail(err, -EINVAL, "migration: the URL to listen on is empty");
+	if (!ret && !v->backend->receive_migration)
+		ret = api_fail(err, -EOPNOTSUPP, "this VMM cannot receive migrations");
+	if (ret)
+		goto out;
+	r.sandbox = v->sandbox;
+	r.max_vcpus = v->max_vcpus;
+	event_locked(v, "vm", "receiving");
+	ret = v->backend->receive_migration(v->backend_ctx, url, &r, &spec, err);
+	if (ret)
+		goto out;
+	api_vm_spec_free(&v->spec);
+	v->spec = spec;
+	v->state = API_VM_RUNNING;
+	event_locked(v, "vm", "received");
+	event_locked(v, "vm", "resumed");
 out:
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);

@@ -171,6 +171,25 @@ struct api_restore_req {
 	unsigned int max_vcpus;	   /* set by the controller (this host's limit) */
 };
 
+/* A live migration out: Cloud Hypervisor's vm.send-migration, petrel ctl migrate. */
+struct api_migrate_req {
+	const char *url;	  /* tcp:HOST:PORT */
+	unsigned int downtime_ms; /* 0: the default */
+	unsigned int max_rounds;  /* 0: the default */
+	bool paused;		  /* set by the controller: the VM is paused */
+};
+
+/* Where a migration out stands (vm.info's "migration"). */
+struct api_migration_status {
+	char phase[16]; /* "" (none yet), memory, dirty-rounds, switchover, completed, failed */
+	unsigned int round;
+	uint64_t bytes_sent, bytes_remaining;
+	uint64_t dirty_rate; /* pages a second */
+	uint64_t bandwidth;  /* bytes a second */
+	uint64_t downtime_ms, total_ms;
+	char error[200];
+};
+
 /*
  * What the controller asks of the VMM. Each call is made with the
  * controller's lock held and returns within a bound (a stuck vCPU makes pause
@@ -203,6 +222,21 @@ struct api_backend {
 	 */
 	int (*restore)(void *ctx, const struct api_restore_req *req, struct api_vm_spec *spec,
 		       struct api_err *err);
+	/*
+	 * Connect to @req->url and have the destination accept this machine's
+	 * hello, then migrate on a thread of its own (@config: the
+	 * specification as api_spec_to_json writes it); its end is reported
+	 * with api_vmm_migration_done.
+	 */
+	int (*send_migration)(void *ctx, const struct api_migrate_req *req, const void *config,
+			      size_t len, struct api_err *err);
+	void (*migration_status)(void *ctx, struct api_migration_status *out);
+	/*
+	 * Take a migration on @url (listen, accept one source): as restore, the
+	 * received specification in *spec, the machine running on success.
+	 */
+	int (*receive_migration)(void *ctx, const char *url, const struct api_restore_req *req,
+				 struct api_vm_spec *spec, struct api_err *err);
 	/* Swap drive @idx's image for @path (already checked readable) and tell the guest. */
 	int (*drive_update)(void *ctx, unsigned int idx, const char *path, struct api_err *err);
 	void (*counters)(void *ctx, struct api_counters *out);
@@ -224,6 +258,7 @@ struct api_vmm {
 	pthread_t metrics_thread;
 	bool metrics_thread_on;
 	bool quit;
+	bool migrating;	     /* a migration out runs: the lifecycle calls wait for its end */
 	pthread_cond_t cond; /* wakes the metrics thread */
 	/*
 	 * --seccomp: the filters of every thread petrel runs, the machines' and
@@ -345,6 +380,24 @@ int api_vmm_snapshot(struct api_vmm *v, const struct api_snapshot_req *req, stru
  * A failed restore leaves the controller as it was.
  */
 int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct api_err *err);
+/*
+ * Migrate the running or paused VM to @req->url (a petrel run --incoming or
+ * vm.receive-migration there). Returns once the destination accepted the
+ * hello (its refusal, or a connection refused, is this call's error); the
+ * rest goes on in the background: api_vmm_migration_status says how far.
+ * Lifecycle calls are refused until it ends. On success petrel exits (0).
+ */
+int api_vmm_send_migration(struct api_vmm *v, const struct api_migrate_req *req,
+			   struct api_err *err);
+/* Called by the VMM when the migration ended: @ok, the guest lives at the destination. */
+void api_vmm_migration_done(struct api_vmm *v, bool ok);
+/* -ENOENT when no migration was ever started. */
+int api_vmm_migration_status(struct api_vmm *v, struct api_migration_status *out);
+/*
+ * Into a fresh controller (as a restore): wait for a migration on @url and
+ * run the VM it brings. The state is then Running.
+ */
+int api_vmm_receive_migration(struct api_vmm *v, const char *url, struct api_err *err);
 /* The VMM process exits (Cloud Hypervisor's vmm.shutdown). */
 void api_vmm_exit(struct api_vmm *v, int status);
 /* -EINVAL (with *err) unless running or paused. */

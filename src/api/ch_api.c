@@ -991,7 +991,9 @@ static json_t *info_config(const struct api_vm_spec *s)
 static void ch_info(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
 {
 	enum api_vm_state state = ch_state(v);
+	struct api_migration_status ms;
 	struct api_vm_spec s;
+	json_t *info;
 
 	(void)rq;
 	if (state == API_VM_NONE) {
@@ -1002,10 +1004,21 @@ static void ch_info(struct api_vmm *v, const struct api_request *rq, struct api_
 		ch_error(rs, 500, 1, "Internal Server Error");
 		return;
 	}
-	ch_reply_json(rs, 200,
-		      json_pack("{s:o,s:s,s:I}", "config", info_config(&s), "state",
-				api_vm_state_ch_name(state), "memory_actual_size",
-				(json_int_t)(s.mem_mib * MIB)));
+	info = json_pack("{s:o,s:s,s:I}", "config", info_config(&s), "state",
+			 api_vm_state_ch_name(state), "memory_actual_size",
+			 (json_int_t)(s.mem_mib * MIB));
+	/* petrel's own: where the last migration out stands */
+	if (info && api_vmm_migration_status(v, &ms) == 0)
+		json_object_set_new(
+		    info, "migration",
+		    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}", "phase", ms.phase, "round",
+			      (json_int_t)ms.round, "bytes_sent", (json_int_t)ms.bytes_sent,
+			      "bytes_remaining", (json_int_t)ms.bytes_remaining,
+			      "dirty_pages_per_second", (json_int_t)ms.dirty_rate,
+			      "bandwidth_bytes_per_second", (json_int_t)ms.bandwidth, "downtime_ms",
+			      (json_int_t)ms.downtime_ms, "total_ms", (json_int_t)ms.total_ms,
+			      "error", *ms.error ? ms.error : NULL));
+	ch_reply_json(rs, 200, info);
 	api_vm_spec_free(&s);
 }
 
@@ -1326,6 +1339,99 @@ static void ch_restore(struct api_vmm *v, const struct api_request *rq, struct a
 		ch_snapshot_done(rs, api_vmm_restore(v, &req, &err), what, &err);
 }
 
+/* ---- live migration ---- */
+
+/* A migration URL field: tcp:HOST:PORT (petrel has no local, UNIX-socket migration yet). */
+static int ch_migration_url(json_t *body, const char *field, char *out, size_t size,
+			    struct api_err *err)
+{
+	json_t *x = json_object_get(body, field);
+
+	if (!json_is_string(x))
+		return api_fail(err, -EBADMSG, "missing field `%s`", field);
+	if (strncmp(json_string_value(x), "tcp:", 4))
+		return api_fail(err, -EINVAL, "%s: petrel migrates over tcp:HOST:PORT only, not %s",
+				field, json_string_value(x));
+	if (strlen(json_string_value(x)) >= size)
+		return api_fail(err, -EINVAL, "%s: too long", field);
+	snprintf(out, size, "%s", json_string_value(x));
+	return 0;
+}
+
+/* An optional count in the body: 0 when absent. */
+static int ch_uint_field(json_t *body, const char *field, unsigned int max, unsigned int *out,
+			 struct api_err *err)
+{
+	json_t *x = json_object_get(body, field);
+
+	*out = 0;
+	if (!x || json_is_null(x))
+		return 0;
+	if (!json_is_integer(x) || json_integer_value(x) < 1 || json_integer_value(x) > max)
+		return api_fail(err, -EBADMSG, "invalid value: %s: expected 1 to %u", field, max);
+	*out = (unsigned int)json_integer_value(x);
+	return 0;
+}
+
+/*
+ * SendMigrationData: destination_url (tcp:HOST:PORT), local (false only:
+ * memory is sent over the connection); petrel's own downtime_ms and
+ * max_rounds. The answer comes once the destination took the hello; the
+ * rest is in vm.info's "migration".
+ */
+static void ch_send_migration(struct api_vmm *v, const struct api_request *rq,
+			      struct api_response *rs)
+{
+	static const char what[] = "The VM could not be migrated";
+	char url[256];
+	struct api_migrate_req req = {.url = url};
+	struct api_err err = {""};
+	json_t *body = ch_body(rq, rs);
+	int ret;
+
+	if (!body)
+		return;
+	ret = ch_migration_url(body, "destination_url", url, sizeof(url), &err);
+	if (!ret && json_is_true(json_object_get(body, "local")))
+		ret = api_fail(&err, -EINVAL,
+			       "petrel has no local migration (memory over a UNIX socket) yet");
+	if (!ret)
+		ret = ch_uint_field(body, "downtime_ms", 3600000, &req.downtime_ms, &err);
+	if (!ret)
+		ret = ch_uint_field(body, "max_rounds", 1000, &req.max_rounds, &err);
+	json_decref(body);
+	if (ret == -EBADMSG)
+		ch_error(rs, 400, 2, "Failed to deserialize JSON", err.msg);
+	else if (ret)
+		ch_api_error(rs, 400, what, err.msg);
+	else
+		ch_snapshot_done(rs, api_vmm_send_migration(v, &req, &err), what, &err);
+}
+
+/* ReceiveMigrationData: receiver_url (tcp:HOST:PORT); the answer comes with the VM running. */
+static void ch_receive_migration(struct api_vmm *v, const struct api_request *rq,
+				 struct api_response *rs)
+{
+	static const char what[] = "The VM could not be received";
+	char url[256];
+	struct api_err err = {""};
+	json_t *body = ch_body(rq, rs);
+	int ret;
+
+	if (!body)
+		return;
+	ret = ch_migration_url(body, "receiver_url", url, sizeof(url), &err);
+	json_decref(body);
+	if (ret == -EBADMSG)
+		ch_error(rs, 400, 2, "Failed to deserialize JSON", err.msg);
+	else if (ch_state(v) != API_VM_NONE)
+		ch_api_error(rs, 500, what, "VM is already created");
+	else if (ret)
+		ch_api_error(rs, 400, what, err.msg);
+	else
+		ch_snapshot_done(rs, api_vmm_receive_migration(v, url, &err), what, &err);
+}
+
 /* ---- the VMM ---- */
 
 static void ch_ping(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
@@ -1395,8 +1501,8 @@ static const struct ch_route ch_routes[] = {
     {"vm.snapshot", "PUT", true, true, ch_snapshot},
     {"vm.restore", "PUT", true, true, ch_restore},
     {"vm.coredump", "PUT", true, true, NULL},
-    {"vm.send-migration", "PUT", true, true, NULL},
-    {"vm.receive-migration", "PUT", true, true, NULL},
+    {"vm.send-migration", "PUT", true, true, ch_send_migration},
+    {"vm.receive-migration", "PUT", true, true, ch_receive_migration},
 };
 
 static bool ch_match(const char *path)

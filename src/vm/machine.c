@@ -155,8 +155,8 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 		if (ret < 0)
 			goto fail;
 	}
-	/* a restored machine's RAM already holds its guest */
-	ret = cfg->restore_mem ? 0 : vm_boot_load(m);
+	/* a restored machine's RAM already holds its guest; a migrated one's comes next */
+	ret = cfg->restore_mem || cfg->incoming ? 0 : vm_boot_load(m);
 	if (ret < 0)
 		goto fail;
 	ret = machine_create_vcpus(m);

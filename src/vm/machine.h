@@ -80,6 +80,8 @@ struct vm_config {
 	 * no guest is loaded (the snapshot's state is put back afterwards).
 	 */
 	const char *restore_mem;
+	/* RAM comes from a migration stream: it starts zero and nothing is loaded. */
+	bool incoming;
 	/* Log the pages the guest writes from the start (for diff snapshots). */
 	bool track_dirty;
 };

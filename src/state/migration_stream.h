@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The live migration stream: length-prefixed messages over a connected
+ * socket, each with a bound of its own.
+ *
+ *   message  u32 type, u32 flags (0), u64 length, then length bytes
+ *
+ * The source sends HELLO (magic, stream version, petrel's version, the
+ * processor's vendor and the feature CPUID leaves the guest was given); the
+ * destination checks it and answers READY, or ERROR with one line. Then
+ * SPEC (the VM's specification as the controller writes it for snapshots),
+ * MEM records (a run of pages: u64 gpa, u32 pages, u32 flags, then the
+ * pages' bytes unless MIG_MEM_ZERO says they are all zero), as many rounds
+ * as it takes, then STATE (a state_file container of the devices and vCPUs,
+ * whose CRC covers it) and END. The destination answers ACK once it has
+ * built the machine and put everything in it (the source then stops for
+ * good), or ERROR. Integers are little endian.
+ */
+#ifndef PETREL_STATE_MIGRATION_STREAM_H
+#define PETREL_STATE_MIGRATION_STREAM_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/state_file.h"
+
+#define MIG_MAGIC "PETRELMG"
+#define MIG_VERSION 1
+#define MIG_HDR_LEN 16
+
+enum mig_type {
+	MIG_HELLO = 1,
+	MIG_READY,
+	MIG_SPEC,
+	MIG_MEM,
+	MIG_STATE,
+	MIG_END,
+	MIG_ACK,
+	MIG_ERROR,
+	MIG_TYPE_MAX = MIG_ERROR,
+};
+
+/* Bounds of what a message holds. */
+#define MIG_SPEC_MAX (1u << 20)
+#define MIG_MEM_MAX_PAGES 256u
+#define MIG_MEM_HDR_LEN 16
+#define MIG_STATE_MAX (256u << 20)
+#define MIG_ERROR_MAX 255u
+#define MIG_CPUID_MAX 32u
+#define MIG_HELLO_FIXED (8 + 4 + 4 + 32 + 12)
+#define MIG_HELLO_MAX (MIG_HELLO_FIXED + MIG_CPUID_MAX * 24)
+
+/* A run of pages is all zero (the record has no data). */
+#define MIG_MEM_ZERO 0x1u
+
+struct mig_hello {
+	uint32_t version;
+	char petrel[33]; /* the sender's petrel version */
+	char vendor[13]; /* CPUID leaf 0's vendor string */
+	unsigned int nr_cpuid;
+	struct kvm_cpuid_entry2 cpuid[MIG_CPUID_MAX]; /* function, index and the registers */
+};
+
+struct mig_mem {
+	uint64_t gpa;
+	uint32_t pages;
+	bool zero;
+	const uint8_t *data; /* pages * 4 KiB bytes, or NULL when zero */
+};
+
+/* One message received; buf is reused from message to message. */
+struct mig_msg {
+	uint32_t type;
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+/* A connection and what went through it. */
+struct mig_conn {
+	int fd;
+	uint64_t sent, received; /* bytes */
+};
+
+const char *mig_type_name(uint32_t type);
+
+/* ---- pure encoding and checks (unit-tested) ---- */
+
+void mig_hdr_encode(uint8_t out[MIG_HDR_LEN], uint32_t type, uint64_t len);
+/* A header: a known type, flags 0, a length within the type's bound. */
+int mig_hdr_parse(const uint8_t in[MIG_HDR_LEN], uint32_t *type, uint64_t *len,
+		  struct state_err *err);
+/* @out holds MIG_HELLO_MAX bytes; the encoded length. */
+size_t mig_hello_encode(uint8_t *out, const struct mig_hello *h);
+int mig_hello_decode(const void *buf, size_t len, struct mig_hello *h, struct state_err *err);
+/*
+ * Does this petrel read @h's stream (@version: the one it speaks), on a
+ * processor of @h's vendor (@vendor: this host's)? -EPROTO or -EINVAL with
+ * one line otherwise.
+ */
+int mig_hello_check(const struct mig_hello *h, uint32_t version, const char *vendor,
+		    struct state_err *err);
+/*
+ * Can a vCPU given @host (what this petrel sets up for a vCPU of the same
+ * machine) run @h's guest? -EINVAL with the first missing feature otherwise.
+ */
+int mig_hello_check_cpuid(const struct mig_hello *h, struct kvm_cpuid_entry2 *host,
+			  unsigned int nhost, struct state_err *err);
+void mig_mem_hdr_encode(uint8_t out[MIG_MEM_HDR_LEN], uint64_t gpa, uint32_t pages, bool zero);
+int mig_mem_decode(const void *buf, size_t len, struct mig_mem *m, struct state_err *err);
+
+/* ---- on a socket ---- */
+
+/* A message of @a then @b (either may be empty): 0 or -errno. */
+int mig_send(struct mig_conn *c, uint32_t type, const void *a, size_t alen, const void *b,
+	     size_t blen);
+/*
+ * The next message, checked against its bounds: 0, or -errno with @err
+ * saying what (the peer closed the connection, a malformed header...).
+ * An ERROR message is returned as such (its text in msg->buf, NUL-ended).
+ */
+int mig_recv(struct mig_conn *c, struct mig_msg *msg, struct state_err *err);
+void mig_msg_free(struct mig_msg *msg);
+/* An ERROR message with the line @why (best effort). */
+void mig_send_error(struct mig_conn *c, const char *why);
+
+#endif

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Live migration between two petrel processes on 127.0.0.1, with the snap
+guest (rounds of sums over a window it rewrites, printed on COM1):
+ - a migration mid-run: the source's console output then the destination's
+   is exactly an uninterrupted run; the source exits 0 after the switchover;
+ - refusals and failures leave the guest running at the source, which
+   finishes its run normally: no destination listening, a destination of
+   another stream version, a destination that dies in the middle of the
+   memory (a fake one here, reading a little and closing);
+ - a destination fed something that is not a migration stream exits 1 with
+   one line.
+   migration.py PETREL SNAP.bin"""
+import json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+
+petrel, guest = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+if not os.path.exists("/dev/kvm"):
+    sys.exit("FAIL: /dev/kvm is missing: this test needs KVM")
+
+WAIT = 60
+fails = []
+tmp = tempfile.mkdtemp(prefix="petrel-migration-")
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        fails.append(what)
+    return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def wait_for(path, what, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and what in read(path):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def wait_listening(port, proc, timeout=WAIT):
+    """The destination listens once it is up: poll /proc/net/tcp for the port."""
+    deadline = time.monotonic() + timeout
+    needle = ":%04X 00000000:0000 0A" % port
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open("/proc/net/tcp") as f:
+            if needle in f.read():
+                return True
+        time.sleep(0.01)
+    return False
+
+
+def source(name, env=None):
+    sock = os.path.join(tmp, name + ".sock")
+    out = open(os.path.join(tmp, name + ".out"), "wb")
+    err = open(os.path.join(tmp, name + ".err"), "wb")
+    p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--memory",
+                          "64M", "--api-sock", sock], stdout=out, stderr=err,
+                         stdin=subprocess.DEVNULL, env=env)
+    return p, sock
+
+
+def destination(name, port):
+    out = open(os.path.join(tmp, name + ".out"), "wb")
+    err = open(os.path.join(tmp, name + ".err"), "wb")
+    return subprocess.Popen([petrel, "run", "--incoming", "tcp:127.0.0.1:%d" % port],
+                            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+
+
+def ctl(sock, *args):
+    r = subprocess.run([petrel, "ctl", sock] + list(args), capture_output=True, text=True,
+                       timeout=WAIT)
+    return r.returncode, r.stdout, r.stderr
+
+
+def one_line(text):
+    return len(text.strip().splitlines()) == 1
+
+
+def vm_info(sock):
+    r = subprocess.run(["curl", "-s", "--unix-socket", sock, "http://localhost/api/v1/vm.info"],
+                       capture_output=True, text=True, timeout=10)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {}
+
+
+# the uninterrupted run
+ref_out = os.path.join(tmp, "ref.out")
+with open(ref_out, "wb") as f:
+    r = subprocess.run([petrel, "run", "--firmware", guest, "--mode", "long", "--memory", "64M"],
+                       stdout=f, stderr=subprocess.PIPE, timeout=WAIT)
+ref = read(ref_out)
+check(r.returncode == 0 and b"snap guest done" in ref,
+      "the uninterrupted run (status %d)" % r.returncode)
+
+# ---- a migration mid-run ----
+port = free_port()
+dst = destination("ok-dst", port)
+check(wait_listening(port, dst), "the destination listens")
+src, sock = source("ok-src")
+check(wait_for(os.path.join(tmp, "ok-src.out"), b"round 0000000000000004"), "the source runs")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+check(rc == 0, "petrel ctl migrate succeeds (%s%s)" % (out.strip(), err.strip()))
+print("  " + out.strip())
+check(src.wait(timeout=WAIT) == 0, "the source exits 0 after the switchover")
+check(dst.wait(timeout=WAIT) == 0, "the destination runs the guest to its end")
+whole = read(os.path.join(tmp, "ok-src.out")) + read(os.path.join(tmp, "ok-dst.out"))
+check(whole == ref, "source then destination output is the uninterrupted run")
+check(b"snap guest done" not in read(os.path.join(tmp, "ok-src.out")),
+      "the source stopped before the end")
+src_err = read(os.path.join(tmp, "ok-src.err")).decode(errors="replace")
+check("migration to tcp:127.0.0.1:%d: done" % port in src_err, "the source says it is done")
+print("  source: " + src_err.strip())
+
+
+def keeps_running(name, src, sock):
+    check(src.wait(timeout=WAIT) == 0, name + ": the source finishes its run, status 0")
+    check(read(os.path.join(tmp, name + "-src.out")) == ref,
+          name + ": its output is the uninterrupted run")
+
+
+# ---- nobody listening ----
+port = free_port()
+src, sock = source("refused-src")
+check(wait_for(os.path.join(tmp, "refused-src.out"), b"round 0000000000000004"),
+      "refused: the source runs")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+check(rc == 1 and one_line(err) and "Connection refused" in err,
+      "refused: ctl says so in one line (%s)" % err.strip())
+info = vm_info(sock)
+check(info.get("state") == "Running", "refused: the VM still runs (vm.info)")
+keeps_running("refused", src, sock)
+
+# ---- another stream version ----
+port = free_port()
+dst = destination("version-dst", port)
+check(wait_listening(port, dst), "version: the destination listens")
+env = dict(os.environ, PETREL_MIGRATION_TEST_VERSION="99")
+src, sock = source("version-src", env)
+check(wait_for(os.path.join(tmp, "version-src.out"), b"round 0000000000000004"),
+      "version: the source runs")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+check(rc == 1 and one_line(err) and "version 99" in err,
+      "version: refused in one line (%s)" % err.strip())
+check(dst.wait(timeout=WAIT) == 1, "version: the destination exits 1")
+derr = read(os.path.join(tmp, "version-dst.err")).decode(errors="replace")
+check(one_line(derr) and "version 99" in derr, "version: the destination says why (%s)" %
+      derr.strip())
+check(read(os.path.join(tmp, "version-dst.out")) == b"", "version: nothing ran there")
+keeps_running("version", src, sock)
+
+
+# ---- a destination that dies in the middle of the memory ----
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def fake_destination(lsock, got):
+    """Takes the hello and the specification, says ready, reads 64 KiB of memory, closes."""
+    conn, _ = lsock.accept()
+    for _ in range(2):
+        h = recv_exact(conn, 16)
+        if h is None or recv_exact(conn, struct.unpack("<IIQ", h)[2]) is None:
+            break
+    conn.sendall(struct.pack("<IIQ", 2, 0, 0))
+    got.append(len(recv_exact(conn, 64 * 1024) or b""))
+    conn.close()
+
+
+lsock = socket.socket()
+lsock.bind(("127.0.0.1", 0))
+lsock.listen(1)
+port = lsock.getsockname()[1]
+got = []
+t = threading.Thread(target=fake_destination, args=(lsock, got))
+t.start()
+src, sock = source("cut-src")
+check(wait_for(os.path.join(tmp, "cut-src.out"), b"round 0000000000000004"), "cut: the source runs")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+t.join(timeout=WAIT)
+lsock.close()
+check(rc == 1 and one_line(err), "cut: ctl reports the failure in one line (%s)" % err.strip())
+info = vm_info(sock)
+mig = info.get("migration", {})
+check(mig.get("phase") == "failed" and mig.get("error"),
+      "cut: vm.info says failed, and why (%s)" % mig.get("error"))
+check(info.get("state") == "Running", "cut: the VM runs at the source again")
+keeps_running("cut", src, sock)
+
+# ---- not a migration stream ----
+port = free_port()
+dst = destination("garbage-dst", port)
+check(wait_listening(port, dst), "garbage: the destination listens")
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+check(dst.wait(timeout=WAIT) == 1, "garbage: the destination exits 1")
+s.close()
+derr = read(os.path.join(tmp, "garbage-dst.err")).decode(errors="replace")
+check(one_line(derr) and "not a petrel migration stream" in derr,
+      "garbage: one line (%s)" % derr.strip())
+
+# ---- a source that goes away mid-stream ----
+port = free_port()
+dst = destination("trunc-dst", port)
+check(wait_listening(port, dst), "truncated: the destination listens")
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(struct.pack("<IIQ", 1, 0, 200) + b"PETRELMG")
+s.close()
+check(dst.wait(timeout=WAIT) == 1, "truncated: the destination exits 1")
+derr = read(os.path.join(tmp, "trunc-dst.err")).decode(errors="replace")
+check(one_line(derr) and "closed" in derr, "truncated: one line (%s)" % derr.strip())
+
+if fails:
+    print("FAILED: %d checks (files in %s)" % (len(fails), tmp))
+    sys.exit(1)
+shutil.rmtree(tmp)
+print("PASS")
