@@ -64,6 +64,17 @@ static void free_machine(struct machine *m, int status)
 	free(m);
 }
 
+/* The main thread takes machine @m and starts its threads. */
+static void hand_over(struct api_runner *r, struct machine *m)
+{
+	pthread_mutex_lock(&r->lock);
+	r->m = m;
+	r->boot_pending = true;
+	r->api_stop = false;
+	pthread_mutex_unlock(&r->lock);
+	wake_main(r);
+}
+
 /* No machine is left from before (-EBUSY otherwise). */
 static int runner_idle(struct api_runner *r, struct api_err *err)
 {
@@ -99,12 +110,7 @@ static int runner_boot(void *ctx, const struct api_vm_spec *spec, struct api_err
 	m = build_machine(r, err);
 	if (!m)
 		return -EIO;
-	pthread_mutex_lock(&r->lock);
-	r->m = m;
-	r->boot_pending = true;
-	r->api_stop = false;
-	pthread_mutex_unlock(&r->lock);
-	wake_main(r);
+	hand_over(r, m);
 	return 0;
 }
 
@@ -423,12 +429,7 @@ static int runner_restore(void *ctx, const struct api_restore_req *req, struct a
 	/* its threads start in machine_run: the vCPUs find it running, or wait */
 	if (req->resume)
 		machine_resume(m);
-	pthread_mutex_lock(&r->lock);
-	r->m = m;
-	r->boot_pending = true;
-	r->api_stop = false;
-	pthread_mutex_unlock(&r->lock);
-	wake_main(r);
+	hand_over(r, m);
 	return 0;
 }
 
@@ -662,12 +663,7 @@ static int runner_receive_migration(void *ctx, const char *url, const struct api
 		r->terminal_raw = true;
 	}
 	machine_resume(m);
-	pthread_mutex_lock(&r->lock);
-	r->m = m;
-	r->boot_pending = true;
-	r->api_stop = false;
-	pthread_mutex_unlock(&r->lock);
-	wake_main(r);
+	hand_over(r, m);
 	return 0;
 }
 

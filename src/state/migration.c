@@ -2,6 +2,8 @@
 /* Live migration, pre-copy over TCP: the source's rounds and the destination's machine. */
 #include "state/migration.h"
 
+#include "state/snapshot.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -736,34 +738,17 @@ static int check_cpuid(struct machine *m, const struct mig_hello *h, struct stat
 	return ret;
 }
 
-static int source_get(void *ctx, const char *name, uint32_t max_version, const void **data,
-		      size_t *len, uint32_t *version)
-{
-	struct state_reader *r = ctx;
-	const struct state_section *s;
-	struct state_err e;
-
-	if (!state_reader_has(r, name))
-		return -ENOENT;
-	s = state_reader_take(r, name, max_version, &e);
-	if (!s)
-		return -EINVAL;
-	*data = s->data;
-	*len = s->len;
-	*version = s->version;
-	return 0;
-}
-
 static int put_state(struct machine *m, const uint8_t *buf, size_t len, struct state_err *err)
 {
 	struct state_reader *r = calloc(1, sizeof(*r));
-	struct vm_state_source src = {.get = source_get, .ctx = r};
+	struct vm_state_source src;
 	struct vm_state_err verr = {""};
 	char why[sizeof(err->msg)];
 	int ret;
 
 	if (!r)
 		return fail(err, -ENOMEM, "out of memory");
+	snapshot_state_source(r, &src);
 	ret = state_reader_parse(r, buf, len, err);
 	if (ret) {
 		snprintf(why, sizeof(why), "%s", err->msg);

@@ -360,7 +360,7 @@ void snapshot_config(const struct snapshot_file *f, const void **config, size_t 
 	}
 }
 
-static int source_get(void *ctx, const char *name, uint32_t max_version, const void **data,
+static int reader_get(void *ctx, const char *name, uint32_t max_version, const void **data,
 		      size_t *len, uint32_t *version)
 {
 	struct state_reader *r = ctx;
@@ -378,17 +378,24 @@ static int source_get(void *ctx, const char *name, uint32_t max_version, const v
 	return 0;
 }
 
+void snapshot_state_source(struct state_reader *r, struct vm_state_source *out)
+{
+	out->get = reader_get;
+	out->ctx = r;
+}
+
 int snapshot_restore(struct machine *m, const struct vm_config *cfg, struct snapshot_file *f,
 		     const char *mem_path, bool track_dirty, struct state_err *err)
 {
 	struct vm_config c = *cfg;
-	struct vm_state_source src = {.get = source_get, .ctx = &f->reader};
+	struct vm_state_source src;
 	struct vm_state_err verr;
 	unsigned int i;
 	int ret;
 
 	if (!mem_path)
 		return fail(err, -EINVAL, "a restore needs the snapshot's memory file");
+	snapshot_state_source(&f->reader, &src);
 	{
 		struct stat st;
 

@@ -22,6 +22,7 @@
 
 #include "state/state_file.h"
 #include "vm/machine.h"
+#include "vm/vm_state.h"
 
 struct snapshot_save_opts {
 	const char *state_path;
@@ -60,6 +61,9 @@ void snapshot_config(const struct snapshot_file *f, const void **config, size_t 
 int snapshot_restore(struct machine *m, const struct vm_config *cfg, struct snapshot_file *f,
 		     const char *mem_path, bool track_dirty, struct state_err *err);
 void snapshot_close(struct snapshot_file *f);
+
+/* The sections of a parsed container @r, for machine_restore_state (each taken once). */
+void snapshot_state_source(struct state_reader *r, struct vm_state_source *out);
 
 /* Apply the diff memory file @diff_path onto @base_path (a merge: base + diff = full). */
 int snapshot_merge_mem(const char *base_path, const char *diff_path, struct state_err *err);
