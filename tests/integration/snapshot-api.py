@@ -196,7 +196,10 @@ def live_run_and_ctl():
 
 
 def restored_runs(snap):
-    """The snapshot restored twice at once from the same files: both guests go on."""
+    """The snapshot restored twice at once from the same files: both guests go on;
+    the second snapshotted and restored the Cloud Hypervisor way."""
+    ch = os.path.join(snap, "ch")
+    os.mkdir(ch)
     with Petrel("clone1") as a, Petrel("clone2") as b:
         if not a.start(["run", "--restore", snap, "--api-sock", a.sock]):
             return
@@ -214,6 +217,22 @@ def restored_runs(snap):
         st, j, text = request(b.sock, "GET", "/vm/config")
         check(st == 200 and j.get("machine-config", {}).get("mem_size_mib") == 64,
               f"GET /vm/config of the clone shows the snapshot's 64 MiB ({st} {text})")
+        # the Cloud Hypervisor way: vm.snapshot of the paused clone, vm.restore elsewhere
+        st, j, text = request(b.sock, "PUT", "/api/v1/vm.pause")
+        check(st == 204, f"vm.pause -> 204 ({st} {text})")
+        st, j, text = request(b.sock, "PUT", "/api/v1/vm.snapshot",
+                              {"destination_url": "file://" + ch})
+        check(st == 204 and size(ch + "/state") > 0, f"vm.snapshot -> 204, {ch}/state ({st} {text})")
+    with Petrel("clone3") as c:
+        if not c.start(["api", "--api-sock", c.sock]):
+            return
+        st, j, text = request(c.sock, "PUT", "/api/v1/vm.restore", {"source_url": "file://" + ch})
+        check(st == 204, f"vm.restore -> 204 ({st} {text})")
+        st, j, text = request(c.sock, "GET", "/api/v1/vm.info")
+        check(st == 200 and j.get("state") == "Paused", f"vm.info says Paused ({st} {text})")
+        st, j, text = request(c.sock, "PUT", "/api/v1/vm.resume")
+        check(st == 204, f"vm.resume -> 204 ({st} {text})")
+        check(wait_growth(c.out), "the guest restored by vm.restore goes on")
 
 
 def restore_refusals():
