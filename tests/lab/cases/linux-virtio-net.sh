@@ -155,14 +155,17 @@ for a in 10.0.0.2 10.0.1.2; do
 	}
 done
 
-# A bad specification is a usage error naming the option.
-err=$("$petrel" run --kernel "$KERNEL" --net tap=name-of-16-chars </dev/null 2>&1 >/dev/null) && st=0 || st=$?
+# A bad specification is a usage error naming the option (each run bounded:
+# a petrel that does not give up is a failure, not a wedged lab).
+echo "checking refusals"
+err=$(timeout -k 5 60 "$petrel" run --kernel "$KERNEL" --net tap=name-of-16-chars </dev/null 2>&1 >/dev/null) && st=0 || st=$?
 [ "$st" = 2 ] && grep -q -- '--net tap=name-of-16-chars' <<<"$err" || fail "long TAP name: status $st, '$err'"
-err=$("$petrel" run --kernel "$KERNEL" --net tap=pt0,mac=01:00:5e:00:00:01 </dev/null 2>&1 >/dev/null) && st=0 || st=$?
+err=$(timeout -k 5 60 "$petrel" run --kernel "$KERNEL" --net tap=pt0,mac=01:00:5e:00:00:01 </dev/null 2>&1 >/dev/null) && st=0 || st=$?
 [ "$st" = 2 ] && grep -q 'mac=' <<<"$err" || fail "multicast MAC: status $st, '$err'"
 # An interface that is not a TAP, and a TAP in use, are start-up errors naming it.
-err=$("$petrel" run --kernel "$KERNEL" --net tap=lo </dev/null 2>&1 >/dev/null) && st=0 || st=$?
+err=$(timeout -k 5 60 "$petrel" run --kernel "$KERNEL" --net tap=lo </dev/null 2>&1 >/dev/null) && st=0 || st=$?
 [ "$st" = 1 ] && grep -q -- '--net tap=lo:' <<<"$err" || fail "not a TAP: status $st, '$err'"
+echo "checking a TAP in use"
 "$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off --net tap=pt0 \
 	</dev/null >/dev/null 2>&1 &
 first=$!
@@ -172,8 +175,9 @@ for _ in $(seq 300); do
 	ip link show pt0 | grep -q LOWER_UP && break
 	sleep 0.1
 done
-err=$("$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off --net tap=pt0 \
+err=$(timeout -k 5 60 "$petrel" run --kernel "$KERNEL" --initramfs "$INITRAMFS" --serial off --net tap=pt0 \
 	</dev/null 2>&1 >/dev/null) && st=0 || st=$?
+echo "second petrel: status $st"
 kill -9 $first 2>/dev/null || true
 wait $first 2>/dev/null || true
 [ "$st" = 1 ] && grep -q 'tap=pt0.*in use' <<<"$err" || fail "TAP in use: status $st, '$err'"
