@@ -18,8 +18,8 @@ BEAT = re.compile(rb"petrel-guest: beat (\d+)")
 class Console:
     """A VMM's serial console on its stdout: heartbeat numbers as they come."""
 
-    def __init__(self, proc):
-        self.proc, self.beat, self.lines = proc, 0, []
+    def __init__(self, proc, err=None):
+        self.proc, self.beat, self.lines, self.err = proc, 0, [], err
         self.cond = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
 
@@ -41,6 +41,8 @@ class Console:
                 left = end - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None:
                     tail = b"".join(self.lines[-20:]).decode(errors="replace")
+                    if self.err and os.path.exists(self.err):
+                        tail += open(self.err, errors="replace").read()[-2000:]
                     raise SystemExit(f"no heartbeat after {after} (exit {self.proc.poll()}):\n{tail}")
                 self.cond.wait(min(left, 1))
             return self.beat
@@ -108,8 +110,8 @@ def petrel_round(petrel, kernel, initrd, mem, work):
     p = subprocess.Popen([petrel, "run", "--kernel", kernel, "--initramfs", initrd,
                           "--memory", mem, "--cmdline", cl, "--api-sock", sock],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    con = Console(p)
+                         stderr=open(os.path.join(work, "p.err"), "w"))
+    con = Console(p, os.path.join(work, "p.err"))
     last = con.wait_beat(5)
     t0 = time.monotonic()
     subprocess.check_call([petrel, "ctl", sock, "pause"], stdout=subprocess.DEVNULL)
@@ -118,12 +120,13 @@ def petrel_round(petrel, kernel, initrd, mem, work):
     snap_s = time.monotonic() - t0
     last = con.beat
     kill(p)
+    os.unlink(sock)  # a killed petrel leaves its socket
     state, memf = os.path.join(snap, "state"), os.path.join(snap, "memory")
     sizes = (os.path.getsize(state), allocated(memf))
     t0 = time.monotonic()
     r = subprocess.Popen([petrel, "run", "--restore", snap], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    rcon = Console(r)
+                         stdout=subprocess.PIPE, stderr=open(os.path.join(work, "r.err"), "w"))
+    rcon = Console(r, os.path.join(work, "r.err"))
     rcon.wait_beat(last)
     restore_s = time.monotonic() - t0
     kill(r)
@@ -139,8 +142,8 @@ def qemu_round(kernel, initrd, mem, work):
             "-serial", "stdio", "-kernel", kernel, "-initrd", initrd, "-append", cl]
     q = subprocess.Popen(base + ["-qmp", f"unix:{qmp},server=on,wait=off"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    con = Console(q)
+                         stderr=open(os.path.join(work, "q.err"), "w"))
+    con = Console(q, os.path.join(work, "q.err"))
     con.wait_beat(5)
     m = Qmp(qmp)
     t0 = time.monotonic()
@@ -155,8 +158,8 @@ def qemu_round(kernel, initrd, mem, work):
     t0 = time.monotonic()
     r = subprocess.Popen(base + ["-qmp", f"unix:{qmp},server=on,wait=off", "-incoming", "defer"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    rcon = Console(r)
+                         stderr=open(os.path.join(work, "qr.err"), "w"))
+    rcon = Console(r, os.path.join(work, "qr.err"))
     m = Qmp(qmp)
     m.cmd("migrate-incoming", uri=f"exec:cat {out}")
     m.wait_status("paused")
