@@ -664,6 +664,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 				"no kernel is configured (set the boot source first)");
 	cfg->cpus = s->cpus;
 	cfg->mem_size = s->mem_bytes ? s->mem_bytes : s->mem_mib << 20;
+	cfg->track_dirty = s->track_dirty_pages; /* for diff snapshots */
 	cfg->boot = s->boot;
 	cfg->kernel = s->kernel;
 	cfg->initramfs = s->initramfs;

@@ -235,6 +235,29 @@ def restored_runs(snap):
         check(wait_growth(c.out), "the guest restored by vm.restore goes on")
 
 
+def diff_of_booted_vm():
+    """Firecracker's track_dirty_pages at boot: a full then a diff snapshot of it."""
+    with Petrel("diff") as pt:
+        if not pt.start(["api", "--api-sock", pt.sock]):
+            return
+        for path, body in (("/machine-config", {"vcpu_count": 1, "mem_size_mib": 64,
+                                                "track_dirty_pages": True}),
+                           ("/boot-source", {"kernel_image_path": tick}),
+                           ("/actions", {"action_type": "InstanceStart"})):
+            st, j, text = request(pt.sock, "PUT", path, body)
+            check(st == 204, f"PUT {path} -> 204 ({st} {text})")
+        check(wait_growth(pt.out), "the guest runs")
+        st, j, text = request(pt.sock, "PATCH", "/vm", {"state": "Paused"})
+        for kind in ("Full", "Diff"):
+            st, j, text = request(pt.sock, "PUT", "/snapshot/create",
+                                  {"snapshot_type": kind, "snapshot_path": f"{pt.dir}/{kind}.state",
+                                   "mem_file_path": f"{pt.dir}/{kind}.mem"})
+            check(st == 204, f"a {kind} snapshot of a VM booted with track_dirty_pages -> 204 "
+                  f"({st} {text})")
+        check(os.stat(f"{pt.dir}/Diff.mem").st_blocks * 512 < 1 << 20,
+              "the diff right after the full snapshot holds almost nothing")
+
+
 def restore_refusals():
     with Petrel("api") as pt:
         if not pt.start(["api", "--api-sock", pt.sock]):
@@ -310,7 +333,7 @@ def cli_restore():
         shutil.rmtree(d, ignore_errors=True)
 
 
-for fn in (live_run_and_ctl, restore_refusals, cli_restore):
+for fn in (live_run_and_ctl, diff_of_booted_vm, restore_refusals, cli_restore):
     print(f"== {fn.__name__}", flush=True)
     fn()
 print("PASS" if not fails else f"{len(fails)} failures:")
