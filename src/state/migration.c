@@ -26,19 +26,6 @@
 
 #define CHUNK (2ULL << 20) /* RAM is scanned 2 MiB at a time */
 
-static int fail(struct state_err *err, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct state_err *err, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -96,11 +83,11 @@ int migration_parse_url(const char *url, char *host, size_t host_len, char *port
 	size_t hl;
 
 	if (strncmp(url, "tcp:", 4))
-		return fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
+		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
 	h = url + 4;
 	colon = strrchr(h, ':');
 	if (!colon || !colon[1] || colon == h)
-		return fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
+		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
 	end = colon;
 	if (*h == '[' && end > h + 1 && end[-1] == ']') {
 		h++;
@@ -109,10 +96,10 @@ int migration_parse_url(const char *url, char *host, size_t host_len, char *port
 	hl = (size_t)(end - h);
 	for (const char *p = colon + 1; *p; p++)
 		if (*p < '0' || *p > '9')
-			return fail(err, -EINVAL, "%s: the port must be a number", url);
+			return state_fail(err, -EINVAL, "%s: the port must be a number", url);
 	if (hl >= host_len || strlen(colon + 1) >= port_len || atoi(colon + 1) <= 0 ||
 	    atoi(colon + 1) > 65535)
-		return fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
+		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
 	memcpy(host, h, hl);
 	host[hl] = 0;
 	snprintf(port, port_len, "%s", colon + 1);
@@ -140,7 +127,7 @@ static int resolve(const char *url, bool passive, struct addrinfo **ai, struct s
 		return ret;
 	ret = getaddrinfo(*host ? host : NULL, port, &hints, ai);
 	if (ret)
-		return fail(err, -EINVAL, "%s: %s", url, gai_strerror(ret));
+		return state_fail(err, -EINVAL, "%s: %s", url, gai_strerror(ret));
 	return 0;
 }
 
@@ -169,7 +156,7 @@ int migration_connect(const char *url, struct mig_conn *c, struct state_err *err
 	}
 	freeaddrinfo(ai);
 	if (fd < 0)
-		return fail(err, -e, "connecting: %s", strerror(e));
+		return state_fail(err, -e, "connecting: %s", strerror(e));
 	c->fd = fd;
 	return 0;
 }
@@ -199,14 +186,14 @@ int migration_accept(const char *url, struct mig_conn *c, struct state_err *err)
 	}
 	freeaddrinfo(ai);
 	if (lfd < 0)
-		return fail(err, -e, "listening on %s: %s", url, strerror(e));
+		return state_fail(err, -e, "listening on %s: %s", url, strerror(e));
 	do
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	e = errno;
 	close(lfd);
 	if (fd < 0)
-		return fail(err, -e, "accepting on %s: %s", url, strerror(e));
+		return state_fail(err, -e, "accepting on %s: %s", url, strerror(e));
 	set_timeouts(fd);
 	c->fd = fd;
 	return 0;
@@ -247,13 +234,13 @@ int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, siz
 
 	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
 	if (!h || !cpuid) {
-		ret = fail(err, -ENOMEM, "out of memory");
+		ret = state_fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	cpuid->nent = 256;
 	ret = kvm_vcpu_ioctl(&m->vcpus[0].kvm, KVM_GET_CPUID2, cpuid);
 	if (ret < 0) {
-		fail(err, ret, "reading the guest's CPUID: %s", strerror(-ret));
+		state_fail(err, ret, "reading the guest's CPUID: %s", strerror(-ret));
 		goto out;
 	}
 	/* petrel's tests fake another stream version with this */
@@ -269,7 +256,7 @@ int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, siz
 		ret = mig_send(c, MIG_SPEC, spec, spec_len, NULL, 0);
 	/* a refusal of the hello may have come before the specification went */
 	if (ret && ret != -EPIPE && ret != -ECONNRESET) {
-		fail(err, ret, "sending the hello: %s", strerror(-ret));
+		state_fail(err, ret, "sending the hello: %s", strerror(-ret));
 		goto out;
 	}
 	ret = mig_recv(c, &msg, err);
@@ -277,12 +264,13 @@ int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, siz
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		fail(err, ret, "the destination did not answer the hello: %s", why);
+		state_fail(err, ret, "the destination did not answer the hello: %s", why);
 	} else if (msg.type == MIG_ERROR) {
-		ret = fail(err, -EPROTO, "the destination refused: %s", (char *)msg.buf);
+		ret = state_fail(err, -EPROTO, "the destination refused: %s", (char *)msg.buf);
 	} else if (msg.type != MIG_READY || msg.len) {
-		ret = fail(err, -EPROTO, "the destination answered the hello with a %s message",
-			   mig_type_name(msg.type));
+		ret =
+		    state_fail(err, -EPROTO, "the destination answered the hello with a %s message",
+			       mig_type_name(msg.type));
 	}
 out:
 	mig_msg_free(&msg);
@@ -425,7 +413,7 @@ static int sync_dirty(struct machine *m, uint64_t *pages, struct state_err *err)
 	int ret = kvm_dirty_log_sync(&m->vm, mark_kvm_dirty, &m->mem);
 
 	if (ret < 0)
-		return fail(err, ret, "reading the dirty page log: %s", strerror(-ret));
+		return state_fail(err, ret, "reading the dirty page log: %s", strerror(-ret));
 	*pages = gm_dirty_count(&m->mem);
 	return 0;
 }
@@ -478,18 +466,18 @@ static int send_state(struct machine *m, struct mig_conn *c, struct state_err *e
 	sink = (struct vm_state_sink){.put = sink_put, .ctx = &w};
 	ret = machine_save_state(m, &sink, &verr);
 	if (ret < 0) {
-		fail(err, ret, "saving the machine's state: %s",
-		     verr.msg[0] ? verr.msg : strerror(-ret));
+		state_fail(err, ret, "saving the machine's state: %s",
+			   verr.msg[0] ? verr.msg : strerror(-ret));
 		goto out;
 	}
 	ret = state_writer_end(&w);
 	if (ret < 0) {
-		fail(err, ret, "saving the machine's state: %s", strerror(-ret));
+		state_fail(err, ret, "saving the machine's state: %s", strerror(-ret));
 		goto out;
 	}
 	ret = mig_send(c, MIG_STATE, b.p, b.len, NULL, 0);
 	if (ret)
-		fail(err, ret, "sending the state: %s", strerror(-ret));
+		state_fail(err, ret, "sending the state: %s", strerror(-ret));
 out:
 	free(b.p);
 	return ret;
@@ -521,8 +509,8 @@ static bool machine_stopping(struct machine *m)
 static int send_fail(struct state_err *err, int ret, const char *what)
 {
 	if (ret == -EPIPE || ret == -ECONNRESET)
-		return fail(err, ret, "%s: the destination closed the connection", what);
-	return fail(err, ret, "%s: %s", what, strerror(-ret));
+		return state_fail(err, ret, "%s: the destination closed the connection", what);
+	return state_fail(err, ret, "%s: %s", what, strerror(-ret));
 }
 
 int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
@@ -539,7 +527,7 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 	if (!was_logging) {
 		ret = kvm_dirty_log_global(&m->vm, true);
 		if (ret < 0) {
-			fail(err, ret, "turning on dirty page logging: %s", strerror(-ret));
+			state_fail(err, ret, "turning on dirty page logging: %s", strerror(-ret));
 			goto undo;
 		}
 	}
@@ -571,7 +559,7 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 		pthread_mutex_unlock(&pr->lock);
 		progress_set(pr, MIGRATION_DIRTY, round, c->sent, remaining);
 		if (machine_stopping(m)) {
-			ret = fail(err, -ESRCH, "the guest stopped during the migration");
+			ret = state_fail(err, -ESRCH, "the guest stopped during the migration");
 			goto undo;
 		}
 		/* what is left fits the pause at this bandwidth, or enough rounds */
@@ -620,16 +608,17 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		fail(err, ret, "no ack from the destination: %s", why);
+		state_fail(err, ret, "no ack from the destination: %s", why);
 		goto undo;
 	}
 	if (msg.type == MIG_ERROR) {
-		ret = fail(err, -EPROTO, "the destination refused: %s", (char *)msg.buf);
+		ret = state_fail(err, -EPROTO, "the destination refused: %s", (char *)msg.buf);
 		goto undo;
 	}
 	if (msg.type != MIG_ACK || msg.len) {
-		ret = fail(err, -EPROTO, "the destination answered with a %s message, not an ack",
-			   mig_type_name(msg.type));
+		ret = state_fail(err, -EPROTO,
+				 "the destination answered with a %s message, not an ack",
+				 mig_type_name(msg.type));
 		goto undo;
 	}
 	mig_msg_free(&msg);
@@ -675,7 +664,7 @@ static int host_vendor(const char *kvm_path, char vendor[13], struct state_err *
 
 	ret = kvm_sys_open(&sys, kvm_path);
 	if (ret < 0)
-		return fail(err, ret, "opening KVM: %s", strerror(-ret));
+		return state_fail(err, ret, "opening KVM: %s", strerror(-ret));
 	for (;;) {
 		cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
 		if (!cpuid) {
@@ -695,7 +684,7 @@ static int host_vendor(const char *kvm_path, char vendor[13], struct state_err *
 		vendor_of(cpuid->entries, cpuid->nent, vendor);
 	free(cpuid);
 	if (ret)
-		return fail(err, ret, "reading what KVM gives guests: %s", strerror(-ret));
+		return state_fail(err, ret, "reading what KVM gives guests: %s", strerror(-ret));
 	return 0;
 }
 
@@ -708,9 +697,9 @@ static int check_hello(struct mig_conn *c, struct mig_msg *msg, struct mig_hello
 
 	ret = mig_recv(c, msg, err);
 	if (!ret && msg->type != MIG_HELLO)
-		ret = fail(err, -EPROTO,
-			   "not a petrel migration stream (it starts with a %s message)",
-			   mig_type_name(msg->type));
+		ret = state_fail(err, -EPROTO,
+				 "not a petrel migration stream (it starts with a %s message)",
+				 mig_type_name(msg->type));
 	if (!ret)
 		ret = mig_hello_decode(msg->buf, msg->len, h, err);
 	if (!ret)
@@ -727,11 +716,11 @@ static int check_cpuid(struct machine *m, const struct mig_hello *h, struct stat
 	int ret;
 
 	if (!cpuid)
-		return fail(err, -ENOMEM, "out of memory");
+		return state_fail(err, -ENOMEM, "out of memory");
 	cpuid->nent = 256;
 	ret = kvm_vcpu_ioctl(&m->vcpus[0].kvm, KVM_GET_CPUID2, cpuid);
 	if (ret < 0)
-		fail(err, ret, "reading vCPU 0's CPUID: %s", strerror(-ret));
+		state_fail(err, ret, "reading vCPU 0's CPUID: %s", strerror(-ret));
 	else
 		ret = mig_hello_check_cpuid(h, cpuid->entries, cpuid->nent, err);
 	free(cpuid);
@@ -747,17 +736,17 @@ static int put_state(struct machine *m, const uint8_t *buf, size_t len, struct s
 	int ret;
 
 	if (!r)
-		return fail(err, -ENOMEM, "out of memory");
+		return state_fail(err, -ENOMEM, "out of memory");
 	snapshot_state_source(r, &src);
 	ret = state_reader_parse(r, buf, len, err);
 	if (ret) {
 		snprintf(why, sizeof(why), "%s", err->msg);
-		fail(err, ret, "the received state: %s", why);
+		state_fail(err, ret, "the received state: %s", why);
 		goto out;
 	}
 	ret = machine_restore_state(m, &src, &verr);
 	if (ret) {
-		fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
+		state_fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
 		goto out;
 	}
 	ret = state_reader_finish(r, err);
@@ -777,8 +766,9 @@ static int put_pages(struct machine *m, const struct mig_msg *msg, struct state_
 		return ret;
 	hva = gm_ptr(&m->mem, mem.gpa, (uint64_t)mem.pages * GM_PAGE_SIZE);
 	if (!hva)
-		return fail(err, -EPROTO, "memory record of %u pages at 0x%llx is not guest RAM",
-			    mem.pages, (unsigned long long)mem.gpa);
+		return state_fail(err, -EPROTO,
+				  "memory record of %u pages at 0x%llx is not guest RAM", mem.pages,
+				  (unsigned long long)mem.gpa);
 	if (!mem.zero) {
 		memcpy(hva, mem.data, (size_t)mem.pages * GM_PAGE_SIZE);
 		return 0;
@@ -801,13 +791,14 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	int ret;
 
 	*out = NULL;
-	ret = h ? check_hello(c, &msg, h, b->kvm_path, err) : fail(err, -ENOMEM, "out of memory");
+	ret = h ? check_hello(c, &msg, h, b->kvm_path, err)
+		: state_fail(err, -ENOMEM, "out of memory");
 	if (ret)
 		goto fail;
 	ret = mig_recv(c, &msg, err);
 	if (!ret && msg.type != MIG_SPEC)
-		ret = fail(err, -EPROTO, "a %s message where the specification belongs",
-			   mig_type_name(msg.type));
+		ret = state_fail(err, -EPROTO, "a %s message where the specification belongs",
+				 mig_type_name(msg.type));
 	if (ret)
 		goto fail;
 	m = b->build(b->ctx, msg.buf, msg.len, err);
@@ -835,7 +826,7 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 			break;
 		case MIG_STATE:
 			if (state) {
-				ret = fail(err, -EPROTO, "a second state message");
+				ret = state_fail(err, -EPROTO, "a second state message");
 				break;
 			}
 			/* the message's buffer becomes the state's */
@@ -845,17 +836,18 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 			msg.len = msg.cap = 0;
 			break;
 		case MIG_ERROR:
-			ret = fail(err, -ECANCELED, "the source gave up: %s", (char *)msg.buf);
+			ret =
+			    state_fail(err, -ECANCELED, "the source gave up: %s", (char *)msg.buf);
 			break;
 		default:
-			ret =
-			    fail(err, -EPROTO, "an unexpected %s message", mig_type_name(msg.type));
+			ret = state_fail(err, -EPROTO, "an unexpected %s message",
+					 mig_type_name(msg.type));
 		}
 		if (ret)
 			goto fail;
 	}
 	if (!state) {
-		ret = fail(err, -EPROTO, "the stream ended without the machine's state");
+		ret = state_fail(err, -EPROTO, "the stream ended without the machine's state");
 		goto fail;
 	}
 	ret = put_state(m, state, state_len, err);

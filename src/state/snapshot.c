@@ -27,19 +27,6 @@ struct snapshot_file {
 	struct state_reader reader;
 };
 
-static int fail(struct state_err *err, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct state_err *err, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 /* ---- saving ---- */
 
 static int sink_put(void *ctx, const char *name, uint32_t version, const void *data, size_t len)
@@ -60,10 +47,10 @@ static int out_open(struct out_file *f, const char *path, struct state_err *err)
 	f->fd = -1;
 	if (snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-%d", path, (int)getpid()) >=
 	    (int)sizeof(f->tmp))
-		return fail(err, -ENAMETOOLONG, "%s: path too long", path);
+		return state_fail(err, -ENAMETOOLONG, "%s: path too long", path);
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (f->fd < 0)
-		return fail(err, -errno, "%s: %s", f->tmp, strerror(errno));
+		return state_fail(err, -errno, "%s: %s", f->tmp, strerror(errno));
 	return 0;
 }
 
@@ -75,12 +62,12 @@ static int out_close(struct out_file *f, bool ok, struct state_err *err)
 	if (f->fd < 0)
 		return 0;
 	if (ok && fsync(f->fd) < 0)
-		ret = fail(err, -errno, "%s: %s", f->path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", f->path, strerror(errno));
 	if (close(f->fd) < 0 && ok && !ret)
-		ret = fail(err, -errno, "%s: %s", f->path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", f->path, strerror(errno));
 	f->fd = -1;
 	if (ok && !ret && rename(f->tmp, f->path) < 0)
-		ret = fail(err, -errno, "%s: %s", f->path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", f->path, strerror(errno));
 	if (!ok || ret)
 		unlink(f->tmp);
 	return ret;
@@ -161,14 +148,16 @@ static int save_memory(struct machine *m, int fd, bool diff, bool show, struct s
 		/* what the guest wrote since the last snapshot joins what petrel wrote */
 		ret = kvm_dirty_log_sync(&m->vm, mark_kvm_dirty, gm);
 		if (ret < 0)
-			return fail(err, ret, "reading the dirty page log: %s", strerror(-ret));
+			return state_fail(err, ret, "reading the dirty page log: %s",
+					  strerror(-ret));
 	} else if (diff) {
-		return fail(err, -EINVAL,
-			    "a diff snapshot needs dirty page tracking (track_dirty_pages) since "
-			    "the last snapshot");
+		return state_fail(
+		    err, -EINVAL,
+		    "a diff snapshot needs dirty page tracking (track_dirty_pages) since "
+		    "the last snapshot");
 	}
 	if (ftruncate(fd, (off_t)gm_total(gm)) < 0)
-		return fail(err, -errno, "sizing the memory file: %s", strerror(errno));
+		return state_fail(err, -errno, "sizing the memory file: %s", strerror(errno));
 	for (i = 0; i < gm->nr_regions; i++) {
 		const struct gm_region *r = &gm->regions[i];
 
@@ -179,7 +168,7 @@ static int save_memory(struct machine *m, int fd, bool diff, bool show, struct s
 
 			/* anonymous RAM: a page that is not resident was never written */
 			if (!gm->file_backed && !diff && mincore((void *)base, len, vec) < 0)
-				return fail(err, -errno, "mincore: %s", strerror(errno));
+				return state_fail(err, -errno, "mincore: %s", strerror(errno));
 			for (p = 0; p < pages; p += run) {
 				bool want;
 
@@ -201,8 +190,8 @@ static int save_memory(struct machine *m, int fd, bool diff, bool show, struct s
 				ret = pwrite_all(fd, base + p * GM_PAGE_SIZE, run * GM_PAGE_SIZE,
 						 (off_t)(off + c + p * GM_PAGE_SIZE));
 				if (ret < 0)
-					return fail(err, ret, "writing the memory file: %s",
-						    strerror(-ret));
+					return state_fail(err, ret, "writing the memory file: %s",
+							  strerror(-ret));
 			}
 			progress(&pr, len);
 		}
@@ -221,13 +210,14 @@ int snapshot_save(struct machine *m, const struct snapshot_save_opts *o, struct 
 	int ret;
 
 	if (!o->state_path || !o->mem_path)
-		return fail(err, -EINVAL, "a snapshot needs a state file and a memory file");
+		return state_fail(err, -EINVAL, "a snapshot needs a state file and a memory file");
 	if (m->state != VM_PAUSED)
-		return fail(err, -EBUSY, "the VM must be paused for a snapshot");
+		return state_fail(err, -EBUSY, "the VM must be paused for a snapshot");
 	if (o->diff && !m->vm.dirty_log_global)
-		return fail(err, -EINVAL,
-			    "a diff snapshot needs dirty page tracking (track_dirty_pages) since "
-			    "the last snapshot");
+		return state_fail(
+		    err, -EINVAL,
+		    "a diff snapshot needs dirty page tracking (track_dirty_pages) since "
+		    "the last snapshot");
 	ret = out_open(&state, o->state_path, err);
 	if (ret < 0)
 		return ret;
@@ -236,7 +226,7 @@ int snapshot_save(struct machine *m, const struct snapshot_save_opts *o, struct 
 		mem.path = o->mem_path;
 		mem.fd = open(o->mem_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (mem.fd < 0)
-			ret = fail(err, -errno, "%s: %s", o->mem_path, strerror(errno));
+			ret = state_fail(err, -errno, "%s: %s", o->mem_path, strerror(errno));
 	} else {
 		ret = out_open(&mem, o->mem_path, err);
 	}
@@ -250,19 +240,19 @@ int snapshot_save(struct machine *m, const struct snapshot_save_opts *o, struct 
 	verr.msg[0] = 0;
 	ret = machine_save_state(m, &sink, &verr);
 	if (ret < 0) {
-		fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
+		state_fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
 		goto out;
 	}
 	ret = state_writer_end(&w);
 	if (ret < 0) {
-		fail(err, ret, "%s: %s", o->state_path, strerror(-ret));
+		state_fail(err, ret, "%s: %s", o->state_path, strerror(-ret));
 		goto out;
 	}
 	ret = save_memory(m, mem.fd, o->diff, o->progress, err);
 out:
 	if (o->diff) {
 		if (mem.fd >= 0 && !ret && fsync(mem.fd) < 0)
-			ret = fail(err, -errno, "%s: %s", o->mem_path, strerror(errno));
+			ret = state_fail(err, -errno, "%s: %s", o->mem_path, strerror(errno));
 		if (mem.fd >= 0)
 			close(mem.fd);
 		mem.fd = -1;
@@ -291,26 +281,26 @@ int snapshot_open(struct snapshot_file **out, const char *state_path, struct sta
 	*out = NULL;
 	fd = open(state_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, -errno, "snapshot %s: %s", state_path, strerror(errno));
+		return state_fail(err, -errno, "snapshot %s: %s", state_path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = fail(err, -EINVAL, "snapshot %s: not a regular file", state_path);
+		ret = state_fail(err, -EINVAL, "snapshot %s: not a regular file", state_path);
 		goto fail_fd;
 	}
 	if ((uint64_t)st.st_size > STATE_FILE_MAX) {
-		ret =
-		    fail(err, -EFBIG, "snapshot %s: %llu bytes is larger than a state file can be",
-			 state_path, (unsigned long long)st.st_size);
+		ret = state_fail(err, -EFBIG,
+				 "snapshot %s: %llu bytes is larger than a state file can be",
+				 state_path, (unsigned long long)st.st_size);
 		goto fail_fd;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		ret = fail(err, -ENOMEM, "no memory for the snapshot");
+		ret = state_fail(err, -ENOMEM, "no memory for the snapshot");
 		goto fail_fd;
 	}
 	f->len = (size_t)st.st_size;
 	f->buf = malloc(f->len ? f->len : 1);
 	if (!f->buf) {
-		ret = fail(err, -ENOMEM, "no memory for the snapshot");
+		ret = state_fail(err, -ENOMEM, "no memory for the snapshot");
 		goto fail_f;
 	}
 	while (got < f->len) {
@@ -319,8 +309,8 @@ int snapshot_open(struct snapshot_file **out, const char *state_path, struct sta
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = fail(err, n < 0 ? -errno : -EIO, "snapshot %s: reading: %s",
-				   state_path, n < 0 ? strerror(errno) : "it shrank");
+			ret = state_fail(err, n < 0 ? -errno : -EIO, "snapshot %s: reading: %s",
+					 state_path, n < 0 ? strerror(errno) : "it shrank");
 			goto fail_f;
 		}
 		got += (size_t)n;
@@ -331,7 +321,7 @@ int snapshot_open(struct snapshot_file **out, const char *state_path, struct sta
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		fail(err, ret, "snapshot %s: %s", state_path, why);
+		state_fail(err, ret, "snapshot %s: %s", state_path, why);
 		snapshot_close(f);
 		return ret;
 	}
@@ -394,15 +384,16 @@ int snapshot_restore(struct machine *m, const struct vm_config *cfg, struct snap
 	int ret;
 
 	if (!mem_path)
-		return fail(err, -EINVAL, "a restore needs the snapshot's memory file");
+		return state_fail(err, -EINVAL, "a restore needs the snapshot's memory file");
 	snapshot_state_source(&f->reader, &src);
 	{
 		struct stat st;
 
 		if (stat(mem_path, &st) < 0)
-			return fail(err, -errno, "memory file %s: %s", mem_path, strerror(errno));
+			return state_fail(err, -errno, "memory file %s: %s", mem_path,
+					  strerror(errno));
 		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != cfg->mem_size)
-			return fail(
+			return state_fail(
 			    err, -EINVAL,
 			    "memory file %s holds %llu bytes where the snapshot's guest has "
 			    "%llu: give the memory file taken with this snapshot",
@@ -416,11 +407,12 @@ int snapshot_restore(struct machine *m, const struct vm_config *cfg, struct snap
 		f->reader.sec[i].taken = false;
 	ret = machine_create(m, &c);
 	if (ret < 0)
-		return fail(err, ret, "creating the machine for the snapshot: %s", strerror(-ret));
+		return state_fail(err, ret, "creating the machine for the snapshot: %s",
+				  strerror(-ret));
 	verr.msg[0] = 0;
 	ret = machine_restore_state(m, &src, &verr);
 	if (ret < 0) {
-		fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
+		state_fail(err, ret, "%s", verr.msg[0] ? verr.msg : strerror(-ret));
 		goto fail;
 	}
 	ret = state_reader_finish(&f->reader, err);
@@ -451,21 +443,21 @@ int snapshot_merge_mem(const char *base_path, const char *diff_path, struct stat
 
 	bfd = open(base_path, O_WRONLY | O_CLOEXEC);
 	if (bfd < 0)
-		return fail(err, -errno, "%s: %s", base_path, strerror(errno));
+		return state_fail(err, -errno, "%s: %s", base_path, strerror(errno));
 	dfd = open(diff_path, O_RDONLY | O_CLOEXEC);
 	if (dfd < 0) {
-		ret = fail(err, -errno, "%s: %s", diff_path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", diff_path, strerror(errno));
 		goto out;
 	}
 	if (fstat(bfd, &bs) < 0 || fstat(dfd, &ds) < 0 || bs.st_size != ds.st_size) {
-		ret = fail(err, -EINVAL,
-			   "%s and %s are not memory files of one guest (their sizes differ)",
-			   base_path, diff_path);
+		ret = state_fail(err, -EINVAL,
+				 "%s and %s are not memory files of one guest (their sizes differ)",
+				 base_path, diff_path);
 		goto out;
 	}
 	buf = malloc(CHUNK);
 	if (!buf) {
-		ret = fail(err, -ENOMEM, "no memory to merge");
+		ret = state_fail(err, -ENOMEM, "no memory to merge");
 		goto out;
 	}
 	/* the diff's data extents are the pages it holds */
@@ -473,7 +465,7 @@ int snapshot_merge_mem(const char *base_path, const char *diff_path, struct stat
 	     data = lseek(dfd, hole, SEEK_DATA)) {
 		hole = lseek(dfd, data, SEEK_HOLE);
 		if (hole < 0) {
-			ret = fail(err, -errno, "%s: %s", diff_path, strerror(errno));
+			ret = state_fail(err, -errno, "%s: %s", diff_path, strerror(errno));
 			goto out;
 		}
 		while (data < hole) {
@@ -481,24 +473,25 @@ int snapshot_merge_mem(const char *base_path, const char *diff_path, struct stat
 			ssize_t got = pread(dfd, buf, n, data);
 
 			if (got <= 0) {
-				ret = fail(err, got < 0 ? -errno : -EIO, "%s: reading: %s",
-					   diff_path, got < 0 ? strerror(errno) : "short file");
+				ret =
+				    state_fail(err, got < 0 ? -errno : -EIO, "%s: reading: %s",
+					       diff_path, got < 0 ? strerror(errno) : "short file");
 				goto out;
 			}
 			ret = pwrite_all(bfd, buf, (size_t)got, data);
 			if (ret < 0) {
-				fail(err, ret, "%s: %s", base_path, strerror(-ret));
+				state_fail(err, ret, "%s: %s", base_path, strerror(-ret));
 				goto out;
 			}
 			data += got;
 		}
 	}
 	if (data < 0 && errno != ENXIO) {
-		ret = fail(err, -errno, "%s: %s", diff_path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", diff_path, strerror(errno));
 		goto out;
 	}
 	if (fsync(bfd) < 0)
-		ret = fail(err, -errno, "%s: %s", base_path, strerror(errno));
+		ret = state_fail(err, -errno, "%s: %s", base_path, strerror(errno));
 out:
 	free(buf);
 	if (dfd >= 0)

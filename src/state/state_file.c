@@ -59,6 +59,16 @@ static int put(struct state_writer *w, const void *buf, size_t len, bool summed)
 	return w->error;
 }
 
+int state_fail(struct state_err *err, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 int state_write_fd(void *ctx, const void *buf, size_t len)
 {
 	int fd = *(int *)ctx;

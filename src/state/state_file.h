@@ -40,6 +40,10 @@ struct state_err {
 	char msg[160];
 };
 
+/* Fill @err (printf style) and return @ret, a negative errno. */
+int state_fail(struct state_err *err, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- writing ---- */
 
 /* Bytes go to @write(@ctx, buf, len), which returns 0 or -errno. */
