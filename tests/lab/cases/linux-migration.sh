@@ -78,8 +78,8 @@ first_up=$(awk '{print $NF}' <<<"$first")
 awk -v a="$last_up" -v b="$first_up" 'BEGIN { exit !(b > a && b < a + 60) }' ||
 	api_fail "the destination's uptime $first_up does not continue the source's $last_up"
 for f in "$src_out" "$dst_out"; do
-	round_lines "$f" | awk '$4 != "mem" || $5 != "ok" { print "bad: " $0; bad = 1 } END { exit bad }' ||
-		api_fail "a round in $f lost its RAM data"
+	round_lines "$f" | awk '$4 != "mem" || $5 != "ok" || $6 != "cpus" || $7 != "ok" { print "bad: " $0; bad = 1 } END { exit bad }' ||
+		api_fail "a round in $f lost its RAM data or a CPU's timer"
 done
 for bad in 'soft lockup' 'rcu.*stall' 'clocksource.*(unstable|watchdog|skew)' 'Kernel panic' \
 	'BUG:' 'Oops' 'petrel-guest: init started'; do

@@ -55,6 +55,7 @@ check_rounds() {
 		$7 != $9 { print "read differs: " $0; bad = 1 }
 		$11 != 0 { print "send failed: " $0; bad = 1 }
 		$13 != "ok" { print "memory lost: " $0; bad = 1 }
+		$14 != "cpus" || $15 != "ok" { print "a CPU timer stopped: " $0; bad = 1 }
 		END { exit bad }' || api_fail "the rounds went wrong on $name"
 	for bad in 'soft lockup' 'rcu.*stall' 'clocksource.*(unstable|watchdog|skew)' \
 		'Kernel panic' 'BUG:' 'Oops' ${1:+'petrel-guest: init started'}; do
