@@ -280,9 +280,11 @@ static int ctl_migration_poll(const char *sock, char *phase, size_t size)
 		} else if (!strcmp(p, "failed")) {
 			const char *e = json_string_value(json_object_get(mig, "error"));
 
-			fprintf(stderr,
-				"petrel ctl: migrate: %s (the guest goes on at the source)\n",
-				e ? e : "failed");
+			const char *st = json_string_value(json_object_get(j, "state"));
+
+			fprintf(stderr, "petrel ctl: migrate: %s (the guest %s at the source)\n",
+				e ? e : "failed",
+				st && !strcmp(st, "Paused") ? "is paused" : "goes on");
 			ret = -1;
 		}
 	}

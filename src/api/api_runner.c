@@ -471,8 +471,8 @@ static void *mig_thread(void *arg)
 	r->mig_conn.fd = -1;
 	migration_progress_get(&r->mig, &pr);
 	if (ret)
-		fprintf(stderr, "petrel: migration to %s failed: %s; the guest goes on here\n",
-			r->mig_url, se.msg);
+		fprintf(stderr, "petrel: migration to %s failed: %s%s\n", r->mig_url, se.msg,
+			ret == -ENOTRECOVERABLE ? "" : "; the guest goes on here");
 	else
 		fprintf(stderr,
 			"petrel: migration to %s: done in %llu ms, downtime %llu ms, %u dirty "
@@ -486,7 +486,7 @@ static void *mig_thread(void *arg)
 	r->mig_m = NULL;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
-	api_vmm_migration_done(&r->vmm, ret == 0);
+	api_vmm_migration_done(&r->vmm, ret == 0, ret == -ENOTRECOVERABLE);
 	return NULL;
 }
 

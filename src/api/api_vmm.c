@@ -1007,10 +1007,14 @@ out:
 	return ret;
 }
 
-void api_vmm_migration_done(struct api_vmm *v, bool ok)
+void api_vmm_migration_done(struct api_vmm *v, bool ok, bool stays_paused)
 {
 	pthread_mutex_lock(&v->lock);
 	v->migrating = false;
+	if (!ok && stays_paused && v->state == API_VM_RUNNING) {
+		v->state = API_VM_PAUSED;
+		event_locked(v, "vm", "paused");
+	}
 	if (ok) {
 		/* the guest lives at the destination: this VMM ends */
 		event_locked(v, "vm", "migrated");

@@ -187,7 +187,7 @@ struct api_migration_status {
 	uint64_t dirty_rate; /* pages a second */
 	uint64_t bandwidth;  /* bytes a second */
 	uint64_t downtime_ms, total_ms;
-	char error[200];
+	char error[400];
 };
 
 /*
@@ -389,8 +389,13 @@ int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct
  */
 int api_vmm_send_migration(struct api_vmm *v, const struct api_migrate_req *req,
 			   struct api_err *err);
-/* Called by the VMM when the migration ended: @ok, the guest lives at the destination. */
-void api_vmm_migration_done(struct api_vmm *v, bool ok);
+/*
+ * Called by the VMM when the migration ended: @ok, the guest lives at the
+ * destination; else it runs here again, or, @stays_paused, it is paused
+ * for good (the handover failed and this VMM could not take its disks or
+ * TAPs back: the destination may run it).
+ */
+void api_vmm_migration_done(struct api_vmm *v, bool ok, bool stays_paused);
 /* -ENOENT when no migration was ever started. */
 int api_vmm_migration_status(struct api_vmm *v, struct api_migration_status *out);
 /*

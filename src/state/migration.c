@@ -21,6 +21,7 @@
 
 #include "arch/x86/cpuid.h"
 #include "kvm/kvm.h"
+#include "vm/devices.h"
 #include "vm/machine_state.h"
 #include "vm/vm_state.h"
 
@@ -513,6 +514,27 @@ static int send_fail(struct state_err *err, int ret, const char *what)
 	return state_fail(err, ret, "%s: %s", what, strerror(-ret));
 }
 
+/* The destination's next message must be @type (without a payload). */
+static int expect(struct mig_conn *c, struct mig_msg *msg, uint32_t type, const char *what,
+		  struct state_err *err)
+{
+	int ret = mig_recv(c, msg, err);
+
+	if (ret) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return state_fail(err, ret, "no word of %s from the destination: %s", what, why);
+	}
+	if (msg->type == MIG_ERROR)
+		return state_fail(err, -EPROTO, "the destination refused: %s", (char *)msg->buf);
+	if (msg->type != type || msg->len)
+		return state_fail(err, -EPROTO,
+				  "the destination answered with a %s message, not %s",
+				  mig_type_name(msg->type), what);
+	return 0;
+}
+
 int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
 		   const struct migration_ops *ops, struct migration_progress *pr,
 		   struct state_err *err)
@@ -603,22 +625,33 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 		send_fail(err, ret, "ending the stream");
 		goto undo;
 	}
-	ret = mig_recv(c, &msg, err);
+	ret = expect(c, &msg, MIG_LOADED, "the loaded state", err);
+	if (ret)
+		goto undo;
+	/* the disks and TAPs go to the destination (on one host, it waits for them) */
+	ret = vm_devices_release_host(m);
 	if (ret) {
-		char why[sizeof(err->msg)];
+		state_fail(err, ret, "handing over the disks: %s", strerror(-ret));
+		mig_send_error(c, err->msg);
+		goto undo;
+	}
+	ret = mig_send(c, MIG_RELEASED, NULL, 0, NULL, 0);
+	if (ret)
+		send_fail(err, ret, "handing over the disks and TAPs");
+	else
+		ret = expect(c, &msg, MIG_ACK, "the ack", err);
+	if (ret) {
+		/* the guest goes on here only with its disks and TAPs back */
+		char why[sizeof(err->msg)], taken[128];
 
-		snprintf(why, sizeof(why), "%s", err->msg);
-		state_fail(err, ret, "no ack from the destination: %s", why);
-		goto undo;
-	}
-	if (msg.type == MIG_ERROR) {
-		ret = state_fail(err, -EPROTO, "the destination refused: %s", (char *)msg.buf);
-		goto undo;
-	}
-	if (msg.type != MIG_ACK || msg.len) {
-		ret = state_fail(err, -EPROTO,
-				 "the destination answered with a %s message, not an ack",
-				 mig_type_name(msg.type));
+		if (vm_devices_take_host(m, taken, sizeof(taken))) {
+			snprintf(why, sizeof(why), "%s", err->msg);
+			ret = state_fail(err, -ENOTRECOVERABLE,
+					 "%s; taking back %s (the destination may run the guest): "
+					 "the VM stays paused",
+					 why, taken);
+			paused = false; /* never resumed */
+		}
 		goto undo;
 	}
 	mig_msg_free(&msg);
@@ -853,6 +886,29 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	ret = put_state(m, state, state_len, err);
 	if (ret)
 		goto fail;
+	/* everything is in: the source lets go of the disks and TAPs, this one takes them */
+	ret = mig_send(c, MIG_LOADED, NULL, 0, NULL, 0);
+	if (ret) {
+		send_fail(err, ret, "saying the state is loaded");
+		goto fail;
+	}
+	ret = mig_recv(c, &msg, err);
+	if (!ret && msg.type == MIG_ERROR)
+		ret = state_fail(err, -ECANCELED, "the source gave up: %s", (char *)msg.buf);
+	else if (!ret && (msg.type != MIG_RELEASED || msg.len))
+		ret = state_fail(err, -EPROTO, "a %s message where the handover belongs",
+				 mig_type_name(msg.type));
+	if (ret)
+		goto fail;
+	{
+		char why[128];
+
+		ret = vm_devices_take_host(m, why, sizeof(why));
+		if (ret) {
+			state_fail(err, ret, "taking over %s", why);
+			goto fail;
+		}
+	}
 	/* the point of no return: the source stops for good when this arrives */
 	ret = mig_send(c, MIG_ACK, NULL, 0, NULL, 0);
 	if (ret) {
@@ -865,10 +921,11 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	*out = m;
 	return 0;
 fail:
-	if (ret != -ECANCELED)
-		mig_send_error(c, err->msg);
+	/* what this end took is let go before the source hears, so it can take it back */
 	if (m)
 		b->discard(b->ctx, m);
+	if (ret != -ECANCELED)
+		mig_send_error(c, err->msg);
 	free(state);
 	free(h);
 	mig_msg_free(&msg);

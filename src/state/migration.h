@@ -58,7 +58,7 @@ struct migration_progress {
 	uint64_t bandwidth;	  /* bytes a second, last round */
 	uint64_t downtime_ms;	  /* pause to ack (at the end) */
 	uint64_t total_ms;	  /* start to ack (at the end) */
-	char error[200];	  /* why it failed */
+	char error[400];	  /* why it failed */
 };
 
 void migration_progress_init(struct migration_progress *p);
@@ -99,6 +99,7 @@ struct migration_ops {
  * machine is left paused: its owner stops it for good); on failure -errno
  * with @err, the machine running again if it ran, dirty logging as before.
  */
+/* -ENOTRECOVERABLE: failed, and the machine stays paused (see migration_stream.h). */
 int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
 		   const struct migration_ops *ops, struct migration_progress *pr,
 		   struct state_err *err);

@@ -31,8 +31,10 @@ static int fail(struct state_err *err, int ret, const char *fmt, ...)
 }
 
 static const char *const type_names[] = {
-    [MIG_HELLO] = "hello", [MIG_READY] = "ready", [MIG_SPEC] = "spec", [MIG_MEM] = "memory",
-    [MIG_STATE] = "state", [MIG_END] = "end",	  [MIG_ACK] = "ack",   [MIG_ERROR] = "error",
+    [MIG_HELLO] = "hello",	 [MIG_READY] = "ready", [MIG_SPEC] = "spec",
+    [MIG_MEM] = "memory",	 [MIG_STATE] = "state", [MIG_END] = "end",
+    [MIG_ACK] = "ack",		 [MIG_ERROR] = "error", [MIG_LOADED] = "loaded",
+    [MIG_RELEASED] = "released",
 };
 
 const char *mig_type_name(uint32_t type)

@@ -12,9 +12,13 @@
  * MEM records (a run of pages: u64 gpa, u32 pages, u32 flags, then the
  * pages' bytes unless MIG_MEM_ZERO says they are all zero), as many rounds
  * as it takes, then STATE (a state_file container of the devices and vCPUs,
- * whose CRC covers it) and END. The destination answers ACK once it has
- * built the machine and put everything in it (the source then stops for
- * good), or ERROR. Integers are little endian.
+ * whose CRC covers it) and END. The destination answers LOADED once it has
+ * built the machine and put everything in it; the source then syncs its
+ * disk images and lets go of their locks and of its TAPs, and says
+ * RELEASED; the destination takes them and answers ACK (the source then
+ * stops for good), or ERROR at any step (the source takes its disks and
+ * TAPs back and goes on; if it cannot, the destination may run, and the
+ * source stays paused). Integers are little endian.
  */
 #ifndef PETREL_STATE_MIGRATION_STREAM_H
 #define PETREL_STATE_MIGRATION_STREAM_H
@@ -27,7 +31,7 @@
 #include "state/state_file.h"
 
 #define MIG_MAGIC "PETRELMG"
-#define MIG_VERSION 1
+#define MIG_VERSION 2
 #define MIG_HDR_LEN 16
 
 enum mig_type {
@@ -39,7 +43,9 @@ enum mig_type {
 	MIG_END,
 	MIG_ACK,
 	MIG_ERROR,
-	MIG_TYPE_MAX = MIG_ERROR,
+	MIG_LOADED,
+	MIG_RELEASED,
+	MIG_TYPE_MAX = MIG_RELEASED,
 };
 
 /* Bounds of what a message holds. */

@@ -37,7 +37,7 @@
 
 /* One line saying what is wrong, for the user. */
 struct state_err {
-	char msg[160];
+	char msg[400];
 };
 
 /* Fill @err (printf style) and return @ret, a negative errno. */

@@ -923,7 +923,7 @@ static bool same_file(int fd, const struct stat *st)
  * @cur_fd (>= 0), it is not locked again (that fd holds the lock, which a
  * second exclusive flock would find taken) and img->same_file says so.
  */
-static int open_image(const char *path, bool readonly, bool direct, int cur_fd,
+static int open_image(const char *path, bool readonly, bool direct, bool lock, int cur_fd,
 		      struct blk_image *img)
 {
 	struct stat st;
@@ -948,7 +948,8 @@ static int open_image(const char *path, bool readonly, bool direct, int cur_fd,
 		goto out_close;
 	}
 	img->same_file = same_file(cur_fd, &st);
-	if (!img->same_file && flock(img->fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+	if (lock && !img->same_file &&
+	    flock(img->fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		ret = -errno;
 		if (ret == -EWOULDBLOCK)
 			fprintf(stderr, "petrel: disk %s: in use by another process\n", path);
@@ -1120,7 +1121,8 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 		memcpy(b->serial, o->serial, serial_len);
 
 	pthread_mutex_init(&b->backing_lock, NULL);
-	ret = open_image(b->path, b->readonly, b->direct, -1, &img);
+	b->unlocked = o->unlocked;
+	ret = open_image(b->path, b->readonly, b->direct, !o->unlocked, -1, &img);
 	if (ret < 0)
 		goto fail;
 	take_image(b, &img);
@@ -1142,6 +1144,40 @@ int virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_config_opts *o
 	return 0;
 fail:
 	blk_release(b);
+	return ret;
+}
+
+int virtio_blk_unlock(struct virtio_blk *b)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&b->backing_lock);
+	if (!b->readonly && fdatasync(b->fd) < 0) {
+		ret = -errno;
+		fprintf(stderr, "petrel: disk %s: syncing before the handover: %s\n", b->path,
+			strerror(-ret));
+	} else if (!b->unlocked) {
+		if (flock(b->fd, LOCK_UN) < 0)
+			ret = -errno;
+		else
+			b->unlocked = true;
+	}
+	pthread_mutex_unlock(&b->backing_lock);
+	return ret;
+}
+
+int virtio_blk_lock(struct virtio_blk *b)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&b->backing_lock);
+	if (b->unlocked) {
+		if (flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+			ret = -errno;
+		else
+			b->unlocked = false;
+	}
+	pthread_mutex_unlock(&b->backing_lock);
 	return ret;
 }
 
@@ -1171,7 +1207,7 @@ int virtio_blk_set_backing(struct virtio_blk *b, const char *path)
 	}
 	pthread_mutex_lock(&b->backing_lock);
 	/* b->fd changes only under backing_lock: reading it here is safe */
-	ret = open_image(new_path, b->readonly, b->direct, b->fd, &img);
+	ret = open_image(new_path, b->readonly, b->direct, true, b->fd, &img);
 	if (ret < 0)
 		goto out_unlock;
 	shown_block = le32toh(b->cfg.blk_size);

@@ -63,6 +63,7 @@ struct virtio_blk_config_opts {
 	bool readonly;
 	bool direct;	    /* O_DIRECT: the host's page cache is bypassed */
 	const char *serial; /* NULL: none; at most 20 bytes */
+	bool unlocked;	    /* not locked until virtio_blk_lock (a migration's destination) */
 };
 
 /*
@@ -166,8 +167,9 @@ struct virtio_blk {
 	int efd; /* signalled on io_uring completions */
 	char *path;
 	bool readonly;
-	bool direct;			  /* opened O_DIRECT */
-	uint32_t dio_mem_align;		  /* direct: buffer address and length alignment */
+	bool unlocked;		/* the image is open but not locked (handed over by a migration) */
+	bool direct;		/* opened O_DIRECT */
+	uint32_t dio_mem_align; /* direct: buffer address and length alignment */
 	uint32_t dio_offset_align;	  /* direct: file offset alignment (the block size) */
 	char serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded */
 	uint64_t size;			  /* bytes */
@@ -240,6 +242,16 @@ struct virtio_blk_state {
 	uint8_t readonly;
 	uint8_t pad[3];
 };
+
+/*
+ * A migration hands a disk from one petrel to another on this host: the
+ * source syncs the image and lets go of its lock (virtio_blk_unlock; after
+ * virtio_blk_quiesce, the guest paused), the destination takes it
+ * (virtio_blk_lock: -EWOULDBLOCK when another process holds it). A failed
+ * migration's source takes it back the same way. -errno on failure.
+ */
+int virtio_blk_unlock(struct virtio_blk *b);
+int virtio_blk_lock(struct virtio_blk *b);
 
 /*
  * Before a save (device work held): the requests in flight complete to the

@@ -240,6 +240,11 @@ static void tx_done_later(struct virtio_net *n, struct virtq *q, const struct vi
 /* Hand the waiting packets to the TAP, in order, until it refuses one. */
 static void tx_flush(struct virtio_net *n, struct virtq *q, bool *pushed)
 {
+	if (n->tap_fd < 0 && n->tx.count) {
+		/* no TAP yet (or any more): they wait for virtio_net_attach */
+		n->tx_blocked = true;
+		return;
+	}
 	while (n->tx.count) {
 		struct virtio_net_chain *c = fifo_at(&n->tx, 0);
 		ssize_t w = writev(n->tap_fd, c->iov, c->nr_segs);
@@ -518,6 +523,8 @@ static enum rx_stop rx_work(struct virtio_net *n, struct virtq *q, bool *pushed)
 		}
 		if (n->tap_broken)
 			return RX_DEAD;
+		if (n->tap_fd < 0)
+			return RX_TAP_EMPTY; /* detached: nothing to read until attached */
 		/* take what the driver added since: more room to read into */
 		if (!fifo_fill(n, q, &n->rx, false, pushed))
 			return RX_DEAD;
@@ -546,7 +553,7 @@ static void on_tap(void *opaque, int fd, uint32_t events);
 
 static void rx_watch(struct virtio_net *n)
 {
-	if (n->tap_watched || n->tap_broken || !n->vp.io.watch)
+	if (n->tap_watched || n->tap_broken || n->tap_fd < 0 || !n->vp.io.watch)
 		return;
 	if (n->vp.io.watch(n->vp.io.ctx, n->tap_fd, on_tap, n) == 0)
 		n->tap_watched = true;
@@ -723,7 +730,7 @@ static unsigned int guest_offloads(struct virtio_pci *vp)
 static void net_features_ok(struct virtio_pci *vp)
 {
 	struct virtio_net *n = vp->dev;
-	int ret = tap_set_offload(n->tap_fd, guest_offloads(vp));
+	int ret = n->tap_fd < 0 ? 0 : tap_set_offload(n->tap_fd, guest_offloads(vp));
 
 	/* harmless: the TAP then hands over plain, checksummed packets */
 	if (ret < 0)
@@ -745,7 +752,7 @@ static void net_reset(struct virtio_pci *vp)
 	n->tx_done_count = 0; /* a timer still set finds nothing */
 	/* a request to announce was for the driver that is gone */
 	status_update(n, 0, VIRTIO_NET_S_ANNOUNCE);
-	if (tap_set_offload(n->tap_fd, 0) < 0) {
+	if (n->tap_fd >= 0 && tap_set_offload(n->tap_fd, 0) < 0) {
 		/* the next FEATURES_OK sets them again */
 	}
 }
@@ -896,12 +903,14 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = tap_open(n->tap, &what);
-	if (ret < 0) {
-		explain_open_error(n->tap, what, -ret);
-		goto fail;
+	if (!o->detached) {
+		ret = tap_open(n->tap, &what);
+		if (ret < 0) {
+			explain_open_error(n->tap, what, -ret);
+			goto fail;
+		}
+		n->tap_fd = ret;
 	}
-	n->tap_fd = ret;
 	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	n->done_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (n->timer_fd < 0 || n->done_fd < 0) {
@@ -929,6 +938,51 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o
 	return 0;
 fail:
 	net_release(n);
+	return ret;
+}
+
+void virtio_net_detach(struct virtio_net *n)
+{
+	pthread_mutex_lock(&n->vp.lock);
+	if (n->tap_watched && n->vp.io.unwatch)
+		n->vp.io.unwatch(n->vp.io.ctx, n->tap_fd);
+	n->tap_watched = false;
+	tap_close(n->tap_fd);
+	n->tap_fd = -1;
+	pthread_mutex_unlock(&n->vp.lock);
+}
+
+int virtio_net_attach(struct virtio_net *n)
+{
+	const char *what = NULL;
+	struct virtq *q;
+	int ret = 0;
+
+	pthread_mutex_lock(&n->vp.lock);
+	if (n->tap_fd >= 0)
+		goto out;
+	ret = tap_open(n->tap, &what);
+	if (ret < 0)
+		goto out; /* the caller names the TAP */
+	n->tap_fd = ret;
+	ret = 0;
+	n->tap_broken = false;
+	if (n->vp.status & VIRTIO_STATUS_FEATURES_OK)
+		net_features_ok(&n->vp);
+	/* what waited goes now */
+	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
+	if (q && !q->broken && n->tx.count) {
+		bool pushed = false;
+
+		tx_flush(n, q, &pushed);
+		if (pushed)
+			virtio_pci_queue_done(&n->vp, VIRTIO_NET_TX_QUEUE);
+	}
+out:
+	pthread_mutex_unlock(&n->vp.lock);
+	/* the receive queue looked at again: the TAP is watched from there */
+	if (!ret)
+		virtio_pci_kick_all(&n->vp);
 	return ret;
 }
 
@@ -1020,5 +1074,8 @@ void virtio_net_restore(struct virtio_net *n, const struct virtio_net_state *s,
 	n->bounce_len = pending ? s->pending_len : 0;
 	if (n->bounce_len)
 		memcpy(n->bounce, pending, n->bounce_len);
+	/* the TAP takes the offloads the restored driver negotiated */
+	if (n->vp.status & VIRTIO_STATUS_FEATURES_OK)
+		net_features_ok(&n->vp);
 	pthread_mutex_unlock(&n->vp.lock);
 }

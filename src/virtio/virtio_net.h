@@ -82,6 +82,7 @@
 struct virtio_net_config_opts {
 	char tap[IFNAMSIZ];
 	uint8_t mac[VIRTIO_NET_MAC_LEN];
+	bool detached; /* the TAP is not opened until virtio_net_attach */
 };
 
 /*
@@ -172,6 +173,15 @@ struct virtio_net {
 int virtio_net_init(struct virtio_net *n, const struct virtio_net_config_opts *o,
 		    struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
 void virtio_net_destroy(struct virtio_net *n);
+/*
+ * Let go of the TAP (a migration's source hands it to the destination on
+ * this host) or take it (again). The device must be quiet (quiesced, the
+ * guest paused). While detached, packets the guest sends wait in their
+ * ring and nothing is received. Attach returns -errno (-EBUSY: another
+ * process has the TAP), printing nothing; it is a no-op when attached.
+ */
+void virtio_net_detach(struct virtio_net *n);
+int virtio_net_attach(struct virtio_net *n);
 /* Tell the driver the link went up or down (a config interrupt). */
 void virtio_net_set_link(struct virtio_net *n, bool up);
 /*

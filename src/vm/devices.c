@@ -211,20 +211,26 @@ static int create_pci(struct vm_devices *d)
 		return ret;
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_disks; i++) {
+		struct virtio_blk_config_opts o = m->cfg.disks[i];
+
+		/* a migration's destination locks its images when the source lets go */
+		o.unlocked = m->cfg.incoming;
 		d->blk[i] = calloc(1, sizeof(*d->blk[i]));
-		ret = d->blk[i]
-			  ? virtio_blk_init(d->blk[i], &m->cfg.disks[i], &m->mem, &m->platform, &io)
-			  : -ENOMEM;
+		ret = d->blk[i] ? virtio_blk_init(d->blk[i], &o, &m->mem, &m->platform, &io)
+				: -ENOMEM;
 		if (!ret)
 			ret = plug_virtio(d, &d->blk[i]->vp);
 		if (ret < 0)
 			return ret;
 	}
 	for (unsigned int i = 0; i < m->cfg.nr_nets; i++) {
+		struct virtio_net_config_opts o = m->cfg.nets[i];
+
+		/* ... and opens its TAPs then (one TAP takes one user) */
+		o.detached = m->cfg.incoming;
 		d->net[i] = calloc(1, sizeof(*d->net[i]));
-		ret = d->net[i]
-			  ? virtio_net_init(d->net[i], &m->cfg.nets[i], &m->mem, &m->platform, &io)
-			  : -ENOMEM;
+		ret = d->net[i] ? virtio_net_init(d->net[i], &o, &m->mem, &m->platform, &io)
+				: -ENOMEM;
 		if (!ret)
 			ret = plug_virtio(d, &d->net[i]->vp);
 		if (ret < 0)
@@ -729,6 +735,58 @@ int vm_devices_ctrl_alt_del(struct machine *m)
 int vm_devices_power_button(struct machine *m)
 {
 	return m->devs ? acpi_pm_power_button(&m->devs->pm) : -ENODEV;
+}
+
+int vm_devices_release_host(struct machine *m)
+{
+	struct vm_devices *d = m->devs;
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	for (unsigned int i = 0; i < m->cfg.nr_disks && !ret; i++)
+		if (d->blk[i])
+			ret = virtio_blk_unlock(d->blk[i]);
+	if (ret < 0) {
+		char why[128];
+
+		/* the images stay this petrel's */
+		vm_devices_take_host(m, why, sizeof(why));
+		return ret;
+	}
+	for (unsigned int i = 0; i < m->cfg.nr_nets; i++)
+		if (d->net[i])
+			virtio_net_detach(d->net[i]);
+	return 0;
+}
+
+int vm_devices_take_host(struct machine *m, char *why, size_t len)
+{
+	struct vm_devices *d = m->devs;
+	int ret = 0, r;
+
+	if (len)
+		*why = 0;
+	if (!d)
+		return 0;
+	/* everything that can be taken is: the caller decides what a failure means */
+	for (unsigned int i = 0; i < m->cfg.nr_disks; i++) {
+		if (!d->blk[i] || (r = virtio_blk_lock(d->blk[i])) >= 0)
+			continue;
+		if (!ret)
+			snprintf(why, len, "disk %s: %s", d->blk[i]->path,
+				 r == -EWOULDBLOCK ? "in use by another process" : strerror(-r));
+		ret = ret ? ret : r;
+	}
+	for (unsigned int i = 0; i < m->cfg.nr_nets; i++) {
+		if (!d->net[i] || (r = virtio_net_attach(d->net[i])) >= 0)
+			continue;
+		if (!ret)
+			snprintf(why, len, "TAP %s: %s", d->net[i]->tap,
+				 r == -EBUSY ? "in use by another process" : strerror(-r));
+		ret = ret ? ret : r;
+	}
+	return ret;
 }
 
 int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path)

@@ -21,6 +21,16 @@ int vm_devices_hold(struct machine *m, bool hold, int timeout_ms);
 int vm_devices_ctrl_alt_del(struct machine *m);
 /* A press of the ACPI fixed power button (the guest sees it through the SCI). */
 int vm_devices_power_button(struct machine *m);
+/*
+ * A migration between two petrels on one host hands over the host side of
+ * the devices, the machine paused and its devices held: release syncs each
+ * disk image and lets go of its lock and closes the TAPs (-errno, with
+ * everything kept, when a sync fails); take locks the images and opens the
+ * TAPs (the destination's; or the source's again after a failed handover),
+ * taking all it can and returning the first failure.
+ */
+int vm_devices_release_host(struct machine *m);
+int vm_devices_take_host(struct machine *m, char *why, size_t len);
 /* Disk @idx (in --disk order) gets the image at @path; the guest sees the new capacity. */
 int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path);
 /* Counters of disk or NIC @idx (-ENODEV when there is none); any thread. */

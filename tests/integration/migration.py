@@ -8,9 +8,13 @@ guest (rounds of sums over a window it rewrites, printed on COM1):
    another stream version, a destination that dies in the middle of the
    memory (a fake one here, reading a little and closing);
  - a destination fed something that is not a migration stream exits 1 with
-   one line.
+   one line;
+ - a disk image and a TAP handed over between two petrels on one host: the
+   destination locks the image and opens the TAP only when the source has
+   let go; when something else takes the image first, the destination
+   exits 1 and the source, which cannot take it back, stays paused.
    migration.py PETREL SNAP.bin"""
-import json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+import fcntl, json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
 petrel, guest = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 if not os.path.exists("/dev/kvm"):
@@ -62,14 +66,33 @@ def wait_listening(port, proc, timeout=WAIT):
     return False
 
 
-def source(name, env=None):
+def source(name, env=None, extra=()):
     sock = os.path.join(tmp, name + ".sock")
     out = open(os.path.join(tmp, name + ".out"), "wb")
     err = open(os.path.join(tmp, name + ".err"), "wb")
     p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--memory",
-                          "64M", "--api-sock", sock], stdout=out, stderr=err,
+                          "64M", "--api-sock", sock] + list(extra), stdout=out, stderr=err,
                          stdin=subprocess.DEVNULL, env=env)
     return p, sock
+
+
+def locked(path):
+    """Does another process hold the image's lock?"""
+    with open(path, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
+def has_tap(pid):
+    try:
+        return any(os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "/dev/net/tun"
+                   for fd in os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return False
 
 
 def destination(name, port):
@@ -125,6 +148,61 @@ check(b"snap guest done" not in read(os.path.join(tmp, "ok-src.out")),
 src_err = read(os.path.join(tmp, "ok-src.err")).decode(errors="replace")
 check("migration to tcp:127.0.0.1:%d: done" % port in src_err, "the source says it is done")
 print("  source: " + src_err.strip())
+
+
+# ---- a disk and a TAP handed over on one host ----
+img = os.path.join(tmp, "disk.img")
+with open(img, "wb") as f:
+    f.truncate(1 << 20)
+tap = "pmig%d" % (os.getpid() % 10000)
+tap_ok = subprocess.run(["ip", "tuntap", "add", "dev", tap, "mode", "tap"],
+                        capture_output=True).returncode == 0
+extra = ["--disk", "path=" + img] + (["--net", "tap=" + tap] if tap_ok else [])
+if not tap_ok:
+    print("note: no TAP could be made (not root?): the handover is tried with the disk only")
+port = free_port()
+dst = destination("hand-dst", port)
+check(wait_listening(port, dst), "handover: the destination listens")
+check(not locked(img), "handover: the destination has not locked the image yet")
+src, sock = source("hand-src", extra=extra)
+check(wait_for(os.path.join(tmp, "hand-src.out"), b"round 0000000000000004"),
+      "handover: the source runs")
+check(locked(img), "handover: the source holds the image's lock")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+check(rc == 0, "handover: the migration succeeds (%s%s)" % (out.strip(), err.strip()))
+check(src.wait(timeout=WAIT) == 0, "handover: the source exits 0")
+if dst.poll() is None:
+    check(locked(img), "handover: the destination holds the image's lock")
+    if tap_ok:
+        check(has_tap(dst.pid), "handover: the destination has the TAP")
+check(dst.wait(timeout=WAIT) == 0, "handover: the destination runs the guest to its end")
+whole = read(os.path.join(tmp, "hand-src.out")) + read(os.path.join(tmp, "hand-dst.out"))
+check(whole == ref, "handover: source then destination output is the uninterrupted run")
+
+# ---- the handover fails: another process takes the image first ----
+port = free_port()
+dst = destination("steal-dst", port)
+check(wait_listening(port, dst), "steal: the destination listens")
+src, sock = source("steal-src", extra=["--disk", "path=" + img])
+check(wait_for(os.path.join(tmp, "steal-src.out"), b"round 0000000000000004"),
+      "steal: the source runs")
+thief = open(img, "rb")
+stolen = threading.Thread(target=fcntl.flock, args=(thief, fcntl.LOCK_EX))
+stolen.start()  # waits on the source's lock, and has it the moment the source lets go
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+stolen.join(timeout=WAIT)
+check(rc == 1 and one_line(err) and "stays paused" in err,
+      "steal: the migration fails and the source stays paused (%s)" % err.strip())
+check(dst.wait(timeout=WAIT) == 1, "steal: the destination exits 1")
+derr = read(os.path.join(tmp, "steal-dst.err")).decode(errors="replace")
+check(one_line(derr) and "in use by another process" in derr,
+      "steal: the destination says why (%s)" % derr.strip())
+check(vm_info(sock).get("state") == "Paused", "steal: the source's VM is paused")
+thief.close()
+ctl(sock, "shutdown")
+src.wait(timeout=WAIT)
+if tap_ok:
+    subprocess.run(["ip", "link", "del", tap], capture_output=True)
 
 
 def keeps_running(name, src, sock):
