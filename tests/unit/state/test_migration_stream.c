@@ -138,6 +138,15 @@ static void test_header(void **state)
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
 	mig_hdr_encode(h, MIG_END, 1);
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
+	/* the handover's messages carry nothing */
+	for (uint32_t t = MIG_LOADED; t <= MIG_RELEASED; t++) {
+		mig_hdr_encode(h, t, 0);
+		assert_int_equal(mig_hdr_parse(h, &type, &len, &err), 0);
+		assert_int_equal(type, t);
+		assert_string_not_equal(mig_type_name(t), "unknown");
+		mig_hdr_encode(h, t, 1);
+		assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
+	}
 	mig_hdr_encode(h, 0, 0);
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
 	mig_hdr_encode(h, MIG_TYPE_MAX + 1, 0);
