@@ -2,15 +2,41 @@
 """bench/snapshot-cycles: does a Linux guest survive being snapshotted and
 restored again and again? A 2-vCPU guest runs the test workload (its RAM data
 checked and a short sleep pinned to each CPU every round); each cycle pauses
-it, snapshots it, kills its petrel and restores the snapshot in a new one,
-with --api-sock so the next cycle can snapshot the restored guest. A cycle
-passes when the restored guest goes on with its next rounds, every round says
-"mem ok cpus ok", and its kernel complains of nothing. Prints one line a cycle
-and a table; the console of a failed cycle is kept."""
-import os, re, shutil, subprocess, sys, tempfile, time
+it, snapshots it, kills its petrel and restores the snapshot in a new one
+(`petrel api` and Firecracker's /snapshot/load), so the next cycle snapshots
+the restored guest. With --diff, every cycle after the first takes a diff
+snapshot (the restored guest tracks its dirty pages) and merges it onto a
+copy of the memory file it was restored from, as a chain of diff snapshots
+would be used. A cycle passes when the restored guest goes on with its next
+rounds, every round says "mem ok cpus ok", and its kernel complains of
+nothing. Prints one line a cycle and a table; a failed cycle's console is kept.
+   snapshot-cycles.py [--diff] [CYCLES]"""
+import http.client, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 
 COMPLAINTS = rb"soft lockup|rcu.*stall|clocksource.*(unstable|watchdog|skew)|Kernel panic|BUG:|Oops|init started"
 ROUND = re.compile(rb"^petrel-guest: round (\d+) .*", re.M)
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=300)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
+
+
+def call(sock, method, path, body=None, want=204):
+    c = UnixHTTP(sock)
+    c.request(method, path, json.dumps(body) if body is not None else None,
+              {"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    if r.status != want:
+        raise SystemExit(f"{method} {path}: {r.status} {data.decode(errors='replace')}")
+    return data
 
 
 def wait_rounds(path, proc, n, deadline):
@@ -37,38 +63,62 @@ def wait_path(path, deadline=30):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.environ.get("PETREL_BUILD", os.path.join(root, "build"))
-    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    args = sys.argv[1:]
+    diff = "--diff" in args
+    args = [a for a in args if a != "--diff"]
+    cycles = int(args[0]) if args else 10
     petrel = os.path.join(build, "petrel")
     env = dict(l.split("=", 1) for l in subprocess.check_output(
         [os.path.join(root, "scripts/guest-initramfs.sh"), build], text=True).split())
     work = tempfile.mkdtemp(prefix="petrel-cycles-", dir="/tmp")
-    cl = "quiet panic=-1 petrel.action=workload petrel.memcheck=16"
     sock = os.path.join(work, "api.sock")
     out = os.path.join(work, "boot.log")
-    p = subprocess.Popen([petrel, "run", "--kernel", env["KERNEL"], "--initramfs",
-                          env["INITRAMFS"], "--cpus", "2", "--memory", "256M", "--cmdline",
-                          cl, "--api-sock", sock], stdin=subprocess.DEVNULL,
+    p = subprocess.Popen([petrel, "api", "--api-sock", sock], stdin=subprocess.DEVNULL,
                          stdout=open(out, "wb"), stderr=subprocess.STDOUT)
+    wait_path(sock)
+    call(sock, "PUT", "/machine-config", {"vcpu_count": 2, "mem_size_mib": 256,
+                                          "track_dirty_pages": diff})
+    call(sock, "PUT", "/boot-source", {
+        "kernel_image_path": env["KERNEL"], "initrd_path": env["INITRAMFS"],
+        "boot_args": "quiet panic=-1 petrel.action=workload petrel.memcheck=16"})
+    call(sock, "PUT", "/actions", {"action_type": "InstanceStart"})
     if not wait_rounds(out, p, 3, 300):
         raise SystemExit(f"the first boot did not run 3 rounds: see {out}")
     passed = failed = 0
+    mem = None
     for i in range(1, cycles + 1):
-        snap = os.path.join(work, "snap")
-        shutil.rmtree(snap, ignore_errors=True)
+        state = os.path.join(work, f"s{i}.state")
         t0 = time.monotonic()
-        subprocess.check_call([petrel, "ctl", sock, "pause"], stdout=subprocess.DEVNULL)
-        subprocess.check_call([petrel, "ctl", sock, "snapshot", snap, "--keep-paused"],
-                              stdout=subprocess.DEVNULL)
+        call(sock, "PATCH", "/vm", {"state": "Paused"})
+        if diff and mem:
+            # the pages written since the restore, merged onto a copy of its memory file
+            d = os.path.join(work, f"s{i}.diff")
+            call(sock, "PUT", "/snapshot/create", {"snapshot_type": "Diff",
+                                                   "snapshot_path": state, "mem_file_path": d})
+            newmem = os.path.join(work, f"s{i}.mem")
+            subprocess.check_call(["cp", "--sparse=always", mem, newmem])
+            subprocess.check_call([petrel, "snapshot", "merge", newmem, d])
+            os.unlink(d)
+        else:
+            newmem = os.path.join(work, f"s{i}.mem")
+            call(sock, "PUT", "/snapshot/create", {"snapshot_type": "Full",
+                                                   "snapshot_path": state, "mem_file_path": newmem})
         with open(out, "rb") as f:
             before = len(ROUND.findall(f.read().replace(b"\r", b"")))
         p.kill()
         p.wait()
         os.unlink(sock)
+        if mem:
+            os.unlink(mem)
+        mem = newmem
         out = os.path.join(work, f"cycle-{i}.log")
-        p = subprocess.Popen([petrel, "run", "--restore", snap, "--api-sock", sock],
-                             stdin=subprocess.DEVNULL, stdout=open(out, "wb"),
-                             stderr=subprocess.STDOUT)
+        p = subprocess.Popen([petrel, "api", "--api-sock", sock], stdin=subprocess.DEVNULL,
+                             stdout=open(out, "wb"), stderr=subprocess.STDOUT)
         wait_path(sock)
+        call(sock, "PUT", "/snapshot/load", {
+            "snapshot_path": state, "mem_backend": {"backend_type": "File", "backend_path": mem},
+            "track_dirty_pages": diff, "resume_vm": True})
+        os.unlink(state)
         got = wait_rounds(out, p, 4, 120)
         secs = time.monotonic() - t0
         with open(out, "rb") as f:
@@ -91,7 +141,8 @@ def main():
         print(f"cycle {i:3}/{cycles} ok   {secs:5.1f}s after round {before}", flush=True)
     p.kill()
     p.wait()
-    print(f"\nbench/snapshot-cycles: 2 vCPUs, 256 MiB, snapshot+restore cycles of one guest")
+    print(f"\nbench/snapshot-cycles: 2 vCPUs, 256 MiB, "
+          f"{'diff' if diff else 'full'} snapshot+restore cycles of one guest")
     print(f"{'cycles':>7} {'ok':>4} {'failed':>7}")
     print(f"{passed + failed:7} {passed:4} {failed:7}")
     if failed:
