@@ -52,6 +52,29 @@ def wait_rounds(path, proc, n, deadline):
     return None
 
 
+def kill(p):
+    """Kill -9 a petrel and reap it; one that lingers is shown (its threads' kernel stacks)."""
+    p.kill()
+    try:
+        p.wait(timeout=60)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    print(f"petrel {p.pid} still there 60s after kill -9; its threads:", flush=True)
+    for t in sorted(os.listdir(f"/proc/{p.pid}/task")):
+        try:
+            with open(f"/proc/{p.pid}/task/{t}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{p.pid}/task/{t}/stack") as f:
+                stack = f.read().strip().replace("\n", " <- ")
+            with open(f"/proc/{p.pid}/task/{t}/stat") as f:
+                st = f.read().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        print(f"  {t} {comm} {st}: {stack}", flush=True)
+    raise SystemExit("a killed petrel did not go away")
+
+
 def wait_path(path, deadline=30):
     end = time.monotonic() + deadline
     while not os.path.exists(path):
@@ -105,8 +128,7 @@ def main():
                                                    "snapshot_path": state, "mem_file_path": newmem})
         with open(out, "rb") as f:
             before = len(ROUND.findall(f.read().replace(b"\r", b"")))
-        p.kill()
-        p.wait()
+        kill(p)
         os.unlink(sock)
         if mem:
             os.unlink(mem)
@@ -139,8 +161,7 @@ def main():
             break
         passed += 1
         print(f"cycle {i:3}/{cycles} ok   {secs:5.1f}s after round {before}", flush=True)
-    p.kill()
-    p.wait()
+    kill(p)
     print(f"\nbench/snapshot-cycles: 2 vCPUs, 256 MiB, "
           f"{'diff' if diff else 'full'} snapshot+restore cycles of one guest")
     print(f"{'cycles':>7} {'ok':>4} {'failed':>7}")
