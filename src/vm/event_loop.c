@@ -2,12 +2,14 @@
 #include "vm/event_loop.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 struct vm_loop_entry {
 	int fd;
+	bool dead; /* deleted while its events were being dispatched: freed after */
 	vm_loop_fn fn;
 	void *opaque;
 	struct vm_loop_entry *next;
@@ -19,6 +21,8 @@ int vm_loop_init(struct vm_loop *l)
 	l->timeout_ms = -1;
 	l->idle = NULL;
 	l->entries = NULL;
+	l->dead = NULL;
+	l->dispatching = false;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -91,6 +95,13 @@ int vm_loop_del(struct vm_loop *l, int fd)
 		return -ENOENT;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	*link = e->next;
+	if (l->dispatching) {
+		/* an event of this batch may still point at it */
+		e->dead = true;
+		e->next = l->dead;
+		l->dead = e;
+		return 0;
+	}
 	free(e);
 	return 0;
 }
@@ -109,10 +120,19 @@ void vm_loop_run(struct vm_loop *l)
 		}
 		if (n == 0 && l->idle)
 			l->idle(l->idle_opaque, -1, 0);
+		l->dispatching = true;
 		for (i = 0; i < n && !l->quit; i++) {
 			struct vm_loop_entry *e = evs[i].data.ptr;
 
-			e->fn(e->opaque, e->fd, evs[i].events);
+			if (!e->dead)
+				e->fn(e->opaque, e->fd, evs[i].events);
+		}
+		l->dispatching = false;
+		while (l->dead) {
+			struct vm_loop_entry *e = l->dead;
+
+			l->dead = e->next;
+			free(e);
 		}
 	}
 }

@@ -21,6 +21,12 @@ struct vm_loop {
 	vm_loop_fn idle; /* called on timeout */
 	void *idle_opaque;
 	struct vm_loop_entry *entries;
+	/*
+	 * A handler may delete any fd, its own or another's with an event in
+	 * the same batch: such entries wait here until the batch is done.
+	 */
+	bool dispatching;
+	struct vm_loop_entry *dead;
 };
 
 int vm_loop_init(struct vm_loop *l);
