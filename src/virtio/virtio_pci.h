@@ -96,6 +96,8 @@ struct virtio_io {
 	int (*watch)(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
 		     void *opaque);
 	void (*unwatch)(void *ctx, int fd);
+	/* Optional: watch a watched @fd for @events (EPOLLIN, EPOLLOUT) instead. */
+	int (*rewatch)(void *ctx, int fd, uint32_t events);
 	void *ctx;
 };
 
