@@ -76,6 +76,9 @@ static void usage(FILE *out)
 	    "  --net tap=NAME[,mac=MAC]   a virtio-net NIC on a TAP interface (MAC as\n"
 	    "                         aa:bb:cc:dd:ee:ff; repeatable, up to 4)\n"
 	    "  --rng                  a virtio-rng device (entropy from the host)\n"
+	    "  --vsock cid=N,uds=PATH a virtio-vsock device, the guest's cid N (>= 3);\n"
+	    "                         its host side is Firecracker's hybrid vsock: the\n"
+	    "                         UNIX socket PATH (created) and PATH_PORT\n"
 	    "  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 	    "  --gdb-wait             hold every vCPU until the debugger continues\n"
 	    "  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
@@ -132,6 +135,7 @@ enum {
 	OPT_GDB,
 	OPT_GDB_WAIT,
 	OPT_RNG,
+	OPT_VSOCK,
 	OPT_DISK,
 	OPT_NET,
 	OPT_CONSOLE,
@@ -167,6 +171,7 @@ static const struct option run_options[] = {
     {"gdb", required_argument, NULL, OPT_GDB},
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"rng", no_argument, NULL, OPT_RNG},
+    {"vsock", required_argument, NULL, OPT_VSOCK},
     {"disk", required_argument, NULL, OPT_DISK},
     {"net", required_argument, NULL, OPT_NET},
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
@@ -445,6 +450,16 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 		case OPT_RNG:
 			cfg->rng = true;
 			break;
+		case OPT_VSOCK:
+			if (cfg->vsock_on)
+				return usage_error("--vsock %s: one vsock device at most", optarg);
+			if (virtio_vsock_parse(optarg, &cfg->vsock) < 0)
+				return usage_error(
+				    "--vsock %s: expected cid=N,uds=PATH (N from 3 to "
+				    "4294967294, PATH of 1 to 96 bytes)",
+				    optarg);
+			cfg->vsock_on = true;
+			break;
 		case OPT_DISK: {
 			struct virtio_blk_config_opts o;
 
@@ -607,6 +622,12 @@ static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 	}
 	if (!ret && cfg->rng)
 		ret = api_vmm_set_rng(v, true, &err);
+	if (!ret && cfg->vsock_on) {
+		struct api_vsock vs = {.id = "vsock0", .cid = cfg->vsock.cid};
+
+		snprintf(vs.uds, sizeof(vs.uds), "%s", cfg->vsock.uds);
+		ret = api_vmm_set_vsock(v, &vs, &err);
+	}
 	if (!ret)
 		ret = api_vmm_set_serial(v,
 					 cfg->serial == VM_SERIAL_FILE	? API_SERIAL_FILE

@@ -11,7 +11,8 @@
  *    "drives": [{"id": ID, "path": PATH, "readonly": false, "direct": false,
  *                "serial": STR|null, "root": false, "partuuid": STR|null}],
  *    "nets": [{"id": ID, "tap": NAME, "mac": "aa:bb:cc:dd:ee:ff"|null}],
- *    "rng": false, "serial": "stdio" | "file" | "off", "serial_path": PATH|null,
+ *    "rng": false, "vsock": {"id": ID, "cid": N, "uds": PATH}|null,
+ *    "serial": "stdio" | "file" | "off", "serial_path": PATH|null,
  *    "serial_max": N|null (null: no cap), "console_hvc": false,
  *    "boot_timer": false, "reboot_exits": false, "stats": false,
  *    "test_device": false, "irqchip": false}
@@ -74,6 +75,14 @@ static json_t *net_json(const struct api_net *n)
 			 n->has_mac ? json_string(mac) : json_null());
 }
 
+static json_t *vsock_json(const struct api_vm_spec *s)
+{
+	if (!s->has_vsock)
+		return json_null();
+	return json_pack("{s:s, s:I, s:s}", "id", s->vsock.id, "cid", (json_int_t)s->vsock.cid,
+			 "uds", s->vsock.uds);
+}
+
 char *api_spec_to_json(const struct api_vm_spec *s, size_t *len)
 {
 	json_t *drives = json_array(), *nets = json_array(), *o;
@@ -91,15 +100,15 @@ char *api_spec_to_json(const struct api_vm_spec *s, size_t *len)
 		return NULL;
 	}
 	o = json_pack(
-	    "{s:i, s:I, s:I, s:I, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:s,"
+	    "{s:i, s:I, s:I, s:I, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:s,"
 	    " s:o, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
 	    "petrel_spec", SPEC_FORMAT, "cpus", (json_int_t)s->cpus, "mem_mib",
 	    (json_int_t)s->mem_mib, "mem_bytes", (json_int_t)s->mem_bytes, "smt", s->smt,
 	    "track_dirty_pages", s->track_dirty_pages, "boot", boot_names[s->boot], "kernel",
 	    str_or_null(s->kernel), "initramfs", str_or_null(s->initramfs), "cmdline",
 	    str_or_null(s->cmdline), "firmware", str_or_null(s->firmware), "drives", drives, "nets",
-	    nets, "rng", s->rng, "serial", serial_names[s->serial], "serial_path",
-	    str_or_null(s->serial_path), "serial_max",
+	    nets, "rng", s->rng, "vsock", vsock_json(s), "serial", serial_names[s->serial],
+	    "serial_path", str_or_null(s->serial_path), "serial_max",
 	    s->serial_max > INT64_MAX ? json_null() : json_integer((json_int_t)s->serial_max),
 	    "console_hvc", s->console_hvc, "boot_timer", s->boot_timer, "reboot_exits",
 	    s->reboot_exits, "stats", s->stats, "test_device", s->test_device, "irqchip",
@@ -342,7 +351,42 @@ static const char *const spec_keys[] = {
     "petrel_spec", "cpus",	   "mem_mib",	"mem_bytes",   "smt",	     "track_dirty_pages",
     "boot",	   "kernel",	   "initramfs", "cmdline",     "firmware",   "drives",
     "nets",	   "rng",	   "serial",	"serial_path", "serial_max", "console_hvc",
-    "boot_timer",  "reboot_exits", "stats",	"test_device", "irqchip",    NULL};
+    "boot_timer",  "reboot_exits", "stats",	"test_device", "irqchip",    "vsock",
+    NULL};
+
+static const char *const vsock_keys[] = {"id", "cid", "uds", NULL};
+
+/* "vsock": null or {"id", "cid", "uds"}, checked as the control interface checks it. */
+static int read_vsock(json_t *root, struct api_vm_spec *s, struct api_err *err)
+{
+	json_t *o = json_object_get(root, "vsock");
+	char *id = NULL, *uds = NULL;
+	uint64_t cid = 0;
+	int ret;
+
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return bad(err, "", "vsock", "expected an object or null");
+	ret = only_keys(o, "vsock", vsock_keys, err);
+	if (!ret)
+		ret = get_str(o, "vsock", "id", false, API_ID_MAX, &id, err);
+	if (!ret)
+		ret = get_uint(o, "vsock", "cid", true, VSOCK_MIN_GUEST_CID, VSOCK_MAX_GUEST_CID, 0,
+			       &cid, err);
+	if (!ret)
+		ret = get_str(o, "vsock", "uds", true, VSOCK_UDS_PATH_MAX + 1, &uds, err);
+	if (!ret) {
+		memset(&s->vsock, 0, sizeof(s->vsock));
+		snprintf(s->vsock.id, sizeof(s->vsock.id), "%s", id ? id : "");
+		s->vsock.cid = cid;
+		snprintf(s->vsock.uds, sizeof(s->vsock.uds), "%s", uds);
+		s->has_vsock = true;
+	}
+	free(id);
+	free(uds);
+	return ret;
+}
 
 static int read_machine(json_t *o, unsigned int max_vcpus, struct api_vm_spec *s,
 			struct api_err *err)
@@ -434,6 +478,8 @@ static int read_devices(json_t *o, struct api_vm_spec *s, struct api_err *err)
 	}
 	if (!ret)
 		ret = get_bool(o, "", "rng", &s->rng, err);
+	if (!ret)
+		ret = read_vsock(o, s, err);
 	if (!ret)
 		ret = get_enum(o, "", "serial", false, serial_names, 3, API_SERIAL_STDIO, &serial,
 			       err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -559,6 +560,33 @@ int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err)
 	return ret;
 }
 
+int api_vmm_set_vsock(struct api_vmm *v, const struct api_vsock *vs, struct api_err *err)
+{
+	struct stat st;
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret && (vs->cid < VSOCK_MIN_GUEST_CID || vs->cid > VSOCK_MAX_GUEST_CID))
+		ret = api_fail(
+		    err, -EINVAL, "vsock: guest cid %llu is not one a guest may have (3 to %llu)",
+		    (unsigned long long)vs->cid, (unsigned long long)VSOCK_MAX_GUEST_CID);
+	if (!ret && (!vs->uds[0] || strnlen(vs->uds, sizeof(vs->uds)) >= sizeof(vs->uds)))
+		ret = api_fail(err, -EINVAL, "vsock: the UDS path must have 1 to %d bytes",
+			       VSOCK_UDS_PATH_MAX);
+	if (!ret && lstat(vs->uds, &st) == 0)
+		ret =
+		    api_fail(err, -EEXIST,
+			     "vsock: %s exists (remove it first, or choose another path)", vs->uds);
+	if (!ret) {
+		v->spec.vsock = *vs;
+		v->spec.has_vsock = true;
+		v->configured = true;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
 int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
 		       struct api_err *err)
 {
@@ -677,6 +705,11 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->console_hvc = s->console_hvc;
 	cfg->boot_timer = s->boot_timer;
 	cfg->rng = s->rng;
+	cfg->vsock_on = s->has_vsock;
+	if (s->has_vsock) {
+		cfg->vsock.cid = s->vsock.cid;
+		snprintf(cfg->vsock.uds, sizeof(cfg->vsock.uds), "%s", s->vsock.uds);
+	}
 	cfg->gdb = s->gdb;
 	cfg->gdb_wait = s->gdb_wait;
 	cfg->reboot_exits = s->reboot_exits;

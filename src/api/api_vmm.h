@@ -66,6 +66,13 @@ struct api_net {
 	bool has_mac; /* without one, the machine derives it from the TAP's name */
 };
 
+/* The vsock device: Firecracker's PUT /vsock, Cloud Hypervisor's vsock. */
+struct api_vsock {
+	char id[API_ID_MAX]; /* Firecracker's vsock_id, CH's id; may be empty */
+	uint64_t cid;
+	char uds[VSOCK_UDS_PATH_MAX + 1]; /* the hybrid vsock's UNIX socket */
+};
+
 enum api_serial { API_SERIAL_STDIO, API_SERIAL_FILE, API_SERIAL_OFF };
 
 /* What a boot assembles. Strings are malloc'ed and owned by the controller. */
@@ -82,6 +89,8 @@ struct api_vm_spec {
 	struct api_net nets[VM_MAX_NETS];
 	unsigned int nr_nets;
 	bool rng;
+	bool has_vsock;
+	struct api_vsock vsock;
 	enum api_serial serial;
 	char *serial_path;
 	bool console_hvc;
@@ -312,6 +321,12 @@ int api_vmm_update_drive(struct api_vmm *v, const char *id, const char *path, st
 /* Add a NIC, or replace the one of the same id (before boot); TAP names and MACs unique. */
 int api_vmm_put_net(struct api_vmm *v, const struct api_net *n, struct api_err *err);
 int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err);
+/*
+ * The vsock device (before boot; a second call replaces it): cid 3 to
+ * 0xfffffffe, a UDS path of 1 to VSOCK_UDS_PATH_MAX bytes that does not
+ * exist yet (the machine creates it at boot).
+ */
+int api_vmm_set_vsock(struct api_vmm *v, const struct api_vsock *vs, struct api_err *err);
 /* Serial output: stdio, a file (@path), or off. */
 int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
 		       struct api_err *err);

@@ -37,6 +37,7 @@
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_console.h"
 #include "virtio/virtio_rng.h"
+#include "virtio/virtio_vsock.h"
 #include "vm/event_loop.h"
 #include "vm/memory_error.h"
 #include "vm/terminal.h"
@@ -67,7 +68,8 @@ static int io_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t
 
 	if (!w)
 		return -ENOMEM;
-	*w = (struct io_watch){.d = d, .fd = fd, .fn = fn, .opaque = opaque, .next = d->watches};
+	*w = (struct io_watch){
+	    .d = d, .fd = fd, .fn = fn, .opaque = opaque, .events = EPOLLIN, .next = d->watches};
 	ret = vm_loop_add(&d->loop, fd, EPOLLIN, io_watch_fired, w);
 	if (ret < 0) {
 		free(w);
@@ -92,6 +94,20 @@ static void io_unwatch(void *ctx, int fd)
 	}
 }
 
+/* A device wants other events of its fd (a held one gets them at the resume). */
+static int io_rewatch(void *ctx, int fd, uint32_t events)
+{
+	struct vm_devices *d = ctx;
+
+	for (struct io_watch *w = d->watches; w; w = w->next) {
+		if (w->fd != fd)
+			continue;
+		w->events = events;
+		return w->held ? 0 : vm_loop_mod(&d->loop, fd, events);
+	}
+	return -ENOENT;
+}
+
 /* On the I/O thread: the hold changed; on release, held fds are watched again. */
 static void on_hold(void *opaque, int fd, uint32_t events)
 {
@@ -103,7 +119,7 @@ static void on_hold(void *opaque, int fd, uint32_t events)
 	if (!__atomic_load_n(&d->hold, __ATOMIC_ACQUIRE)) {
 		for (struct io_watch *w = d->watches; w; w = w->next) {
 			if (w->held)
-				vm_loop_mod(&d->loop, w->fd, EPOLLIN);
+				vm_loop_mod(&d->loop, w->fd, w->events);
 			w->held = false;
 		}
 	}
@@ -151,7 +167,7 @@ static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
 /* Does the configuration put a device on the PCI bus? Each kind of PCI device is listed here. */
 static bool wants_pci(const struct vm_config *cfg)
 {
-	return cfg->rng || cfg->nr_disks || cfg->nr_nets;
+	return cfg->rng || cfg->nr_disks || cfg->nr_nets || cfg->vsock_on;
 }
 
 static void console_out(void *opaque, const uint8_t *buf, size_t len);
@@ -196,7 +212,8 @@ static int create_hvc(struct vm_devices *d, const struct virtio_io *io)
 static int create_pci(struct vm_devices *d)
 {
 	struct machine *m = d->m;
-	struct virtio_io io = {.watch = io_watch, .unwatch = io_unwatch, .ctx = d};
+	struct virtio_io io = {
+	    .watch = io_watch, .unwatch = io_unwatch, .rewatch = io_rewatch, .ctx = d};
 	int ret;
 
 	ret = pci_host_init(&d->pci, &m->pio, &m->mmio);
@@ -246,6 +263,21 @@ static int create_pci(struct vm_devices *d)
 			return ret;
 		}
 		ret = plug_virtio(d, &d->rng->vp);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->cfg.vsock_on) {
+		d->vsock = calloc(1, sizeof(*d->vsock));
+		if (!d->vsock)
+			return -ENOMEM;
+		/* a path that exists is said by the device */
+		ret = virtio_vsock_init(d->vsock, &m->cfg.vsock, &m->mem, &m->platform, &io);
+		if (ret < 0) {
+			if (ret != -EEXIST)
+				fprintf(stderr, "petrel: virtio-vsock: %s\n", strerror(-ret));
+			return ret;
+		}
+		ret = plug_virtio(d, &d->vsock->vp);
 		if (ret < 0)
 			return ret;
 	}
@@ -629,6 +661,10 @@ void vm_devices_destroy(struct machine *m)
 		virtio_console_destroy(d->con);
 		free(d->con);
 	}
+	if (d->vsock) {
+		virtio_vsock_destroy(d->vsock);
+		free(d->vsock);
+	}
 	for (unsigned int i = 0; i < VM_MAX_DISKS; i++) {
 		if (!d->blk[i])
 			continue;
@@ -719,6 +755,19 @@ void vm_devices_print_stats(struct machine *m, FILE *out)
 		print_queues(out, "virtio-rng", 0, &d->rng->vp);
 	if (d->con)
 		print_queues(out, "virtio-console", 0, &d->con->vp);
+	if (d->vsock) {
+		struct vsock_mux_stats s;
+		unsigned int conns;
+
+		print_queues(out, "virtio-vsock", 0, &d->vsock->vp);
+		virtio_vsock_stats(d->vsock, &s, &conns);
+		fprintf(out,
+			"petrel: virtio-vsock 0: %u connections open, %llu opened, %llu refused, "
+			"%llu bytes to the guest, %llu from it, %llu bad packets\n",
+			conns, (unsigned long long)s.conns_opened,
+			(unsigned long long)s.conns_refused, (unsigned long long)s.bytes_to_guest,
+			(unsigned long long)s.bytes_from_guest, (unsigned long long)s.bad_packets);
+	}
 }
 
 void vm_devices_flush(struct machine *m)

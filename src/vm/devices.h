@@ -61,7 +61,9 @@ int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
  * VIRTIO_NET_S_ANNOUNCE and a configuration interrupt. After a restore,
  * once the vCPUs' and the VM's interrupt state are back (an interrupt
  * raised before would be overwritten by them): machine_restore_state calls
- * it last; a migration calls it at switchover. Returns how many were asked.
+ * it last; a migration calls it at switchover. A vsock device closes its
+ * connections (none came across) and sends the driver a TRANSPORT_RESET
+ * event. Returns how many devices were asked.
  */
 unsigned int vm_devices_announce(struct machine *m);
 /* Flush buffered console output. */

@@ -22,6 +22,7 @@
 #include "virtio/virtio_console.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_rng.h"
+#include "virtio/virtio_vsock.h"
 #include "vm/event_loop.h"
 #include "vm/machine.h"
 
@@ -31,7 +32,8 @@ struct io_watch {
 	int fd;
 	void (*fn)(void *opaque, int fd, uint32_t events);
 	void *opaque;
-	bool held; /* it fired while paused: out of epoll until the resume */
+	uint32_t events; /* what it is watched for (EPOLLIN unless the device said) */
+	bool held;	 /* it fired while paused: out of epoll until the resume */
 	struct io_watch *next;
 };
 
@@ -73,6 +75,7 @@ struct vm_devices {
 	struct virtio_console *con; /* with --console hvc: gets the console's input */
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	struct virtio_net *net[VM_MAX_NETS];
+	struct virtio_vsock *vsock;
 };
 
 #endif

@@ -14,8 +14,9 @@
  *	pci-host	struct pci_host_section: CONFIG_ADDRESS, the bridge's config space
  *	NAME.pci	struct pci_dev_state of a virtio device
  *	NAME		struct virtio_pci_state: its transport and MSI-X table
- *	NAME.dev	its model: struct virtio_blk_state, virtio_net_state, virtio_console_state
- * with NAME blk.N and net.N (N in --disk and --net order), rng and console.
+ *	NAME.dev	its model: struct virtio_blk_state, virtio_net_state, virtio_console_state,
+ *			virtio_vsock_state (its cid: connections are not carried)
+ * with NAME blk.N and net.N (N in --disk and --net order), rng, console and vsock.
  * net.N and net.N.dev are version 2: the NIC has a control queue (three
  * queues, four MSI-X vectors), and its model's section is struct
  * virtio_net_state followed by the packet waiting for receive buffers, if
@@ -52,8 +53,10 @@ _Static_assert(sizeof(struct virtio_blk_state) == 16, "virtio_blk_state layout")
 _Static_assert(sizeof(struct virtio_net_state) == 16, "virtio_net_state layout");
 _Static_assert(VIRTIO_NET_NR_QUEUES <= VIRTIO_PCI_MAX_QUEUES, "virtio_pci_state holds the NIC");
 _Static_assert(sizeof(struct virtio_console_state) == 8, "virtio_console_state layout");
+_Static_assert(sizeof(struct virtio_vsock_state) == 8, "virtio_vsock_state layout");
+_Static_assert(VIRTIO_VSOCK_NR_QUEUES <= VIRTIO_PCI_MAX_QUEUES, "virtio_pci_state holds vsock");
 
-enum vdev_kind { VDEV_BLK, VDEV_NET, VDEV_RNG, VDEV_CONSOLE };
+enum vdev_kind { VDEV_BLK, VDEV_NET, VDEV_RNG, VDEV_CONSOLE, VDEV_VSOCK };
 
 /* A virtio device the machine may have: its sections' name, and it when it is there. */
 struct vdev {
@@ -63,7 +66,7 @@ struct vdev {
 	void *dev;
 };
 
-#define MAX_VDEVS (VM_MAX_DISKS + VM_MAX_NETS + 2)
+#define MAX_VDEVS (VM_MAX_DISKS + VM_MAX_NETS + 3)
 
 /* Every virtio device the machine could have, in the order they are plugged. */
 static unsigned int list_vdevs(struct vm_devices *d, struct vdev *v)
@@ -84,6 +87,8 @@ static unsigned int list_vdevs(struct vm_devices *d, struct vdev *v)
 	v[n++].vp = d->rng ? &d->rng->vp : NULL;
 	v[n] = (struct vdev){.name = "console", .kind = VDEV_CONSOLE, .dev = d->con};
 	v[n++].vp = d->con ? &d->con->vp : NULL;
+	v[n] = (struct vdev){.name = "vsock", .kind = VDEV_VSOCK, .dev = d->vsock};
+	v[n++].vp = d->vsock ? &d->vsock->vp : NULL;
 	return n;
 }
 
@@ -239,7 +244,8 @@ static int quiesce(const struct vdev *v, struct vm_state_err *err)
 		virtio_console_quiesce(v->dev);
 		break;
 	case VDEV_RNG:
-		break; /* requests are served at once */
+	case VDEV_VSOCK:
+		break; /* requests are served at once; receive buffers stay on the ring */
 	}
 	return 0;
 }
@@ -253,6 +259,7 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 		struct virtio_blk_state blk;
 		struct virtio_net_state net;
 		struct virtio_console_state con;
+		struct virtio_vsock_state vsock;
 		uint8_t bytes[VIRTIO_NET_STATE_MAX];
 	} s;
 	size_t len;
@@ -270,6 +277,10 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 	case VDEV_CONSOLE:
 		virtio_console_save(v->dev, &s.con);
 		len = sizeof(s.con);
+		break;
+	case VDEV_VSOCK:
+		virtio_vsock_save(v->dev, &s.vsock);
+		len = sizeof(s.vsock);
 		break;
 	default:
 		return 0; /* virtio-rng has no state of its own */
@@ -443,6 +454,7 @@ union model_state {
 	struct virtio_blk_state blk;
 	struct virtio_net_state net;
 	struct virtio_console_state con;
+	struct virtio_vsock_state vsock;
 	uint8_t bytes[VIRTIO_NET_STATE_MAX]; /* a NIC's, with its pending packet */
 };
 
@@ -491,6 +503,14 @@ static int get_model(const struct vdev *v, const struct vm_state_source *src, un
 		ret = get(src, name, &s->con, sizeof(s->con), err);
 		if (!ret && (field = virtio_console_state_check(&s->con)))
 			ret = bad_field(err, name, field);
+		break;
+	case VDEV_VSOCK:
+		ret = get(src, name, &s->vsock, sizeof(s->vsock), err);
+		if (!ret && (field = virtio_vsock_state_check(v->dev, &s->vsock)))
+			ret = vm_state_fail(err, -EINVAL,
+					    "section '%s': %s differs from this device's (another "
+					    "--vsock cid?)",
+					    name, field);
 		break;
 	case VDEV_RNG:
 		if (has_section(src, name))
@@ -601,5 +621,8 @@ unsigned int vm_devices_announce(struct machine *m)
 	for (i = 0; i < VM_MAX_NETS; i++)
 		if (d->net[i] && virtio_net_announce(d->net[i]))
 			asked++;
+	/* connections stayed behind: the guest drops its own */
+	if (d->vsock && virtio_vsock_transport_reset(d->vsock))
+		asked++;
 	return asked;
 }

@@ -19,6 +19,7 @@
 #include "vm/sandbox.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
+#include "virtio/virtio_vsock_conn.h"
 
 #define VM_MAX_VCPUS 256
 
@@ -66,6 +67,8 @@ struct vm_config {
 #define VM_MAX_NETS 4
 	struct virtio_net_config_opts nets[VM_MAX_NETS]; /* --net tap=NAME[,mac=MAC] */
 	unsigned int nr_nets;
+	bool vsock_on; /* --vsock cid=N,uds=PATH */
+	struct virtio_vsock_config_opts vsock;
 	const char *gdb;   /* --gdb tcp:HOST:PORT, or NULL */
 	bool gdb_wait;	   /* --gdb-wait: hold the vCPUs until the debugger continues */
 	bool reboot_exits; /* --on-reboot exit */
