@@ -538,6 +538,36 @@ static int fc_apply_entropy(struct api_vmm *v, json_t *o, const char *id, struct
 	return ret ? ret : api_vmm_set_rng(v, true, err);
 }
 
+static const struct fc_field fc_vsock_fields[] = {
+    {.name = "vsock_id", .type = FC_STR}, /* deprecated in Firecracker, still taken */
+    {.name = "guest_cid", .type = FC_UINT, .required = true, .min = 3, .max = 0xfffffffe},
+    {.name = "uds_path", .type = FC_PATH, .required = true},
+    {0},
+};
+
+/* The hybrid vsock: UNIX sockets at uds_path and uds_path_PORT on the host. */
+static int fc_apply_vsock(struct api_vmm *v, json_t *o, const char *id, struct api_err *err)
+{
+	struct api_vsock vs = {0};
+	const char *uds, *vid;
+	json_int_t cid = 0;
+	int ret;
+
+	ret = fc_check(o, fc_vsock_fields, err);
+	if (ret)
+		return ret;
+	fc_uint(o, "guest_cid", &cid);
+	vs.cid = (uint64_t)cid;
+	uds = fc_str(o, "uds_path");
+	if (strlen(uds) > VSOCK_UDS_PATH_MAX)
+		return api_fail(err, -EINVAL, "uds_path is longer than %d bytes",
+				VSOCK_UDS_PATH_MAX);
+	snprintf(vs.uds, sizeof(vs.uds), "%s", uds);
+	vid = fc_str(o, "vsock_id");
+	ret = fc_copy_id(vs.id, vid ? vid : "vsock", "vsock_id", err);
+	return ret ? ret : api_vmm_set_vsock(v, &vs, err);
+}
+
 static const struct fc_field fc_serial_fields[] = {
     {.name = "serial_out_path", .type = FC_PATH},
     /* Firecracker drops output beyond it; petrel never drops */
@@ -812,7 +842,8 @@ static int fc_apply_snapshot_load(struct api_vmm *v, json_t *o, const char *id, 
 		return ret;
 	if (fc_get(o, "vsock_override"))
 		return api_fail(err, -EOPNOTSUPP,
-				"petrel has no vsock device: `vsock_override` is not supported");
+				"petrel does not support `vsock_override` (yet): the snapshot's "
+				"uds_path is used");
 	if (fc_bool(o, "clock_realtime", &realtime) && realtime)
 		return api_fail(err, -EOPNOTSUPP, "petrel does not support `clock_realtime` (yet)");
 	req = calloc(1, sizeof(*req));
@@ -914,12 +945,16 @@ static json_t *fc_vm_config_json(const struct api_vm_spec *s)
 	    json_pack("{s:s, s:s?, s:s?}", "kernel_image_path", s->kernel ? s->kernel : "",
 		      "initrd_path", s->initramfs, "boot_args", s->cmdline);
 	json_t *entropy = s->rng ? json_pack("{s:n}", "rate_limiter") : json_null();
+	json_t *vsock = s->has_vsock
+			    ? json_pack("{s:s, s:I, s:s}", "vsock_id", s->vsock.id, "guest_cid",
+					(json_int_t)s->vsock.cid, "uds_path", s->vsock.uds)
+			    : json_null();
 
-	return json_pack("{s:n, s:o, s:o, s:n, s:n, s:o, s:n, s:n, s:o, s:n, s:o, s:[], s:n}",
+	return json_pack("{s:n, s:o, s:o, s:n, s:n, s:o, s:n, s:n, s:o, s:o, s:o, s:[], s:n}",
 			 "balloon", "drives", fc_drives_json(s), "boot-source", boot, "cpu-config",
 			 "logger", "machine-config", fc_machine_json(s), "metrics", "mmds-config",
-			 "network-interfaces", fc_nets_json(s), "vsock", "entropy", entropy, "pmem",
-			 "memory-hotplug");
+			 "network-interfaces", fc_nets_json(s), "vsock", vsock, "entropy", entropy,
+			 "pmem", "memory-hotplug");
 }
 
 static json_t *fc_from_spec(struct api_vmm *v, json_t *(*build)(const struct api_vm_spec *))
@@ -967,6 +1002,7 @@ static const struct fc_route fc_routes[] = {
     {.method = "PUT", .res = "network-interfaces", .id = true, .apply = fc_apply_net},
     {.method = "PATCH", .res = "network-interfaces", .id = true, .apply = fc_apply_net_update},
     {.method = "PUT", .res = "entropy", .apply = fc_apply_entropy},
+    {.method = "PUT", .res = "vsock", .apply = fc_apply_vsock},
     {.method = "PUT", .res = "serial", .apply = fc_apply_serial},
     {.method = "PUT", .res = "logger", .apply = fc_apply_logger},
     {.method = "PUT", .res = "metrics", .apply = fc_apply_metrics},
@@ -979,8 +1015,8 @@ static const struct fc_route fc_routes[] = {
 };
 
 /* Firecracker's, not petrel's (yet). */
-static const char *const fc_unsupported[] = {"balloon", "cpu-config", "hotplug", "mmds",
-					     "pmem",	"vsock",      NULL};
+static const char *const fc_unsupported[] = {"balloon", "cpu-config", "hotplug",
+					     "mmds",	"pmem",	      NULL};
 
 /* A path split as Firecracker does: leading slashes and one trailing slash dropped. */
 struct fc_path {
@@ -1247,7 +1283,7 @@ static const struct fc_config_item fc_config_items[] = {
     {.key = "balloon"},
     {.key = "cpu-config"},
     {.key = "mmds-config"},
-    {.key = "vsock"},
+    {.key = "vsock", .fields = fc_vsock_fields, .apply = fc_apply_vsock},
     {.key = "pmem", .array = true},
     {.key = "memory-hotplug"},
     {0},

@@ -242,6 +242,12 @@ static void expect_same_spec(const struct api_vm_spec *a, const struct api_vm_sp
 			assert_memory_equal(a->nets[i].mac, b->nets[i].mac, 6);
 	}
 	assert_int_equal(a->rng, b->rng);
+	assert_int_equal(a->has_vsock, b->has_vsock);
+	if (a->has_vsock) {
+		assert_string_equal(a->vsock.id, b->vsock.id);
+		assert_int_equal(a->vsock.cid, b->vsock.cid);
+		assert_string_equal(a->vsock.uds, b->vsock.uds);
+	}
 	assert_int_equal(a->serial, b->serial);
 	assert_string_equal(a->serial_path ? a->serial_path : "-",
 			    b->serial_path ? b->serial_path : "-");
@@ -289,6 +295,11 @@ static void test_spec_round_trip(void **state)
 	struct api_err err = {""};
 
 	configure(c);
+	round_trip(&c->v.spec);
+	/* with a vsock device */
+	struct api_vsock vs = {.id = "v0", .cid = 0xfffffffe, .uds = "/tmp/petrel-no-such-dir/v"};
+
+	assert_int_equal(api_vmm_set_vsock(&c->v, &vs, &err), 0);
 	round_trip(&c->v.spec);
 	/* a flat binary test guest: petrel's own settings too */
 	api_vmm_destroy(&c->v);
@@ -354,8 +365,16 @@ static void test_spec_refused(void **state)
 	     "`firmware`: missing"},
 	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
 	     "\"kernel\": "
-	     "\"/k\", \"vsock\": {}}",
-	     "unknown field `vsock`"},
+	     "\"/k\", \"balloon\": {}}",
+	     "unknown field `balloon`"},
+	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
+	     "\"kernel\": "
+	     "\"/k\", \"vsock\": {\"uds\": \"/v\"}}",
+	     "`vsock.cid`: missing"},
+	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
+	     "\"kernel\": "
+	     "\"/k\", \"vsock\": {\"cid\": 2, \"uds\": \"/v\"}}",
+	     "cid"},
 	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
 	     "\"kernel\": "
 	     "\"/k\", \"rng\": 1}",

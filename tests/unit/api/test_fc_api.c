@@ -486,6 +486,41 @@ static void test_network_interfaces(void **state)
 	api_vm_spec_free(&s);
 }
 
+/* A path that does not exist: the controller refuses one that does. */
+#define VSOCK_UDS "/tmp/petrel-fc-test-no-such-dir/v.sock"
+
+static void test_vsock(void **state)
+{
+	struct t *t = *state;
+	struct api_vm_spec s;
+	json_t *j, *d;
+
+	ok(t, "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" VSOCK_UDS "\"}");
+	assert_int_equal(api_vmm_get_spec(&t->v, &s), 0);
+	assert_true(s.has_vsock);
+	assert_int_equal(s.vsock.cid, 3);
+	assert_string_equal(s.vsock.uds, VSOCK_UDS);
+	api_vm_spec_free(&s);
+	/* a second one replaces it */
+	ok(t, "PUT", "/vsock",
+	   "{\"vsock_id\": \"v1\", \"guest_cid\": 52, \"uds_path\": \"" VSOCK_UDS "\"}");
+	j = get(t, "/vm/config");
+	d = json_pack("{s:s, s:i, s:s}", "vsock_id", "v1", "guest_cid", 52, "uds_path", VSOCK_UDS);
+	assert_true(json_equal(json_object_get(j, "vsock"), d));
+	json_decref(d);
+	json_decref(j);
+	bad(t, "PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"" VSOCK_UDS "\"}", "guest_cid");
+	bad(t, "PUT", "/vsock", "{\"guest_cid\": 3}", "uds_path");
+	bad(t, "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/tmp\"}", "exists");
+	bad(t, "PUT", "/vsock",
+	    "{\"guest_cid\": 3, \"uds_path\": "
+	    "\"/tmp/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaa"
+	    "aaaaaaaaaaaa\"}",
+	    "longer");
+}
+
 static void test_entropy_and_serial(void **state)
 {
 	struct t *t = *state;
@@ -762,7 +797,6 @@ static const struct refusal preboot_refusals[] = {
     {"PUT", "/snapshot", "{}", "Invalid request"},
     {"GET", "/balloon", NULL, "does not support"},
     {"PUT", "/balloon", "{\"amount_mib\": 1, \"deflate_on_oom\": true}", "does not support"},
-    {"PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/v\"}", "does not support"},
     {"PUT", "/mmds", "{}", "does not support"},
     {"PUT", "/mmds/config", "{}", "does not support"},
     {"PUT", "/cpu-config", "{}", "does not support"},
@@ -1348,6 +1382,8 @@ int main(void)
 	    T(test_drives),
 	    T(test_network_interfaces),
 	    T(test_entropy_and_serial),
+	    T(test_vsock),
+	    T(test_vsock),
 	    T(test_logger_and_metrics),
 	    T(test_actions),
 	    T(test_patch_devices),
