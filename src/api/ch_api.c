@@ -297,6 +297,8 @@ struct ch_config {
 	bool net_named[VM_MAX_NETS];
 	unsigned int nr_nets;
 	bool rng;
+	bool has_vsock;
+	struct api_vsock vsock;
 	enum api_serial serial;
 	const char *serial_path;
 	bool hvc;
@@ -571,6 +573,37 @@ static int parse_rng(json_t *root, struct ch_config *c, struct ch_perr *e)
 	return 0;
 }
 
+/* VsockConfig: cid, socket (the hybrid vsock's UNIX socket), id, iommu off, segment 0. */
+static int parse_vsock(json_t *root, struct ch_config *c, struct ch_perr *e)
+{
+	const char *sock, *id;
+	uint64_t cid = 0;
+	json_t *o;
+
+	if (get_obj(root, "", "vsock", &o, e))
+		return -1;
+	if (!o)
+		return 0;
+	if (get_uint(o, "vsock", "cid", true, UINT32_MAX, &cid, e) ||
+	    get_str(o, "vsock", "socket", &sock, e) || get_str(o, "vsock", "id", &id, e) ||
+	    check_pci_common(o, "vsock", e))
+		return -1;
+	if (!sock)
+		return missing_err(e, "vsock", "socket");
+	if (cid < VSOCK_MIN_GUEST_CID || cid > VSOCK_MAX_GUEST_CID)
+		return cfg_err(e, 400, "vsock.cid %llu: a guest's cid is 3 to 4294967294",
+			       (unsigned long long)cid);
+	if (!*sock || strlen(sock) > VSOCK_UDS_PATH_MAX)
+		return cfg_err(e, 400, "vsock.socket must have 1 to %d bytes", VSOCK_UDS_PATH_MAX);
+	if (id && strlen(id) >= API_ID_MAX)
+		return cfg_err(e, 400, "vsock.id is longer than %d bytes", API_ID_MAX - 1);
+	c->has_vsock = true;
+	c->vsock.cid = cid;
+	snprintf(c->vsock.uds, sizeof(c->vsock.uds), "%s", sock);
+	snprintf(c->vsock.id, sizeof(c->vsock.id), "%s", id ? id : "_vsock0");
+	return 0;
+}
+
 enum ch_mode { CH_OFF, CH_PTY, CH_TTY, CH_FILE, CH_SOCKET, CH_NULL };
 static const char *const ch_mode_names[] = {"Off", "Pty", "Tty", "File", "Socket", "Null"};
 
@@ -705,7 +738,6 @@ static int parse_others(json_t *root, struct ch_perr *e)
 						FX_N("devices"),
 						FX_N("user_devices"),
 						FX_N("vdpa"),
-						FX_N("vsock"),
 						FX_N("pvmemcontrol"),
 						FX_B("iommu", false),
 						FX_N("numa"),
@@ -788,8 +820,8 @@ static int parse_config(json_t *root, struct ch_config *c, struct ch_perr *e)
 	return parse_cpus(root, c, e) || parse_memory(root, c, e) || parse_payload(root, c, e) ||
 	       parse_list(root, "disks", VM_MAX_DISKS, &c->nr_drives, parse_disk, c, e) ||
 	       parse_list(root, "net", VM_MAX_NETS, &c->nr_nets, parse_net, c, e) ||
-	       parse_rng(root, c, e) || parse_consoles(root, c, e) || parse_others(root, e) ||
-	       name_devices(c, e);
+	       parse_rng(root, c, e) || parse_vsock(root, c, e) || parse_consoles(root, c, e) ||
+	       parse_others(root, e) || name_devices(c, e);
 }
 
 /* ---- vm.create ---- */
@@ -807,6 +839,8 @@ static int ch_apply(struct api_vmm *v, const struct ch_config *c, struct api_err
 		ret = api_vmm_put_net(v, &c->nets[i], err);
 	if (!ret)
 		ret = api_vmm_set_rng(v, c->rng, err);
+	if (!ret && c->has_vsock)
+		ret = api_vmm_set_vsock(v, &c->vsock, err);
 	if (!ret)
 		ret = api_vmm_set_serial(v, c->serial, c->serial_path, err);
 	if (!ret)
@@ -980,6 +1014,11 @@ static json_t *info_config(const struct api_vm_spec *s)
 	json_decref(nets);
 	if (s->rng)
 		json_object_set_new(cfg, "rng", json_pack("{s:s}", "src", "/dev/urandom"));
+	if (s->has_vsock)
+		json_object_set_new(cfg, "vsock",
+				    json_pack("{s:I, s:s, s:b, s:s, s:i}", "cid",
+					      (json_int_t)s->vsock.cid, "socket", s->vsock.uds,
+					      "iommu", 0, "id", s->vsock.id, "pci_segment", 0));
 	info_consoles(cfg, s);
 	json_object_set_new(cfg, "pvpanic", json_true());
 	json_object_set_new(cfg, "iommu", json_false());

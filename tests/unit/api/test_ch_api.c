@@ -333,6 +333,29 @@ static void test_create_good(void **state)
 	assert_true(error_says(x, "VM is already created"));
 }
 
+static void test_create_vsock(void **state)
+{
+	struct fix *x = *state;
+	struct api_vm_spec s;
+	json_t *v;
+
+	assert_int_equal(create(x, ", \"vsock\": {\"cid\": 3, \"socket\": "
+				   "\"/tmp/petrel-ch-test-no-such-dir/v.sock\", \"id\": \"vs\", "
+				   "\"iommu\": false, \"pci_segment\": 0}"),
+			 204);
+	assert_int_equal(api_vmm_get_spec(&x->v, &s), 0);
+	assert_true(s.has_vsock);
+	assert_int_equal(s.vsock.cid, 3);
+	assert_string_equal(s.vsock.uds, "/tmp/petrel-ch-test-no-such-dir/v.sock");
+	assert_string_equal(s.vsock.id, "vs");
+	api_vm_spec_free(&s);
+	assert_int_equal(call(x, "GET", "/api/v1/vm.info", NULL), 200);
+	v = json_object_get(json_object_get(x->body, "config"), "vsock");
+	assert_int_equal(json_integer_value(json_object_get(v, "cid")), 3);
+	assert_string_equal(json_string_value(json_object_get(v, "socket")),
+			    "/tmp/petrel-ch-test-no-such-dir/v.sock");
+}
+
 static void test_create_defaults(void **state)
 {
 	struct fix *x = *state;
@@ -473,6 +496,10 @@ static void test_create_bad_fields(void **state)
 	    {"\"net\": [{\"tap\": \"a-name-far-too-long\"}]", "TAP", 400},
 	    {"\"net\": [{\"tap\": \"t0\", \"mtu\": 9000}]", "mtu", 400},
 	    {"\"rng\": {\"src\": \"/tmp/entropy\"}", "rng.src", 400},
+	    {"\"vsock\": {\"cid\": 2, \"socket\": \"/tmp/petrel-no-such/v\"}", "vsock.cid", 400},
+	    {"\"vsock\": {\"cid\": 3}", "socket", 400},
+	    {"\"vsock\": {\"cid\": 3, \"socket\": \"/tmp/petrel-no-such/v\", \"iommu\": true}",
+	     "vsock.iommu", 400},
 	    {"\"serial\": {\"mode\": \"Tty\"}, \"console\": {\"mode\": \"Tty\"}", "one console",
 	     400},
 	    {"\"serial\": {\"mode\": \"Pty\"}, \"console\": {\"mode\": \"Off\"}", "Pty", 400},
@@ -846,6 +873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_good, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_vsock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_serial_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_bad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_bad_fields, setup, teardown),
