@@ -44,11 +44,12 @@ enum {
 	SB_KVM_VM = 1u << 8,   /* KVM ioctls on the VM's fd while the guest runs: interrupts... */
 	SB_DEV_RUN = 1u << 9,  /* ioctls on a TAP's or terminal's fd while the guest runs */
 	SB_BUILD = 1u << 10,   /* assembling machines: open files, KVM, TAPs, sockets, threads */
+	SB_VSOCK = 1u << 11,   /* the hybrid vsock's UNIX sockets: connect, accept, stream */
 };
 
 #define SB_RUNTIME                                                                                 \
 	(SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY | SB_SOCK_IO |      \
-	 SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN)
+	 SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN | SB_VSOCK)
 
 struct sandbox_kind_spec {
 	const char *name;
@@ -64,7 +65,7 @@ static const struct sandbox_kind_spec kinds[SANDBOX_KINDS] = {
     [SANDBOX_API] = {"api", SB_RUNTIME | SB_BUILD},
     [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN},
     [SANDBOX_IO] = {"io", SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY |
-			      SB_KVM_VM | SB_DEV_RUN},
+			      SB_KVM_VM | SB_DEV_RUN | SB_VSOCK},
     [SANDBOX_GDB] = {"gdb", SB_BASE | SB_NOTIFY | SB_POLL | SB_SOCK_IO | SB_KVM_VCPU},
     [SANDBOX_METRICS] = {"metrics", SB_BASE | SB_FILE_IO},
 };
@@ -115,6 +116,12 @@ static const int sock_io_calls[] = {
 };
 
 static const unsigned long sock_io_ioctls[] = {FIONREAD, FIONBIO, 0};
+
+/* socket() itself is an argument rule: AF_UNIX only */
+static const int vsock_calls[] = {
+    SCMP_SYS(connect), SCMP_SYS(accept4), SCMP_SYS(sendmsg), SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom), SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(shutdown), -1,
+};
 
 static const unsigned long kvm_vcpu_ioctls[] = {
     KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_FPU,
@@ -175,6 +182,7 @@ static const struct sandbox_group groups[] = {
     {SB_KVM_VM, NULL, kvm_vm_ioctls},
     {SB_DEV_RUN, NULL, dev_run_ioctls},
     {SB_BUILD, build_calls, build_ioctls},
+    {SB_VSOCK, vsock_calls, NULL},
 };
 
 /* ---- the SIGSYS handler ---- */
@@ -303,6 +311,10 @@ static int add_arg_rules(scmp_filter_ctx ctx, unsigned int gs)
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
 				       arg_eq(0, STDIN_FILENO), arg_masked(1, 0xffffffffu, TCSETS));
+	/* UNIX sockets: the API's, the hybrid vsock's */
+	if (!ret && (gs & (SB_BUILD | SB_VSOCK)))
+		ret =
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_UNIX));
 	if (ret || !(gs & SB_BUILD))
 		return ret;
 	/* threads, never processes: clone3's flags are out of reach, glibc falls back to clone */
@@ -310,10 +322,7 @@ static int add_arg_rules(scmp_filter_ctx ctx, unsigned int gs)
 			       arg_masked(0, CLONE_THREAD, CLONE_THREAD));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	/* UNIX sockets (the API) and TCP ones (the debugger); nothing raw */
-	if (!ret)
-		ret =
-		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_UNIX));
+	/* and TCP ones (the debugger); nothing raw */
 	if (!ret)
 		ret =
 		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET));
