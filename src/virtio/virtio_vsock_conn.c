@@ -220,6 +220,8 @@ static void update_watch(struct vsock_mux *mux, struct vsock_conn *c)
 		return;
 	if (c->state == VSOCK_CONN_HOST_HELLO)
 		want = EPOLLIN;
+	else if (c->state == VSOCK_CONN_REQUESTED)
+		want = EPOLLRDHUP; /* the host gives up waiting for the guest */
 	else if (c->state == VSOCK_CONN_ESTABLISHED) {
 		if (!c->host_readable && want_read(c))
 			want |= EPOLLIN;
@@ -636,6 +638,12 @@ void vsock_mux_host_event(struct vsock_mux *mux, struct vsock_conn *c, uint32_t 
 		return;
 	if (c->state == VSOCK_CONN_HOST_HELLO) {
 		host_hello(mux, c);
+		return;
+	}
+	if (c->state == VSOCK_CONN_REQUESTED) {
+		/* closed before the guest answered: the guest's side goes too */
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			conn_abort(mux, c);
 		return;
 	}
 	if (events & EPOLLOUT) {

@@ -466,6 +466,26 @@ static void test_host_connect_refused(void **state)
 	close(fd);
 }
 
+static void test_host_gives_up(void **state)
+{
+	struct fixture *f = *state;
+	struct vsock_conn *c;
+	struct vsock_hdr h;
+	char buf[64];
+	int fd = host_connects(f, "CONNECT 54\n", &c);
+	uint32_t port;
+
+	assert_int_equal(guest_recv(f, &h, buf, sizeof(buf)), 1);
+	assert_int_equal(h.op, VSOCK_OP_REQUEST);
+	port = h.src_port;
+	/* waiting for the guest, only a hang-up is watched */
+	assert_int_equal(f->watched[c->fd], EPOLLRDHUP);
+	close(fd);
+	vsock_mux_host_event(&f->mux, c, EPOLLRDHUP | EPOLLIN);
+	expect_pkt(f, VSOCK_OP_RST, port, 54);
+	assert_int_equal(f->mux.nr_conns, 0);
+}
+
 static void test_host_bad_line(void **state)
 {
 	static const char *const bad[] = {"HELLO 5\n", "CONNECT \n", "CONNECT 5x\n",
@@ -499,6 +519,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_host_closes_mid_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_connect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_connect_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_gives_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_bad_line, setup, teardown),
 	};
 
