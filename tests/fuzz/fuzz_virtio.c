@@ -197,6 +197,7 @@ static void guard(void *at)
 static int fake_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32_t events),
 		      void *opaque);
 static void fake_unwatch(void *ctx, int fd);
+static int fake_rewatch(void *ctx, int fd, uint32_t events);
 static const struct platform_ops fake_ops;
 
 void fz_global_init(struct fz *f)
@@ -219,6 +220,7 @@ void fz_global_init(struct fz *f)
 	f->plat.ctx = f;
 	f->io.watch = fake_watch;
 	f->io.unwatch = fake_unwatch;
+	f->io.rewatch = fake_rewatch;
 	f->io.ctx = f;
 }
 
@@ -239,6 +241,7 @@ static int fake_watch(void *ctx, int fd, void (*fn)(void *opaque, int fd, uint32
 			f->w[i].fd = fd;
 			f->w[i].fn = fn;
 			f->w[i].opaque = opaque;
+			f->w[i].events = POLLIN;
 			return 0;
 		}
 	}
@@ -253,6 +256,39 @@ static void fake_unwatch(void *ctx, int fd)
 	for (i = 0; i < 16; i++) {
 		if (f->w[i].fn && f->w[i].fd == fd)
 			memset(&f->w[i], 0, sizeof(f->w[i]));
+	}
+}
+
+static int fake_rewatch(void *ctx, int fd, uint32_t events)
+{
+	struct fz *f = ctx;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (f->w[i].fn && f->w[i].fd == fd) {
+			f->w[i].events = events;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void fz_fire_all(struct fz *f)
+{
+	int fds[16];
+	unsigned int i, n = 0;
+
+	/* a handler may watch and unwatch others: the fds first, then each if still there */
+	for (i = 0; i < 16; i++)
+		if (f->w[i].fn && f->w[i].events)
+			fds[n++] = f->w[i].fd;
+	for (i = 0; i < n; i++) {
+		for (unsigned int j = 0; j < 16; j++) {
+			if (f->w[j].fn && f->w[j].fd == fds[i] && f->w[j].events) {
+				f->w[j].fn(f->w[j].opaque, fds[i], f->w[j].events);
+				break;
+			}
+		}
 	}
 }
 

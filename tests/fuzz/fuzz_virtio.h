@@ -100,6 +100,7 @@ struct fz {
 		int fd;
 		void (*fn)(void *opaque, int fd, uint32_t events);
 		void *opaque;
+		uint32_t events; /* POLLIN, unless the device rewatched it */
 	} w[16];
 	const struct fz_target *t;
 	struct virtio_pci *vp; /* NULL for the bare virtqueue target */
@@ -143,6 +144,8 @@ void fz_run(struct fz *f, const struct fz_target *t, const uint8_t *data, size_t
 /* For targets. */
 void fz_fail(const char *what) __attribute__((noreturn));
 void fz_fire(struct fz *f, int fd);
+/* Every watched fd once, with the events it is watched for (0: none). */
+void fz_fire_all(struct fz *f);
 bool fz_watched(struct fz *f, int fd);
 /* The host address of guest byte @gpa, or NULL outside RAM. */
 uint8_t *fz_hva(struct fz *f, uint64_t gpa);

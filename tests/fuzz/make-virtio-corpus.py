@@ -263,12 +263,56 @@ def rng():
           desc(0, 0, 0x20000, 8, D_WRITE) + avail(0, 0) + kick())
 
 
+# ---- virtio-vsock: queue 0 receives, queue 1 transmits; a host listener on port 5 ----
+
+def vsock_pkt(op, src_port=1024, dst_port=5, payload=b"", buf_alloc=65536, fwd_cnt=0, flags=0,
+              src_cid=3, dst_cid=2, typ=1):
+    return struct.pack("<QQIIIHHIII", src_cid, dst_cid, src_port, dst_port, len(payload), typ, op,
+                       flags, buf_alloc, fwd_cnt) + payload
+
+
+def vsock():
+    rx = b""
+    for k in range(4):
+        rx += desc(0, k, 0x4000 + k * 0x800, 0x800, D_WRITE) + avail(0, k)
+    rx += kick(0)
+
+    def tx(head, pkt, at):
+        return poke(at, pkt) + desc(1, head, at, len(pkt), 0) + avail(1, head) + kick(1)
+
+    # the guest connects to port 5, the host accepts, both send, the guest shuts down
+    write("fuzz_virtio_vsock", hdr() + rx + tx(0, vsock_pkt(1), BUF) + dev(0) +
+          tx(1, vsock_pkt(5, payload=b"hello host"), BUF + 0x100) + dev(1, 0, 5) + b"hi vm" +
+          dev(3) + tx(2, vsock_pkt(4, flags=3), BUF + 0x200) + dev(3))
+    # header and payload in two descriptors; a refused port; a credit request
+    hdr_only = vsock_pkt(5, payload=b"split")[:44]
+    write("fuzz_virtio_vsock", hdr(F_EVENT_IDX) + rx + tx(0, vsock_pkt(1), BUF) + dev(0) +
+          poke(BUF + 0x100, hdr_only) + poke(BUF + 0x180, b"split") +
+          chain(1, 1, [(BUF + 0x100, 44, False), (BUF + 0x180, 5, False)]) + avail(1, 1) +
+          kick(1) + tx(3, vsock_pkt(1, dst_port=6), BUF + 0x200) +
+          tx(4, vsock_pkt(7, fwd_cnt=5), BUF + 0x300) + dev(3))
+    # the host connects and the guest answers
+    write("fuzz_virtio_vsock", hdr() + rx + dev2(10) + b"CONNECT 9\n" +
+          tx(0, vsock_pkt(2, src_port=9, dst_port=0x40000000), BUF) + dev(1, 0, 4) + b"data" +
+          dev(3) + dev(2, 0) + dev(3))
+    # hostile: wrong cids, a length past the chain, an unknown op and type, a short header
+    write("fuzz_virtio_vsock", hdr() + rx + tx(0, vsock_pkt(1, src_cid=4), BUF) +
+          tx(1, vsock_pkt(1, dst_cid=3), BUF + 0x100) +
+          tx(2, vsock_pkt(5, payload=b"x")[:44] + struct.pack("<I", 0), BUF + 0x200) +
+          tx(3, vsock_pkt(99), BUF + 0x300) + tx(4, vsock_pkt(1, typ=2), BUF + 0x400) +
+          tx(5, b"\x03" * 20, BUF + 0x500) + reset() + rx)
+    race = bytes([0, 0, 0, 0xc1, 0x00, 0x90, 1, 2])
+    write("fuzz_virtio_vsock", hdr(race=race) + rx + tx(0, vsock_pkt(1), BUF) + dev(0) +
+          tx(1, vsock_pkt(5, payload=b"raced"), BUF + 0x100) + race)
+
+
 def main():
     blk()
     virtq()
     net()
     console()
     rng()
+    vsock()
 
 
 if __name__ == "__main__":
