@@ -36,6 +36,22 @@ check 2 "--cpus 300: expected a number from 1 to 256" "$petrel" run --firmware "
 check 0 '^petrel [0-9]' "$petrel" --version
 check 2 '--seccomp bogus: expected off, log or kill' "$petrel" run --firmware "$guest" --seccomp bogus
 check 2 '--seccomp strict: expected off, log or kill' "$petrel" api --api-sock /nonexistent/sock --seccomp strict
+# --vsock: a guest cid below 3 or a missing key is a usage error; an existing UDS path is
+# refused, never unlinked; the UDS petrel made is gone after it exits.
+vsdir=$(mktemp -d)
+check 2 '--vsock cid=2,uds=x: expected cid=N,uds=PATH' "$petrel" run --firmware "$guest" --vsock cid=2,uds=x
+check 2 '--vsock cid=3: expected cid=N,uds=PATH' "$petrel" run --firmware "$guest" --vsock cid=3
+check 2 'one vsock device at most' "$petrel" run --firmware "$guest" --vsock cid=3,uds=a --vsock cid=4,uds=b
+touch "$vsdir/taken"
+check 1 "vsock: $vsdir/taken exists" timeout 10 "$petrel" run --firmware "$guest" --vsock cid=3,uds="$vsdir/taken"
+[ -f "$vsdir/taken" ] || { echo "FAIL: petrel removed an existing file given as --vsock uds="; fail=1; }
+if ! timeout 10 "$petrel" run --firmware "$guest" --serial off --stats --vsock cid=3,uds="$vsdir/v.sock" \
+	</dev/null 2>&1 | grep -q '^petrel: virtio-vsock 0: 0 connections open'; then
+	echo "FAIL: --stats does not show the vsock device"
+	fail=1
+fi
+[ ! -e "$vsdir/v.sock" ] || { echo "FAIL: petrel left its --vsock UDS behind"; fail=1; }
+rm -rf "$vsdir"
 # An empty firmware file is refused, not run as zeroed memory forever.
 check 1 'firmware /dev/null: the file is empty' timeout 10 "$petrel" run --firmware /dev/null
 # A bzImage whose file is shorter than its syssize says: refused, both sizes named. (The
