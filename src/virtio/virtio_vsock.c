@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -201,11 +202,32 @@ static void event_flush(struct virtio_vsock *v)
 		virtio_pci_queue_done(vp, VIRTIO_VSOCK_EVENT_QUEUE);
 }
 
+/* Have the I/O thread run do_pending. */
+static void schedule_work(struct virtio_vsock *v)
+{
+	uint64_t one = 1;
+
+	if (v->work_efd >= 0 && write(v->work_efd, &one, sizeof(one)) < 0) {
+		/* the counter is already set: the work is coming */
+	}
+}
+
+/* On the I/O thread, first of all: connections to close, an event to send. */
+static void do_pending(struct virtio_vsock *v)
+{
+	if (v->conns_reset) {
+		vsock_mux_reset(&v->mux);
+		v->conns_reset = false;
+	}
+	event_flush(v);
+}
+
 static void vsock_notify(struct virtio_pci *vp, unsigned int qi)
 {
 	struct virtio_vsock *v = vp->dev;
 	struct virtq *q = virtio_pci_vq(vp, qi);
 
+	do_pending(v);
 	if (!q)
 		return;
 	if (qi == VIRTIO_VSOCK_TX_QUEUE)
@@ -230,13 +252,14 @@ static void vsock_config_write(struct virtio_pci *vp, uint32_t off, const uint8_
 	/* guest_cid is read-only */
 }
 
-/* The driver reset the device: its connections are gone. */
+/* The driver reset the device (on a vCPU thread): its connections go. */
 static void vsock_reset(struct virtio_pci *vp)
 {
 	struct virtio_vsock *v = vp->dev;
 
-	vsock_mux_reset(&v->mux);
 	v->reset_owed = false;
+	v->conns_reset = true;
+	schedule_work(v);
 }
 
 static const struct virtio_dev_ops vsock_ops = {
@@ -262,7 +285,10 @@ static void on_conn(void *opaque, int fd, uint32_t events)
 	struct virtio_vsock *v = of_mux(c->mux);
 
 	pthread_mutex_lock(&v->vp.lock);
-	vsock_mux_host_event(&v->mux, c, events);
+	if (v->conns_reset)
+		do_pending(v); /* @c is gone */
+	else
+		vsock_mux_host_event(&v->mux, c, events);
 	rx_flush(v);
 	pthread_mutex_unlock(&v->vp.lock);
 }
@@ -273,7 +299,23 @@ static void on_listen(void *opaque, int fd, uint32_t events)
 	struct virtio_vsock *v = opaque;
 
 	pthread_mutex_lock(&v->vp.lock);
+	do_pending(v);
 	vsock_mux_host_event(&v->mux, NULL, events);
+	rx_flush(v);
+	pthread_mutex_unlock(&v->vp.lock);
+}
+
+/* The I/O thread: work another thread asked for. */
+static void on_work(void *opaque, int fd, uint32_t events)
+{
+	struct virtio_vsock *v = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* nothing pending: a spurious wake-up */
+	}
+	pthread_mutex_lock(&v->vp.lock);
+	do_pending(v);
 	rx_flush(v);
 	pthread_mutex_unlock(&v->vp.lock);
 }
@@ -333,6 +375,7 @@ int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_o
 
 	memset(v, 0, sizeof(*v));
 	v->listen_fd = -1;
+	v->work_efd = -1;
 	if (o->cid < VSOCK_MIN_GUEST_CID || o->cid > VSOCK_MAX_GUEST_CID || !o->uds[0] ||
 	    !io->watch || !io->rewatch || !io->unwatch)
 		return -EINVAL;
@@ -350,6 +393,15 @@ int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_o
 	if (ret < 0)
 		goto fail;
 	v->listen_watched = true;
+	v->work_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->work_efd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = io->watch(io->ctx, v->work_efd, on_work, v);
+	if (ret < 0)
+		goto fail;
+	v->work_watched = true;
 	return 0;
 fail:
 	virtio_vsock_destroy(v);
@@ -363,12 +415,18 @@ void virtio_vsock_destroy(struct virtio_vsock *v)
 		if (v->listen_watched)
 			v->vp.io.unwatch(v->vp.io.ctx, v->listen_fd);
 		v->listen_watched = false;
+		if (v->work_watched)
+			v->vp.io.unwatch(v->vp.io.ctx, v->work_efd);
+		v->work_watched = false;
 		virtio_pci_destroy(&v->vp);
 		v->vp_inited = false;
 	}
 	if (v->listen_fd >= 0)
 		close(v->listen_fd);
 	v->listen_fd = -1;
+	if (v->work_efd >= 0)
+		close(v->work_efd);
+	v->work_efd = -1;
 	if (v->uds_created)
 		unlink(v->uds);
 	v->uds_created = false;
@@ -379,10 +437,10 @@ bool virtio_vsock_transport_reset(struct virtio_vsock *v)
 	bool live;
 
 	pthread_mutex_lock(&v->vp.lock);
-	vsock_mux_reset(&v->mux);
 	live = vsock_live(&v->vp);
+	v->conns_reset = true;
 	v->reset_owed = live;
-	event_flush(v);
+	schedule_work(v);
 	pthread_mutex_unlock(&v->vp.lock);
 	return live;
 }

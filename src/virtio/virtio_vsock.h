@@ -38,6 +38,14 @@ struct virtio_vsock {
 	int listen_fd;
 	bool listen_watched;
 	bool reset_owed; /* a TRANSPORT_RESET event waits for an event buffer */
+	/*
+	 * The connections are to go (a driver reset on a vCPU thread, a
+	 * restore): the host sockets are the I/O thread's, so it closes them,
+	 * told through work_efd, before it does anything else with the device.
+	 */
+	bool conns_reset;
+	int work_efd;
+	bool work_watched;
 	struct vsock_mux mux;
 	struct iovec iov[VIRTQ_MAX_SEGS]; /* scratch, under the lock */
 	uint64_t events_sent;
@@ -47,15 +55,16 @@ struct virtio_vsock {
  * Create the listening socket at o->uds (an existing path is refused:
  * -EEXIST, said on stderr) and set up the virtio-pci function. Call
  * virtio_pci_plugged after plugging. virtio_vsock_destroy is safe after a
- * failed init and on a zeroed struct; it removes the socket it created.
+ * failed init; it removes the socket it created.
  */
 int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_opts *o,
 		      struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
 void virtio_vsock_destroy(struct virtio_vsock *v);
 /*
  * Every connection is closed and the driver gets a TRANSPORT_RESET event
- * (now, or as soon as it gives an event buffer): after a restore, whose
- * connections stayed behind. Returns whether the driver runs the device.
+ * (on the I/O thread, once it runs the device's work, and as soon as the
+ * driver gives an event buffer): after a restore, whose connections stayed
+ * behind. Returns whether the driver runs the device.
  */
 bool virtio_vsock_transport_reset(struct virtio_vsock *v);
 /* Counters for --stats (any thread). */
