@@ -377,9 +377,11 @@ static void flush_to_host(struct vsock_mux *mux, struct vsock_conn *c)
 }
 
 /*
- * Both directions are over once the guest sends no more (and its bytes are
- * all out) and either the guest receives no more or the host sends no more:
- * the host socket closes and the guest gets the RST it waits for.
+ * Once the guest sends no more and its bytes are all out, the host reads
+ * the end of the stream. Once the guest receives no more either (it
+ * closed), the host socket closes and the guest gets the RST it waits for.
+ * A host that closed only ends its own direction (SHUTDOWN to the guest):
+ * the guest closes in its own time, and may still send until then.
  */
 static void check_done(struct vsock_mux *mux, struct vsock_conn *c)
 {
@@ -387,11 +389,10 @@ static void check_done(struct vsock_mux *mux, struct vsock_conn *c)
 		return;
 	if (!(c->peer_shutdown & VSOCK_SHUTDOWN_SEND))
 		return;
-	if ((c->peer_shutdown & VSOCK_SHUTDOWN_RCV) || c->host_eof) {
+	if (c->peer_shutdown & VSOCK_SHUTDOWN_RCV) {
 		conn_abort(mux, c);
 		return;
 	}
-	/* the host reads the end of the guest's stream */
 	shutdown(c->fd, SHUT_WR);
 }
 

@@ -404,6 +404,39 @@ static void test_host_closes_mid_stream(void **state)
 	close(lfd);
 }
 
+/* The guest sends, ends its side and reads the host's answer, then closes. */
+static void test_half_close(void **state)
+{
+	struct fixture *f = *state;
+	struct vsock_hdr h;
+	char buf[64];
+	int lfd, fd = guest_connects(f, 4096, &lfd);
+
+	guest_send(f, VSOCK_OP_RW, 1234, 5000, "question", 8, 4096, 0, 0);
+	guest_send(f, VSOCK_OP_SHUTDOWN, 1234, 5000, NULL, 0, 4096, 0, VSOCK_SHUTDOWN_SEND);
+	/* the host reads the stream to its end */
+	assert_int_equal(read(fd, buf, sizeof(buf)), 8);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	/* and answers, then closes */
+	assert_int_equal(write(fd, "answer", 6), 6);
+	close(fd);
+	host_events(f);
+	assert_int_equal(guest_recv(f, &h, buf, sizeof(buf)), 1);
+	assert_int_equal(h.op, VSOCK_OP_RW);
+	assert_memory_equal(buf, "answer", 6);
+	/* the end of the host's stream, not a reset: the answer stays readable */
+	assert_int_equal(guest_recv(f, &h, buf, sizeof(buf)), 1);
+	assert_int_equal(h.op, VSOCK_OP_SHUTDOWN);
+	assert_int_equal(h.flags, VSOCK_SHUTDOWN_SEND);
+	assert_int_equal(guest_recv(f, &h, buf, sizeof(buf)), 0);
+	assert_int_equal(f->mux.nr_conns, 1);
+	/* the guest closes: RST, the connection goes */
+	guest_send(f, VSOCK_OP_SHUTDOWN, 1234, 5000, NULL, 0, 4096, 6, VSOCK_SHUTDOWN_BOTH);
+	expect_pkt(f, VSOCK_OP_RST, 5000, 1234);
+	assert_int_equal(f->mux.nr_conns, 0);
+	close(lfd);
+}
+
 /* A host process connects to UDS and asks for guest port 52. */
 static int host_connects(struct fixture *f, const char *line, struct vsock_conn **c)
 {
@@ -517,6 +550,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_packets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_exceeds_credit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_closes_mid_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_connect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_connect_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_gives_up, setup, teardown),
