@@ -343,32 +343,57 @@ static void mux_unwatch(void *ctx, int fd)
 	v->vp.io.unwatch(v->vp.io.ctx, fd);
 }
 
-static int listen_uds(struct virtio_vsock *v)
+/* The listening socket at v->uds; -errno (said on stderr when @say) with nothing left. */
+static int listen_uds(struct virtio_vsock *v, bool say)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int ret;
+	int fd, ret;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", v->uds);
-	v->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (v->listen_fd < 0)
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
-	if (bind(v->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = errno == EADDRINUSE ? -EEXIST : -errno;
-		fprintf(stderr, "petrel: --vsock uds=%s: %s%s\n", v->uds, strerror(-ret),
-			ret == -EEXIST ? " (remove it first, or choose another path)" : "");
+		if (say)
+			fprintf(stderr, "petrel: --vsock uds=%s: %s%s\n", v->uds, strerror(-ret),
+				ret == -EEXIST ? " (remove it first, or choose another path)" : "");
+		close(fd);
 		return ret;
 	}
-	v->uds_created = true;
-	if (listen(v->listen_fd, 128) < 0) {
+	if (listen(fd, 128) < 0) {
 		ret = -errno;
-		fprintf(stderr, "petrel: --vsock uds=%s: listen: %s\n", v->uds, strerror(-ret));
+		if (say)
+			fprintf(stderr, "petrel: --vsock uds=%s: listen: %s\n", v->uds,
+				strerror(-ret));
+		unlink(v->uds);
+		close(fd);
 		return ret;
 	}
+	v->listen_fd = fd;
+	v->uds_created = true;
+	v->mux.listen_fd = fd;
 	return 0;
 }
 
+/* Stop listening: the socket goes from the file system too. */
+static void unlisten_uds(struct virtio_vsock *v)
+{
+	if (v->listen_watched)
+		v->vp.io.unwatch(v->vp.io.ctx, v->listen_fd);
+	v->listen_watched = false;
+	if (v->listen_fd >= 0)
+		close(v->listen_fd);
+	v->listen_fd = -1;
+	v->mux.listen_fd = -1;
+	if (v->uds_created)
+		unlink(v->uds);
+	v->uds_created = false;
+}
+
 int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_opts *o,
-		      struct guest_mem *gm, const struct platform *p, const struct virtio_io *io)
+		      bool detached, struct guest_mem *gm, const struct platform *p,
+		      const struct virtio_io *io)
 {
 	struct vsock_mux_ops ops = {.watch = mux_watch, .unwatch = mux_unwatch, .ctx = v};
 	int ret;
@@ -381,18 +406,22 @@ int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_o
 		return -EINVAL;
 	v->cfg.guest_cid = htole64(o->cid);
 	snprintf(v->uds, sizeof(v->uds), "%s", o->uds);
-	ret = listen_uds(v);
-	if (ret < 0)
-		goto fail;
-	vsock_mux_init(&v->mux, o->cid, v->uds, v->listen_fd, &ops);
+	vsock_mux_init(&v->mux, o->cid, v->uds, -1, &ops);
+	if (!detached) {
+		ret = listen_uds(v, true);
+		if (ret < 0)
+			goto fail;
+	}
 	ret = virtio_pci_init(&v->vp, &vsock_ops, v, gm, p, io);
 	v->vp_inited = true;
 	if (ret < 0)
 		goto fail;
-	ret = io->watch(io->ctx, v->listen_fd, on_listen, v);
-	if (ret < 0)
-		goto fail;
-	v->listen_watched = true;
+	if (v->listen_fd >= 0) {
+		ret = io->watch(io->ctx, v->listen_fd, on_listen, v);
+		if (ret < 0)
+			goto fail;
+		v->listen_watched = true;
+	}
 	v->work_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (v->work_efd < 0) {
 		ret = -errno;
@@ -412,24 +441,55 @@ void virtio_vsock_destroy(struct virtio_vsock *v)
 {
 	if (v->vp_inited) {
 		vsock_mux_reset(&v->mux);
-		if (v->listen_watched)
-			v->vp.io.unwatch(v->vp.io.ctx, v->listen_fd);
-		v->listen_watched = false;
+		unlisten_uds(v);
 		if (v->work_watched)
 			v->vp.io.unwatch(v->vp.io.ctx, v->work_efd);
 		v->work_watched = false;
 		virtio_pci_destroy(&v->vp);
 		v->vp_inited = false;
 	}
-	if (v->listen_fd >= 0)
-		close(v->listen_fd);
-	v->listen_fd = -1;
+	unlisten_uds(v);
 	if (v->work_efd >= 0)
 		close(v->work_efd);
 	v->work_efd = -1;
-	if (v->uds_created)
-		unlink(v->uds);
-	v->uds_created = false;
+}
+
+void virtio_vsock_detach(struct virtio_vsock *v)
+{
+	pthread_mutex_lock(&v->vp.lock);
+	if (v->mux.nr_conns)
+		v->had_conns = true;
+	vsock_mux_reset(&v->mux);
+	v->conns_reset = false;
+	unlisten_uds(v);
+	pthread_mutex_unlock(&v->vp.lock);
+}
+
+int virtio_vsock_attach(struct virtio_vsock *v)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&v->vp.lock);
+	if (v->listen_fd >= 0)
+		goto out;
+	ret = listen_uds(v, false);
+	if (ret < 0)
+		goto out;
+	ret = v->vp.io.watch(v->vp.io.ctx, v->listen_fd, on_listen, v);
+	if (ret < 0) {
+		unlisten_uds(v);
+		goto out;
+	}
+	v->listen_watched = true;
+	/* taken back after a failed handover: the guest's connections are gone */
+	if (v->had_conns && vsock_live(&v->vp)) {
+		v->reset_owed = true;
+		schedule_work(v);
+	}
+	v->had_conns = false;
+out:
+	pthread_mutex_unlock(&v->vp.lock);
+	return ret;
 }
 
 bool virtio_vsock_transport_reset(struct virtio_vsock *v)

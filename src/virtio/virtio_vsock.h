@@ -44,6 +44,7 @@ struct virtio_vsock {
 	 * told through work_efd, before it does anything else with the device.
 	 */
 	bool conns_reset;
+	bool had_conns; /* detached with connections open */
 	int work_efd;
 	bool work_watched;
 	struct vsock_mux mux;
@@ -53,13 +54,23 @@ struct virtio_vsock {
 
 /*
  * Create the listening socket at o->uds (an existing path is refused:
- * -EEXIST, said on stderr) and set up the virtio-pci function. Call
- * virtio_pci_plugged after plugging. virtio_vsock_destroy is safe after a
- * failed init; it removes the socket it created.
+ * -EEXIST, said on stderr), unless @detached, and set up the virtio-pci
+ * function. Call virtio_pci_plugged after plugging. virtio_vsock_destroy is
+ * safe after a failed init; it removes the socket it created.
  */
 int virtio_vsock_init(struct virtio_vsock *v, const struct virtio_vsock_config_opts *o,
-		      struct guest_mem *gm, const struct platform *p, const struct virtio_io *io);
+		      bool detached, struct guest_mem *gm, const struct platform *p,
+		      const struct virtio_io *io);
 void virtio_vsock_destroy(struct virtio_vsock *v);
+/*
+ * A migration on one host hands the UDS over (the machine paused, device
+ * work held): detach closes the connections and removes the listening
+ * socket; attach creates it (-EEXIST when the path is taken, -errno) and,
+ * on a device that had connections, has the driver told of a transport
+ * reset.
+ */
+void virtio_vsock_detach(struct virtio_vsock *v);
+int virtio_vsock_attach(struct virtio_vsock *v);
 /*
  * Every connection is closed and the driver gets a TRANSPORT_RESET event
  * (on the I/O thread, once it runs the device's work, and as soon as the

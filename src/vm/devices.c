@@ -271,7 +271,9 @@ static int create_pci(struct vm_devices *d)
 		if (!d->vsock)
 			return -ENOMEM;
 		/* a path that exists is said by the device */
-		ret = virtio_vsock_init(d->vsock, &m->cfg.vsock, &m->mem, &m->platform, &io);
+		/* a migration's destination creates its UDS when the source let it go */
+		ret = virtio_vsock_init(d->vsock, &m->cfg.vsock, m->cfg.incoming, &m->mem,
+					&m->platform, &io);
 		if (ret < 0) {
 			if (ret != -EEXIST)
 				fprintf(stderr, "petrel: virtio-vsock: %s\n", strerror(-ret));
@@ -806,6 +808,8 @@ int vm_devices_release_host(struct machine *m)
 	for (unsigned int i = 0; i < m->cfg.nr_nets; i++)
 		if (d->net[i])
 			virtio_net_detach(d->net[i]);
+	if (d->vsock)
+		virtio_vsock_detach(d->vsock);
 	return 0;
 }
 
@@ -833,6 +837,12 @@ int vm_devices_take_host(struct machine *m, char *why, size_t len)
 		if (!ret)
 			snprintf(why, len, "TAP %s: %s", d->net[i]->tap,
 				 r == -EBUSY ? "in use by another process" : strerror(-r));
+		ret = ret ? ret : r;
+	}
+	if (d->vsock && (r = virtio_vsock_attach(d->vsock)) < 0) {
+		if (!ret)
+			snprintf(why, len, "vsock UDS %s: %s", d->vsock->uds,
+				 r == -EEXIST ? "the path exists" : strerror(-r));
 		ret = ret ? ret : r;
 	}
 	return ret;

@@ -24,9 +24,10 @@ int vm_devices_power_button(struct machine *m);
 /*
  * A migration between two petrels on one host hands over the host side of
  * the devices, the machine paused and its devices held: release syncs each
- * disk image and lets go of its lock and closes the TAPs (-errno, with
- * everything kept, when a sync fails); take locks the images and opens the
- * TAPs (the destination's; or the source's again after a failed handover),
+ * disk image and lets go of its lock, closes the TAPs and removes the vsock
+ * device's UDS (its connections closed) (-errno, with everything kept, when
+ * a sync fails); take locks the images, opens the TAPs and creates the UDS
+ * (the destination's; or the source's again after a failed handover),
  * taking all it can and returning the first failure.
  */
 int vm_devices_release_host(struct machine *m);

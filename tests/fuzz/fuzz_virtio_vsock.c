@@ -60,7 +60,7 @@ static int vsock_create(struct fz *f)
 
 	snprintf(o.uds, sizeof(o.uds), "%s/v.sock", dir);
 	nr_host = 0;
-	if (virtio_vsock_init(&vs, &o, &f->gm, &f->plat, &f->io) < 0)
+	if (virtio_vsock_init(&vs, &o, false, &f->gm, &f->plat, &f->io) < 0)
 		return -1;
 	f->vp = &vs.vp;
 	return 0;
