@@ -518,12 +518,12 @@ void vsock_mux_guest_pkt(struct vsock_mux *mux, const struct vsock_hdr *h, const
 			queue_rst(mux, h);
 		return;
 	}
-	if (c->owed & VSOCK_OWE_RST)
-		return; /* it is going: only its RST is left to send */
 	if (h->op == VSOCK_OP_RST) {
-		conn_free(mux, c);
+		conn_free(mux, c); /* an RST owed to the guest is not needed any more */
 		return;
 	}
+	if (c->owed & VSOCK_OWE_RST)
+		return; /* it is going: only its RST is left to send */
 	/* every packet says how much room the guest has */
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
