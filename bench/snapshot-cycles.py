@@ -14,7 +14,8 @@ nothing. Prints one line a cycle and a table; a failed cycle's console is kept.
 import http.client, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 
 COMPLAINTS = rb"soft lockup|rcu.*stall|clocksource.*(unstable|watchdog|skew)|Kernel panic|BUG:|Oops|init started"
-ROUND = re.compile(rb"^petrel-guest: round (\d+) .*", re.M)
+# a whole line only: the console's last line may still be arriving
+ROUND = re.compile(rb"^petrel-guest: round (\d+) [^\n]*(?=\n)", re.M)
 
 
 class UnixHTTP(http.client.HTTPConnection):
