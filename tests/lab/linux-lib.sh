@@ -51,9 +51,10 @@ expect_host_files() {
 	done <"$1/host.md5"
 }
 
-# line REGEX: the last boot's console has a line matching it
+# line REGEX: the last boot's console has a line matching it (grep reads it
+# all: with -q it would stop at the match and tr's SIGPIPE would fail the pipe)
 line() {
-	tr -d '\r' <"$out" | grep -aqE "$1" || {
+	tr -d '\r' <"$out" | grep -aE "$1" >/dev/null || {
 		tail -n 30 "$out" "$out_dir/$name.err" 2>/dev/null
 		fail "no console line matching '$1' in $out"
 	}
