@@ -37,6 +37,16 @@
 #define BLK_SEG_MAX (VIRTIO_BLK_MAX_IOV - 2)
 /* Not a status: the request went to the io_uring and completes later. */
 #define BLK_QUEUED 0xff
+/* Steps of one discard / write-zeroes range. */
+enum {
+	DWZ_FALLOCATE, /* punch a hole (discard, unmap) or zero the range */
+	DWZ_OTHER,     /* write-zeroes: the other mode, the first being unsupported */
+	DWZ_WRITE,     /* write-zeroes: zeroes written, neither mode being supported */
+	DWZ_SYNC,      /* every range done: fdatasync for a driver without FLUSH */
+};
+
+/* Not a request type: a write or flush refused after a failed sync (sync_failed). */
+#define BLK_T_REFUSED 0xffffffffu
 
 _Static_assert(offsetof(struct virtio_blk_config, seg_max) == 12, "seg_max");
 _Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20, "blk_size");
@@ -224,6 +234,29 @@ static bool bounce_start(struct virtio_blk *b, struct virtio_blk_slot *s)
 	return bounce_submit(b, s);
 }
 
+/* Does a request of @type change the image or make it stable? */
+static bool blk_type_writes(uint32_t type)
+{
+	return type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH ||
+	       type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES;
+}
+
+static bool is_dwz(const struct virtio_blk_slot *s)
+{
+	return s->type == VIRTIO_BLK_T_DISCARD || s->type == VIRTIO_BLK_T_WRITE_ZEROES;
+}
+
+/* A sync of the image failed: remember it (sync_failed), saying so once. */
+static void blk_sync_failed(struct virtio_blk *b, int err)
+{
+	if (!b->sync_failed)
+		fprintf(stderr,
+			"petrel: disk %s: syncing the image failed (%s): writes and flushes fail "
+			"until the guest resets the device\n",
+			b->path, strerror(-err));
+	b->sync_failed = true;
+}
+
 /*
  * A read, write or flush finished with @res. With @q, tell the driver
  * (status byte, used ring); without (the device is being reset), forget it.
@@ -238,8 +271,13 @@ static void complete_slot(struct virtio_blk *b, struct virtq *q, struct virtio_b
 	uint32_t written = 1;
 	unsigned int i;
 
-	/* short or failed transfers are errors, never success */
-	if (res < 0 || done != s->len) {
+	if (res < 0) {
+		if (s->type == VIRTIO_BLK_T_FLUSH || s->dsync ||
+		    (is_dwz(s) && s->dwz.step == DWZ_SYNC))
+			blk_sync_failed(b, res);
+	}
+	/* short or failed transfers are errors, never success; so is writing after a failed sync */
+	if (res < 0 || done != s->len || (b->sync_failed && blk_type_writes(s->type))) {
 		status = VIRTIO_BLK_S_IOERR;
 		b->errors++;
 	}
@@ -306,11 +344,6 @@ static void bounce_drop_waiting(struct virtio_blk *b)
 		b->nr_wait--;
 	}
 	b->wait_head = 0;
-}
-
-static bool is_dwz(const struct virtio_blk_slot *s)
-{
-	return s->type == VIRTIO_BLK_T_DISCARD || s->type == VIRTIO_BLK_T_WRITE_ZEROES;
 }
 
 static void dwz_done(struct virtio_blk *b, struct virtq *q, struct virtio_blk_slot *s, int res,
@@ -529,14 +562,6 @@ static uint8_t get_id(struct virtio_blk *b, const struct virtq_req *req, uint32_
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Steps of one discard / write-zeroes range. */
-enum {
-	DWZ_FALLOCATE, /* punch a hole (discard, unmap) or zero the range */
-	DWZ_OTHER,     /* write-zeroes: the other mode, the first being unsupported */
-	DWZ_WRITE,     /* write-zeroes: zeroes written, neither mode being supported */
-	DWZ_SYNC,      /* every range done: fdatasync for a driver without FLUSH */
-};
-
 /* Zeroes to write from: a chunk is DWZ_WRITE_IOVS times this, aligned for O_DIRECT. */
 static const uint8_t blk_zeroes[65536] __attribute__((aligned(4096)));
 #define DWZ_WRITE_IOVS 16
@@ -720,6 +745,9 @@ static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq
 	type = le32toh(type);
 	sector = le64toh(sector);
 
+	/* after a failed sync nothing is written or flushed until a reset */
+	if (b->sync_failed && blk_type_writes(type))
+		type = BLK_T_REFUSED;
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
@@ -736,6 +764,9 @@ static bool handle_req(struct virtio_blk *b, struct virtq *q, const struct virtq
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		status = get_id(b, req, &written);
+		break;
+	case BLK_T_REFUSED:
+		status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -833,6 +864,8 @@ static void blk_reset(struct virtio_pci *vp)
 	bool pushed = false;
 
 	ring_drain(b, NULL, &pushed);
+	/* the driver starts again, knowing its writes failed */
+	b->sync_failed = false;
 }
 
 #define BLK_FEATURES                                                                               \
@@ -1242,6 +1275,7 @@ int virtio_blk_set_backing(struct virtio_blk *b, const char *path)
 	 */
 	if (!b->readonly && !img.same_file && fdatasync(b->fd) < 0) {
 		ret = -errno;
+		blk_sync_failed(b, ret);
 		pthread_mutex_unlock(&b->vp.lock);
 		fprintf(stderr,
 			"petrel: disk %s: not switched to: %s could not be synced (%s) and stays "
@@ -1291,8 +1325,10 @@ int virtio_blk_quiesce(struct virtio_blk *b, unsigned int ms)
 	ret = ring_drain_bounded(b, virtio_pci_vq(&b->vp, 0), &pushed, ms);
 	if (pushed)
 		virtio_pci_queue_done(&b->vp, 0);
-	if (!ret && !b->readonly && fdatasync(b->fd) < 0)
+	if (!ret && !b->readonly && fdatasync(b->fd) < 0) {
 		ret = -errno;
+		blk_sync_failed(b, ret);
+	}
 	pthread_mutex_unlock(&b->vp.lock);
 	pthread_mutex_unlock(&b->backing_lock);
 	return ret;

@@ -187,6 +187,16 @@ struct virtio_blk {
 	uint64_t bounce_peak;			     /* most ever allocated at once */
 	uint16_t bounce_wait[VIRTIO_BLK_QUEUE_SIZE]; /* FIFO of slots waiting for budget */
 	unsigned int wait_head, nr_wait;
+	/*
+	 * A sync of the image failed (a FLUSH, a write-through write, the sync
+	 * ending a discard or write-zeroes, a quiesce): the host reports a
+	 * write-back error to one sync only (Linux's errseq), so a later sync
+	 * that succeeds says nothing of the writes that were lost. From then on
+	 * every write, flush, discard and write-zeroes fails with
+	 * VIRTIO_BLK_S_IOERR (reads go on) until the driver resets the device,
+	 * so the guest never hears that data is on disk when it may not be.
+	 */
+	bool sync_failed;
 	/* stats */
 	uint64_t reads, writes, flushes, errors;
 };

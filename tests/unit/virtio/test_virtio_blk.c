@@ -7,7 +7,8 @@
  * platform records the INTx line. About changing the image behind a running
  * device (virtio_blk_set_backing), a guest rewriting a discard's segments while
  * the device works on them, discards and write-zeroes done through the ring
- * (never on the I/O thread), and the bound on direct I/O bounce memory.
+ * (never on the I/O thread), the bound on direct I/O bounce memory, and a
+ * failed sync remembered until a reset.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -922,6 +923,79 @@ static void test_reset_marks_reads_dirty(void **state)
 	assert_int_equal(used_idx(f), 0);
 }
 
+/* Send a one-sector request of @type at @sector; its status. */
+static uint8_t request(struct fx *f, uint32_t type, uint64_t sector)
+{
+	submit(f, type, sector);
+	complete(f);
+	return finished(f);
+}
+
+/*
+ * A FLUSH that fails is remembered: the host reports a write-back error to
+ * one sync only, so the next FLUSH would succeed with the data lost. Here
+ * the image's fd is a pipe for one FLUSH (its fsync fails with EINVAL), then
+ * the image again: every later write and flush fails, reads still work,
+ * until the driver resets the device.
+ */
+static void test_failed_flush_is_remembered(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[VIRTIO_BLK_SECTOR_SIZE];
+	int image, p[2];
+
+	driver_start(f);
+	memset(data, 0x11, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
+
+	assert_int_equal(pipe(p), 0);
+	image = dup(f->b->fd);
+	assert_true(image >= 0);
+	assert_int_equal(dup2(p[1], f->b->fd), f->b->fd);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dup2(image, f->b->fd), f->b->fd);
+	close(image);
+	close(p[0]);
+	close(p[1]);
+
+	/* the image syncs again, yet what the failed sync lost stays lost */
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_IOERR);
+	memset(data, 0x22, sizeof(data));
+	put(f, DATA, data, sizeof(data));
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(read_sector(f, 0), 0x11);
+	assert_int_equal(read_sector(f, 1), 0xaa); /* the refused write never reached the image */
+
+	/* a reset starts the driver afresh */
+	driver_start(f);
+	put(f, DATA, data, sizeof(data));
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(read_sector(f, 1), 0x22);
+}
+
+/*
+ * The same for the syncs petrel makes itself: a quiesce (before a snapshot)
+ * whose fdatasync fails leaves the device failing writes and flushes.
+ */
+static void test_failed_quiesce_is_remembered(void **state)
+{
+	struct fx *f = *state;
+
+	driver_start(f);
+	syncs.fail = true;
+	assert_int_equal(virtio_blk_quiesce(f->b, 1000), -EIO);
+	syncs.fail = false;
+	assert_int_equal(virtio_blk_quiesce(f->b, 1000), 0);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 0), VIRTIO_BLK_S_IOERR);
+	driver_start(f);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -940,6 +1014,9 @@ int main(void)
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_direct_bounce_reset, fx_setup_direct, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_marks_reads_dirty, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_flush_is_remembered, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_quiesce_is_remembered, fx_setup,
+					    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
