@@ -5,6 +5,7 @@
  * runs in signal context: atomics, write(2) and _exit(2) only.
  */
 #include "kvm/kvm_mce.h"
+#include "kvm/kvm_sigfmt.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,71 +27,31 @@ static unsigned int ao_lost;
 static int ao_efd = -1;
 static void (*fatal_cleanup)(void);
 
-static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
-{
-	while (*s && at < cap)
-		buf[at++] = *s++;
-	return at;
-}
-
-static size_t put_hex(char *buf, size_t at, size_t cap, uint64_t v)
-{
-	char digits[16];
-	int n = 0;
-
-	at = put_str(buf, at, cap, "0x");
-	do {
-		digits[n++] = "0123456789abcdef"[v & 0xf];
-		v >>= 4;
-	} while (v);
-	while (n && at < cap)
-		buf[at++] = digits[--n];
-	return at;
-}
-
-static size_t put_dec(char *buf, size_t at, size_t cap, uint64_t v)
-{
-	char digits[20];
-	int n = 0;
-
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n && at < cap)
-		buf[at++] = digits[--n];
-	return at;
-}
-
 /* One line on stderr and exit 1: the faulting access cannot be resumed. */
 static void die(const siginfo_t *si)
 {
-	char line[200];
-	size_t n = 0, cap = sizeof(line) - 1;
-	ssize_t w;
+	struct kvm_sigline l = {0};
 
-	n = put_str(line, n, cap, "petrel: SIGBUS (");
-	n = put_str(line, n, cap, kvm_sigbus_code_name(si->si_code));
+	kvm_sigline_str(&l, "petrel: SIGBUS (");
+	kvm_sigline_str(&l, kvm_sigbus_code_name(si->si_code));
 	if (si->si_code <= 0) {
 		/* sent, not a fault: there is no address */
-		n = put_str(line, n, cap, ") from process ");
-		n = put_dec(line, n, cap, (uint64_t)si->si_pid);
-		n = put_str(line, n, cap, ": stopping");
+		kvm_sigline_str(&l, ") from process ");
+		kvm_sigline_dec(&l, si->si_pid);
+		kvm_sigline_str(&l, ": stopping");
 	} else {
-		n = put_str(line, n, cap, ") at host address ");
-		n = put_hex(line, n, cap, (uintptr_t)si->si_addr);
+		kvm_sigline_str(&l, ") at host address ");
+		kvm_sigline_hex(&l, (uintptr_t)si->si_addr);
 		if (si->si_code == BUS_MCEERR_AR)
-			n = put_str(line, n, cap,
-				    ": host memory error in memory petrel itself was using, "
-				    "not a guest access: stopping");
+			kvm_sigline_str(&l,
+					": host memory error in memory petrel itself was using, "
+					"not a guest access: stopping");
 		else
-			n = put_str(line, n, cap,
-				    ": not a host memory error petrel can hand to the guest: "
-				    "stopping");
+			kvm_sigline_str(&l,
+					": not a host memory error petrel can hand to the guest: "
+					"stopping");
 	}
-	line[n++] = '\n';
-	w = write(STDERR_FILENO, line, n);
-	(void)w;
+	kvm_sigline_write(&l, STDERR_FILENO);
 	if (fatal_cleanup)
 		fatal_cleanup();
 	_exit(1);

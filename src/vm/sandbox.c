@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/kvm_sigfmt.h"
 #include "vm/machine.h"
 #include "vm/terminal.h"
 
@@ -205,50 +206,22 @@ static void prepare_once(void)
 	tzset();
 }
 
-static size_t put_str(char *buf, size_t pos, size_t cap, const char *s)
-{
-	while (*s && pos < cap)
-		buf[pos++] = *s++;
-	return pos;
-}
-
-static size_t put_int(char *buf, size_t pos, size_t cap, long v)
-{
-	char digits[24];
-	size_t n = 0;
-	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
-
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0 && pos < cap)
-		buf[pos++] = '-';
-	while (n && pos < cap)
-		buf[pos++] = digits[--n];
-	return pos;
-}
-
 /* Async-signal-safe: write, the terminal's restore and exit_group, which every filter allows. */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
-	char msg[160];
-	size_t n = 0, cap = sizeof(msg) - 1;
+	struct kvm_sigline l = {0};
 	int nr = si->si_syscall;
 
-	n = put_str(msg, n, cap, "petrel: seccomp: thread ");
-	n = put_str(msg, n, cap, thread_name[0] ? thread_name : "?");
-	n = put_str(msg, n, cap, " made forbidden syscall ");
-	n = put_str(msg, n, cap,
-		    nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_syscall_names[nr]
-			? sandbox_syscall_names[nr]
-			: "?");
-	n = put_str(msg, n, cap, " (");
-	n = put_int(msg, n, cap, nr);
-	n = put_str(msg, n, cap, "); stopping\n");
-	if (write(STDERR_FILENO, msg, n) < 0) {
-		/* nowhere else to say it */
-	}
+	kvm_sigline_str(&l, "petrel: seccomp: thread ");
+	kvm_sigline_str(&l, thread_name[0] ? thread_name : "?");
+	kvm_sigline_str(&l, " made forbidden syscall ");
+	kvm_sigline_str(&l, nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_syscall_names[nr]
+				? sandbox_syscall_names[nr]
+				: "?");
+	kvm_sigline_str(&l, " (");
+	kvm_sigline_dec(&l, nr);
+	kvm_sigline_str(&l, "); stopping");
+	kvm_sigline_write(&l, STDERR_FILENO);
 	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
 	/* the raw call: a sanitizer's _exit does more than exit */
 	syscall(SYS_exit_group, VM_EXIT_SECCOMP);
