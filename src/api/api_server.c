@@ -89,6 +89,9 @@ static int open_path(struct api_server *s, const char *spec, const char *path)
 	}
 	s->path = strdup(path);
 	s->listen_fd = fd;
+	/* a forbidden syscall (seccomp kill) ends petrel in a signal handler: the socket goes too
+	 */
+	sandbox_unlink_on_kill(path);
 	return 0;
 }
 
@@ -304,6 +307,7 @@ void api_server_close(struct api_server *s)
 		close(s->listen_fd);
 	s->listen_fd = -1;
 	if (s->path) {
+		sandbox_unlink_on_kill(NULL);
 		unlink(s->path);
 		free(s->path);
 		s->path = NULL;

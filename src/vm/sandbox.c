@@ -206,25 +206,86 @@ static void prepare_once(void)
 	tzset();
 }
 
-/* Async-signal-safe: write, the terminal's restore and exit_group, which every filter allows. */
+/*
+ * A path removed when a forbidden syscall ends petrel (the API socket), and
+ * the thread that removes it: a vCPU or I/O thread's filter forbids unlink,
+ * so the thread that trapped passes the signal on to this one (main, whose
+ * filter allows it) and waits; main removes the path and ends petrel. Set
+ * before the threads that read it start.
+ */
+static char unlink_path[128];
+static volatile sig_atomic_t unlink_armed;
+static pid_t unlink_tid;
+
+/* si_code of a SIGSYS from a seccomp filter (the kernel's SYS_SECCOMP, which glibc lacks). */
+#define SECCOMP_SI_CODE 1
+
+/* How long a trapped thread waits for main to remove the path before it ends petrel itself. */
+#define UNLINK_WAIT_S 1
+
+int sandbox_unlink_on_kill(const char *path)
+{
+	unlink_armed = 0;
+	if (!path)
+		return 0;
+	if (strlen(path) >= sizeof(unlink_path))
+		return -ENAMETOOLONG;
+	memcpy(unlink_path, path, strlen(path) + 1);
+	unlink_tid = (pid_t)syscall(SYS_gettid);
+	unlink_armed = 1;
+	return 0;
+}
+
+/* After a forbidden syscall: remove the path (through main), restore the terminal, exit. */
+static void stop_now(void)
+{
+	if (unlink_armed) {
+		if ((pid_t)syscall(SYS_gettid) == unlink_tid) {
+			unlink(unlink_path);
+		} else if (syscall(SYS_tgkill, getpid(), unlink_tid, SIGSYS) == 0) {
+			struct timespec ts = {.tv_sec = UNLINK_WAIT_S, .tv_nsec = 0};
+
+			/* main ends petrel meanwhile; if it cannot, this thread does */
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+	}
+	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
+	/* the raw call: a sanitizer's _exit does more than exit */
+	syscall(SYS_exit_group, VM_EXIT_SECCOMP);
+}
+
+/*
+ * Async-signal-safe: write, the terminal's restore, gettid, tgkill, nanosleep
+ * and exit_group, which every filter allows, and unlink on main, whose filter
+ * allows it.
+ */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	struct kvm_sigline l = {0};
 	int nr = si->si_syscall;
 
-	kvm_sigline_str(&l, "petrel: seccomp: thread ");
-	kvm_sigline_str(&l, thread_name[0] ? thread_name : "?");
-	kvm_sigline_str(&l, " made forbidden syscall ");
-	kvm_sigline_str(&l, nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_syscall_names[nr]
-				? sandbox_syscall_names[nr]
-				: "?");
-	kvm_sigline_str(&l, " (");
-	kvm_sigline_dec(&l, nr);
-	kvm_sigline_str(&l, "); stopping");
+	(void)sig;
+	(void)uc;
+	if (si->si_code == SI_TKILL && si->si_pid == getpid())
+		stop_now(); /* passed on by the thread that trapped, which said why */
+	if (si->si_code == SECCOMP_SI_CODE) {
+		kvm_sigline_str(&l, "petrel: seccomp: thread ");
+		kvm_sigline_str(&l, thread_name[0] ? thread_name : "?");
+		kvm_sigline_str(&l, " made forbidden syscall ");
+		kvm_sigline_str(&l, nr >= 0 && nr < SANDBOX_NR_NAMES && sandbox_syscall_names[nr]
+					? sandbox_syscall_names[nr]
+					: "?");
+		kvm_sigline_str(&l, " (");
+		kvm_sigline_dec(&l, nr);
+		kvm_sigline_str(&l, "); stopping");
+	} else {
+		kvm_sigline_str(&l, "petrel: SIGSYS from process ");
+		kvm_sigline_dec(&l, si->si_pid);
+		kvm_sigline_str(&l, "; stopping");
+	}
 	kvm_sigline_write(&l, STDERR_FILENO);
-	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
-	/* the raw call: a sanitizer's _exit does more than exit */
-	syscall(SYS_exit_group, VM_EXIT_SECCOMP);
+	stop_now();
 }
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;

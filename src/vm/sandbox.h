@@ -40,4 +40,16 @@ const char *sandbox_kind_name(enum sandbox_kind kind);
  */
 int sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind, const char *name);
 
+/*
+ * In kill mode, remove @path (the API socket) when a forbidden syscall ends
+ * petrel, whichever thread made it; NULL forgets it (call that before
+ * removing the path yourself). Call it on the main thread before the first
+ * filter: that thread must stay until petrel ends, its filter allowing
+ * unlink (SANDBOX_MAIN), since the others' do not: the thread that made the
+ * call passes the signal on to it and waits up to a second. A petrel ended
+ * by SIGKILL still leaves the path. 0, or -ENAMETOOLONG (longer than a UNIX
+ * socket's path).
+ */
+int sandbox_unlink_on_kill(const char *path);
+
 #endif
