@@ -343,7 +343,12 @@ static void queue_layout(struct fz *f, unsigned int qi)
 	struct fz_queue *q = &f->q[qi];
 	const uint8_t *l = f->layout + 6 * qi;
 
-	if (f->flags & FZ_F_LAYOUT) {
+	if (qi == 2) {
+		/* not in the header (inputs written for two queues keep their meaning) */
+		q->desc = 0x1000;
+		q->avail = 0x2000;
+		q->used = 0x3000;
+	} else if (f->flags & FZ_F_LAYOUT) {
 		q->desc = (uint64_t)(l[0] | l[1] << 8) & ~15ULL;
 		q->avail = (uint64_t)(l[2] | l[3] << 8) & ~1ULL;
 		q->used = (uint64_t)(l[4] | l[5] << 8) & ~3ULL;

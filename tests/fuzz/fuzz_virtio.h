@@ -11,6 +11,8 @@
  *   [0] flags: FZ_F_*         [1] log2 of the queue size (capped by the device)
  *   [2] device feature byte   [3] race bytes / 4 (the race stream, see below)
  *   [4..15] per queue 0 and 1: desc, avail, used (3 x u16, used with FZ_F_LAYOUT)
+ *   (a third queue, virtio-net's control queue, is always at fixed pages:
+ *   desc 0x1000, avail 0x2000, used 0x3000, which hold 256 entries)
  *   then commands until the input (less the race stream) ends.
  *
  * With FZ_F_RACE, the last 4 * [3] bytes of the input are the race stream:
@@ -43,7 +45,7 @@
 /* Guest RAM: [0, FZ_RAM0) and [FZ_RAM0, FZ_RAM) in two host mappings. */
 #define FZ_RAM0 0xc000ULL
 #define FZ_RAM 0x20000ULL
-#define FZ_NQ 2
+#define FZ_NQ 3
 #define FZ_HDR 16
 #define FZ_MAX_CMDS 512
 /* Largest queue size: its descriptor table fits in the first region. */

@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * virtio-net's transmit and receive paths on the virtqueue walker, over the
- * harness's guest memory (fuzz_virtio.h). The TAP is one end of a
- * SOCK_SEQPACKET socket pair (this file provides tap_open and friends); the
- * harness is the network on the other end and drains it after every command.
+ * virtio-net's transmit, receive and control paths on the virtqueue walker,
+ * over the harness's guest memory (fuzz_virtio.h): queue 0 receives, 1
+ * transmits, 2 takes control commands (the harness's third queue, at fixed
+ * pages). The TAP is one end of a SOCK_SEQPACKET socket pair (this file
+ * provides tap_open and friends); the harness is the network on the other
+ * end and drains it after every command.
  *
  * Feature byte: bit 0 MRG_RXBUF, 1 CSUM, 2 GUEST_CSUM, 3 GUEST_TSO4, 4
- * HOST_TSO4, 5 STATUS, 6 MAC, 7 GUEST_ECN. DEV: a packet from the network
+ * HOST_TSO4, 5 STATUS, 6 MAC, 7 GUEST_ECN; the header's flag 0x10 adds
+ * CTRL_VQ, 0x20 GUEST_ANNOUNCE. DEV: a packet from the network
  * (sub-command byte: bit 7 a large one of a pattern, of 1500 + u16 bytes,
  * else u16 length and bytes of the input), then the TAP's handler runs if
  * the device watches the TAP. DEV2's sub-command: 0 the transmit-done timer
  * fires, 1 the transmit-retry timer fires, 2 the link goes up or down (bit
- * 2), 3 the TAP's handler runs.
+ * 2), 3 the TAP's handler runs; with bit 4 the host first asks the driver
+ * to announce itself (as after a restore).
  *
  * Besides the harness's invariants: every packet sent has a whole header and
- * is no larger than the largest packet.
+ * is no larger than the largest packet; the status shows an announce request
+ * only to a driver that negotiated GUEST_ANNOUNCE, and only ANNOUNCE_ACK is
+ * answered OK, never before an announce was possible.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,10 +39,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The target's header flags (fuzz_virtio.h leaves 0x10..0x80 to targets). */
+#define FZ_NET_CTRL_VQ 0x10
+#define FZ_NET_GUEST_ANNOUNCE 0x20
+
 static struct fz fz;
 static struct virtio_net net;
 static int peer = -1; /* the network's end */
 static uint8_t pkt[VIRTIO_NET_MAX_PACKET + 64];
+static bool announce_seen; /* GUEST_ANNOUNCE was negotiated at some point of this input */
 
 /* ---- the TAP: a socket pair ---- */
 
@@ -84,6 +96,8 @@ static int net_create(struct fz *f)
 	drain(net.tap_fd, false);
 	drain(peer, false);
 	virtio_net_set_link(&net, true);
+	memset(&net.stats, 0, sizeof(net.stats));
+	announce_seen = false;
 	f->vp = &net.vp;
 	return 0;
 }
@@ -104,6 +118,10 @@ static uint32_t net_features(const struct fz *f)
 	for (i = 0; i < 8; i++)
 		if (f->dev_features & (1u << i))
 			feat |= 1u << bits[i];
+	if (f->flags & FZ_NET_CTRL_VQ)
+		feat |= 1u << VIRTIO_NET_F_CTRL_VQ;
+	if (f->flags & FZ_NET_GUEST_ANNOUNCE)
+		feat |= 1u << VIRTIO_NET_F_GUEST_ANNOUNCE;
 	return feat;
 }
 
@@ -138,6 +156,8 @@ static void net_dev2(struct fz *f, struct fz_in *in)
 {
 	uint8_t sub = fz_u8(in);
 
+	if (sub & 0x10)
+		virtio_net_announce(&net);
 	switch (sub & 3) {
 	case 0:
 		fz_fire(f, net.done_fd);
@@ -161,7 +181,16 @@ static bool net_idle(struct fz *f)
 
 static void net_check(struct fz *f)
 {
+	bool announce = virtio_pci_has_feature(&net.vp, VIRTIO_NET_F_GUEST_ANNOUNCE);
+
 	drain(peer, true);
+	if (announce)
+		announce_seen = true;
+	if ((le16toh(net.cfg.status) & VIRTIO_NET_S_ANNOUNCE) && !announce)
+		fz_fail("an announce request shown to a driver without GUEST_ANNOUNCE");
+	/* ANNOUNCE_ACK is the only command answered OK */
+	if (net.stats.ctrl_ok && !announce_seen)
+		fz_fail("a control command answered OK without GUEST_ANNOUNCE");
 }
 
 /* The event loop would serve the timers: the chains held go back. */
@@ -177,17 +206,20 @@ static void net_finish(struct fz *f)
 	if (getenv("FUZZ_VIRTIO_DEBUG"))
 		fprintf(stderr,
 			"net: tx %llu (%llu dropped, %llu errors), rx %llu (%llu dropped, "
-			"%llu errors), status %#x\n",
+			"%llu errors), control %llu ok %llu err %llu bad, status %#x\n",
 			(unsigned long long)net.stats.tx_packets,
 			(unsigned long long)net.stats.tx_dropped,
 			(unsigned long long)net.stats.tx_errors,
 			(unsigned long long)net.stats.rx_packets,
 			(unsigned long long)net.stats.rx_dropped,
-			(unsigned long long)net.stats.rx_errors, net.vp.status);
+			(unsigned long long)net.stats.rx_errors,
+			(unsigned long long)net.stats.ctrl_ok,
+			(unsigned long long)net.stats.ctrl_err,
+			(unsigned long long)net.stats.ctrl_bad, net.vp.status);
 }
 
 static const struct fz_target target = {
-    .nr_queues = 2,
+    .nr_queues = 3,
     .create = net_create,
     .destroy = net_destroy,
     .features = net_features,

@@ -230,6 +230,62 @@ def net():
           kick(0) + packet(bytes(12) + frame) + net_tx(0, frame) + kick(1) + race)
 
 
+# ---- virtio-net's control queue (queue 2, at fixed pages) ----
+NET_CTRL_VQ, NET_GUEST_ANNOUNCE = 0x10, 0x20  # the target's header flags
+CTRL = 2
+
+
+def net_ctrl(head, cmd, ack_at=STATUS, at=BUF, split=False, ack_len=1):
+    """A control command @cmd (class, command, data) at descriptors head.., its ack at @ack_at."""
+    out = poke(at, cmd)
+    if split and len(cmd) > 1:
+        bufs = [(at, 1, False), (at + 1, len(cmd) - 1, False)]
+    else:
+        bufs = [(at, len(cmd), False)] if cmd else []
+    if ack_len:
+        bufs.append((ack_at, ack_len, True))
+    return out + chain(CTRL, head, bufs) + avail(CTRL, head)
+
+
+def net_ctrl_seeds():
+    ack = bytes([3, 0])  # VIRTIO_NET_CTRL_ANNOUNCE, ANNOUNCE_ACK
+    both = NET_CTRL_VQ | NET_GUEST_ANNOUNCE
+    # the host asks (after a restore), the driver acknowledges
+    write("fuzz_virtio_net", hdr(both, feat=0x20) + dev2(0x10) + net_ctrl(0, ack) + kick(CTRL))
+    # the same, the command split over two buffers and indirect, EVENT_IDX
+    write("fuzz_virtio_net", hdr(both | F_EVENT_IDX | F_INDIRECT, feat=0x20) + dev2(0x10) +
+          poke(BUF, ack) + chain(CTRL, 0, [(BUF, 1, False), (BUF + 1, 1, False),
+                                           (STATUS, 1, True)], indirect_at=0xb000) +
+          avail(CTRL, 0) + kick(CTRL) + dev2(0x10) + net_ctrl(1, ack, split=True) + kick(CTRL))
+    # without GUEST_ANNOUNCE: the ack is an error, the status never shows a request
+    write("fuzz_virtio_net", hdr(NET_CTRL_VQ, feat=0x20) + dev2(0x10) + net_ctrl(0, ack) +
+          kick(CTRL))
+    # commands petrel does not offer (RX promiscuous, MAC table, VLAN, MQ, offloads), an ack with
+    # data, an unknown class, one byte, nothing readable, no writable byte, a long command
+    cmds = [bytes([0, 0, 1]), bytes([1, 0]) + bytes(8), bytes([2, 0, 5, 0]), bytes([4, 0, 1, 0]),
+            bytes([5, 0]) + bytes(8), ack + b"\x00", bytes([0xff, 0xff]), bytes([3]), b""]
+    seed = hdr(both, qexp=5, feat=0x20)
+    for k, c in enumerate(cmds):
+        seed += net_ctrl(3 * k, c, ack_at=STATUS + k, at=BUF + 0x100 * k)
+    seed += net_ctrl(30, ack, ack_len=0) + kick(CTRL)
+    seed += net_ctrl(0, bytes([1, 1]) + bytes(100), at=BUF + 0x400) + kick(CTRL)
+    write("fuzz_virtio_net", seed)
+    # a loop, a head out of range, a writable command; then a reset clears the request
+    write("fuzz_virtio_net", hdr(both, feat=0x20) + dev2(0x10) +
+          desc(CTRL, 0, BUF, 2, D_NEXT, 1) + desc(CTRL, 1, BUF, 2, D_NEXT, 0) + avail(CTRL, 0) +
+          kick(CTRL) + reset() + dev2(0x10) + avail(CTRL, 300) + kick(CTRL) + reset() +
+          dev2(0x10) + desc(CTRL, 0, BUF, 2, D_WRITE) + avail(CTRL, 0) + kick(CTRL) + reset() +
+          net_ctrl(0, ack) + kick(CTRL))
+    # changing memory: the command rewritten between the device's reads
+    race = bytes([0, 0, 0, 0, 0, 0x81, 0, 0xff, 0xff]) + bytes(3)
+    write("fuzz_virtio_net", hdr(both, feat=0x20, race=race) + dev2(0x10) + net_ctrl(0, ack) +
+          kick(CTRL) + race)
+    # traffic and control together
+    write("fuzz_virtio_net", hdr(both, feat=0x21) + net_rx_bufs(0, 2, 1526) + kick(0) +
+          dev2(0x10) + packet(bytes(12) + bytes(range(60))) + net_ctrl(0, ack, at=BUF + 0x800) +
+          net_tx(0, bytes(range(60))) + kick(1) + kick(CTRL) + dev2(0))
+
+
 # ---- virtio-console: queue 0 receives, queue 1 transmits ----
 
 def console():
@@ -310,6 +366,7 @@ def main():
     blk()
     virtq()
     net()
+    net_ctrl_seeds()
     console()
     rng()
     vsock()
