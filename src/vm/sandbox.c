@@ -42,15 +42,16 @@ enum {
 	SB_ENTROPY = 1u << 5,  /* getrandom for virtio-rng */
 	SB_SOCK_IO = 1u << 6,  /* sockets already listening: accept, receive, send */
 	SB_KVM_VCPU = 1u << 7, /* KVM ioctls on a vCPU's fd: run it, its registers, its debugging */
-	SB_KVM_VM = 1u << 8,   /* KVM ioctls on the VM's fd while the guest runs: interrupts... */
+	SB_KVM_IRQ = 1u << 8,  /* KVM ioctls devices make on the VM's fd: interrupts, doorbells */
 	SB_DEV_RUN = 1u << 9,  /* ioctls on a TAP's or terminal's fd while the guest runs */
 	SB_BUILD = 1u << 10,   /* assembling machines: open files, KVM, TAPs, sockets, threads */
 	SB_VSOCK = 1u << 11,   /* the hybrid vsock's UNIX sockets: connect, accept, stream */
+	SB_KVM_VM = 1u << 12, /* the VM's memory slots, dirty log and state: snapshots, migration */
 };
 
 #define SB_RUNTIME                                                                                 \
 	(SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY | SB_SOCK_IO |      \
-	 SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN | SB_VSOCK)
+	 SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM | SB_DEV_RUN | SB_VSOCK)
 
 struct sandbox_kind_spec {
 	const char *name;
@@ -64,9 +65,12 @@ struct sandbox_kind_spec {
 static const struct sandbox_kind_spec kinds[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = {"main", SB_RUNTIME | SB_BUILD},
     [SANDBOX_API] = {"api", SB_RUNTIME | SB_BUILD},
-    [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_VM | SB_DEV_RUN},
+    [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_DEV_RUN},
+    /* petrel's test device splits memory slots and reads the dirty log on a guest's write */
+    [SANDBOX_VCPU_TEST] = {"vcpu-test",
+			   SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM | SB_DEV_RUN},
     [SANDBOX_IO] = {"io", SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY |
-			      SB_KVM_VM | SB_DEV_RUN | SB_VSOCK},
+			      SB_KVM_IRQ | SB_DEV_RUN | SB_VSOCK},
     [SANDBOX_GDB] = {"gdb", SB_BASE | SB_NOTIFY | SB_POLL | SB_SOCK_IO | SB_KVM_VCPU},
     [SANDBOX_METRICS] = {"metrics", SB_BASE | SB_FILE_IO},
 };
@@ -133,11 +137,17 @@ static const unsigned long kvm_vcpu_ioctls[] = {
     KVM_X86_SET_MCE, 0, /* a host memory error becomes the guest's machine check */
 };
 
-static const unsigned long kvm_vm_ioctls[] = {
+/* what device models ask of the platform on a vCPU or the I/O thread */
+static const unsigned long kvm_irq_ioctls[] = {
     KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING,
+    KVM_CHECK_EXTENSION, 0,
+};
+
+/* never needed by a vCPU or the I/O thread: a guest's exit cannot move RAM or rewind the VM */
+static const unsigned long kvm_vm_ioctls[] = {
     KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG,
     KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO, KVM_GET_CLOCK, KVM_SET_CLOCK,
-    KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_PIT2, KVM_SET_PIT2, KVM_CHECK_EXTENSION, 0,
+    KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_PIT2, KVM_SET_PIT2, 0,
 };
 
 /* the guest's features reach its TAP; the console's size */
@@ -180,6 +190,7 @@ static const struct sandbox_group groups[] = {
     {SB_ENTROPY, entropy_calls, NULL},
     {SB_SOCK_IO, sock_io_calls, sock_io_ioctls},
     {SB_KVM_VCPU, NULL, kvm_vcpu_ioctls},
+    {SB_KVM_IRQ, NULL, kvm_irq_ioctls},
     {SB_KVM_VM, NULL, kvm_vm_ioctls},
     {SB_DEV_RUN, NULL, dev_run_ioctls},
     {SB_BUILD, build_calls, build_ioctls},

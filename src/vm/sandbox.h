@@ -19,12 +19,13 @@ enum sandbox_mode {
 };
 
 enum sandbox_kind {
-	SANDBOX_MAIN,	 /* runs machines: builds them, rebuilds them on a guest reboot */
-	SANDBOX_API,	 /* the HTTP API's server: builds the machines it boots */
-	SANDBOX_VCPU,	 /* KVM_RUN and the exits' device emulation */
-	SANDBOX_IO,	 /* the machine's event loop: virtqueues, disks, TAPs, console */
-	SANDBOX_GDB,	 /* the debugger's connection */
-	SANDBOX_METRICS, /* Firecracker's metrics, a line a minute */
+	SANDBOX_MAIN,	   /* runs machines: builds them, rebuilds them on a guest reboot */
+	SANDBOX_API,	   /* the HTTP API's server: builds the machines it boots */
+	SANDBOX_VCPU,	   /* KVM_RUN and the exits' device emulation */
+	SANDBOX_VCPU_TEST, /* the same, with petrel's test device (memory slots, dirty log) */
+	SANDBOX_IO,	   /* the machine's event loop: virtqueues, disks, TAPs, console */
+	SANDBOX_GDB,	   /* the debugger's connection */
+	SANDBOX_METRICS,   /* Firecracker's metrics, a line a minute */
 	SANDBOX_KINDS,
 };
 

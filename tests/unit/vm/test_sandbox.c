@@ -2,7 +2,8 @@
 /*
  * The sandbox's modes, and its filters in a child process: a vCPU thread's
  * filter stops an open with status 12 and the line naming it, log lets it
- * through, off installs nothing; the metrics thread may not make a socket.
+ * through, off installs nothing; the metrics thread may not make a socket;
+ * vCPU and I/O threads may not touch the VM's memory slots or dirty log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +43,7 @@ static void test_modes(void **state)
 	assert_string_equal(sandbox_kind_name(SANDBOX_VCPU), "vcpu");
 }
 
-enum forbidden { OPEN, SOCKET };
+enum forbidden { OPEN, SOCKET, SLOT_IOCTL, DIRTY_LOG_IOCTL, IRQ_IOCTL };
 
 /* A child enters @kind in @mode and makes @what; its status and what it wrote to stderr. */
 static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden what, char *out,
@@ -54,14 +57,30 @@ static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden 
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		int fd;
 
 		dup2(p[1], STDERR_FILENO);
 		close(p[0]);
 		if (sandbox_enter(mode, kind, "test1") < 0)
 			_exit(99);
-		fd = what == OPEN ? open("/dev/null", O_RDONLY | O_CLOEXEC)
-				  : socket(AF_UNIX, SOCK_STREAM, 0);
+		switch (what) {
+		case OPEN:
+			fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			break;
+		case SOCKET:
+			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			break;
+		default:
+			/* on /dev/null: ENOTTY when the filter lets it through */
+			ioctl(null,
+			      what == SLOT_IOCTL	? KVM_SET_USER_MEMORY_REGION
+			      : what == DIRTY_LOG_IOCTL ? KVM_GET_DIRTY_LOG
+							: KVM_IRQ_LINE,
+			      NULL);
+			fd = 0;
+			break;
+		}
 		_exit(fd >= 0 ? 0 : 98);
 	}
 	close(p[1]);
@@ -87,6 +106,30 @@ static void test_kill(void **state)
 	assert_non_null(strstr(out, "forbidden syscall socket (41)"));
 }
 
+/*
+ * The VM's memory slots and dirty log are out of a vCPU's and the I/O
+ * thread's reach (only the test device's vCPUs need them); interrupts are
+ * not.
+ */
+static void test_vm_ioctls(void **state)
+{
+	char out[256];
+
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, SLOT_IOCTL, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_non_null(strstr(out, "thread test1 made forbidden syscall ioctl (16)"));
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_IO, DIRTY_LOG_IOCTL, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, DIRTY_LOG_IOCTL, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU_TEST, SLOT_IOCTL, out, sizeof(out)), 0);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU_TEST, DIRTY_LOG_IOCTL, out, sizeof(out)),
+			 0);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, IRQ_IOCTL, out, sizeof(out)), 0);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_IO, IRQ_IOCTL, out, sizeof(out)), 0);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_MAIN, SLOT_IOCTL, out, sizeof(out)), 0);
+}
+
 static void test_log_and_off(void **state)
 {
 	char out[256];
@@ -102,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_modes),
 	    cmocka_unit_test(test_kill),
+	    cmocka_unit_test(test_vm_ioctls),
 	    cmocka_unit_test(test_log_and_off),
 	};
 
