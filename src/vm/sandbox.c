@@ -325,16 +325,23 @@ static struct scmp_arg_cmp arg_masked(unsigned int arg, scmp_datum_t mask, scmp_
 	    .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = v};
 }
 
-static int add_group(scmp_filter_ctx ctx, const struct sandbox_group *g)
+/* @g's rules; with @fd >= 0 its ioctls are allowed on that fd only. */
+static int add_group(scmp_filter_ctx ctx, const struct sandbox_group *g, int fd)
 {
 	int ret = 0;
 
 	for (const int *sc = g->syscalls; sc && *sc != -1 && !ret; sc++)
 		if (*sc >= 0) /* a syscall this architecture lacks resolves negative */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, *sc, 0);
-	for (const unsigned long *io = g->ioctls; io && *io && !ret; io++)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				       arg_masked(1, 0xffffffffu, *io));
+	for (const unsigned long *io = g->ioctls; io && *io && !ret; io++) {
+		if (fd >= 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+					       arg_eq(0, (scmp_datum_t)fd),
+					       arg_masked(1, 0xffffffffu, *io));
+		else
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					       arg_masked(1, 0xffffffffu, *io));
+	}
 	return ret;
 }
 
@@ -377,7 +384,7 @@ static int add_arg_rules(scmp_filter_ctx ctx, unsigned int gs)
 	return ret;
 }
 
-static int load_filter(enum sandbox_mode mode, enum sandbox_kind kind)
+static int load_filter(enum sandbox_mode mode, enum sandbox_kind kind, int vcpu_fd)
 {
 	unsigned int gs = kinds[kind].groups;
 	scmp_filter_ctx ctx;
@@ -388,7 +395,8 @@ static int load_filter(enum sandbox_mode mode, enum sandbox_kind kind)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]) && !ret; i++)
 		if (gs & groups[i].bit)
-			ret = add_group(ctx, &groups[i]);
+			ret =
+			    add_group(ctx, &groups[i], groups[i].bit == SB_KVM_VCPU ? vcpu_fd : -1);
 	if (!ret)
 		ret = add_arg_rules(ctx, gs);
 	if (!ret)
@@ -398,6 +406,12 @@ static int load_filter(enum sandbox_mode mode, enum sandbox_kind kind)
 }
 
 int sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind, const char *name)
+{
+	return sandbox_enter_vcpu(mode, kind, name, -1);
+}
+
+int sandbox_enter_vcpu(enum sandbox_mode mode, enum sandbox_kind kind, const char *name,
+		       int vcpu_fd)
 {
 	int ret;
 
@@ -410,7 +424,7 @@ int sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind, const char *na
 		if (handler_ret < 0)
 			return handler_ret;
 	}
-	ret = load_filter(mode, kind);
+	ret = load_filter(mode, kind, vcpu_fd);
 	if (ret < 0)
 		fprintf(stderr, "petrel: seccomp: cannot install the %s thread's filter (%s): %s\n",
 			name, kinds[kind].name, strerror(-ret));

@@ -40,6 +40,13 @@ const char *sandbox_kind_name(enum sandbox_kind kind);
  * syscall. 0, or -errno with a message on stderr.
  */
 int sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind, const char *name);
+/*
+ * The same for a vCPU thread: with @vcpu_fd >= 0 its KVM vCPU ioctls
+ * (KVM_RUN, registers...) are allowed on that fd only, its own vCPU's, not
+ * on another vCPU's.
+ */
+int sandbox_enter_vcpu(enum sandbox_mode mode, enum sandbox_kind kind, const char *name,
+		       int vcpu_fd);
 
 /*
  * In kill mode, remove @path (the API socket) when a forbidden syscall ends

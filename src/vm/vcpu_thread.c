@@ -143,8 +143,9 @@ static void *vcpu_thread_main(void *arg)
 
 	/* the filter is in place before the guest runs a single instruction */
 	snprintf(name, sizeof(name), "vcpu%u", v->kvm.id);
-	if (sandbox_enter(m->cfg.sandbox, m->cfg.test_device ? SANDBOX_VCPU_TEST : SANDBOX_VCPU,
-			  name) < 0) {
+	if (sandbox_enter_vcpu(m->cfg.sandbox,
+			       m->cfg.test_device ? SANDBOX_VCPU_TEST : SANDBOX_VCPU, name,
+			       v->kvm.fd) < 0) {
 		machine_request_stop(m, VM_EXIT_ERROR);
 		return NULL;
 	}

@@ -3,7 +3,8 @@
  * The sandbox's modes, and its filters in a child process: a vCPU thread's
  * filter stops an open with status 12 and the line naming it, log lets it
  * through, off installs nothing; the metrics thread may not make a socket;
- * vCPU and I/O threads may not touch the VM's memory slots or dirty log.
+ * vCPU and I/O threads may not touch the VM's memory slots or dirty log, nor
+ * a vCPU thread another vCPU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,7 @@ static void test_modes(void **state)
 	assert_string_equal(sandbox_kind_name(SANDBOX_VCPU), "vcpu");
 }
 
-enum forbidden { OPEN, SOCKET, SLOT_IOCTL, DIRTY_LOG_IOCTL, IRQ_IOCTL };
+enum forbidden { OPEN, SOCKET, SLOT_IOCTL, DIRTY_LOG_IOCTL, IRQ_IOCTL, REGS_OWN, REGS_OTHER };
 
 /* A child enters @kind in @mode and makes @what; its status and what it wrote to stderr. */
 static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden what, char *out,
@@ -62,7 +63,9 @@ static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden 
 
 		dup2(p[1], STDERR_FILENO);
 		close(p[0]);
-		if (sandbox_enter(mode, kind, "test1") < 0)
+		int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (sandbox_enter_vcpu(mode, kind, "test1", what >= REGS_OWN ? null : -1) < 0)
 			_exit(99);
 		switch (what) {
 		case OPEN:
@@ -70,6 +73,12 @@ static int child(enum sandbox_mode mode, enum sandbox_kind kind, enum forbidden 
 			break;
 		case SOCKET:
 			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			break;
+		case REGS_OWN:
+		case REGS_OTHER:
+			/* the thread's own vCPU is @null; another vCPU's fd is @other */
+			ioctl(what == REGS_OWN ? null : other, KVM_GET_REGS, NULL);
+			fd = 0;
 			break;
 		default:
 			/* on /dev/null: ENOTTY when the filter lets it through */
@@ -130,6 +139,19 @@ static void test_vm_ioctls(void **state)
 	assert_int_equal(child(SANDBOX_KILL, SANDBOX_MAIN, SLOT_IOCTL, out, sizeof(out)), 0);
 }
 
+/* A vCPU thread reaches its own vCPU only. */
+static void test_own_vcpu(void **state)
+{
+	char out[256];
+
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, REGS_OWN, out, sizeof(out)), 0);
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU, REGS_OTHER, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+	assert_non_null(strstr(out, "forbidden syscall ioctl (16)"));
+	assert_int_equal(child(SANDBOX_KILL, SANDBOX_VCPU_TEST, REGS_OTHER, out, sizeof(out)),
+			 VM_EXIT_SECCOMP);
+}
+
 static void test_log_and_off(void **state)
 {
 	char out[256];
@@ -143,9 +165,8 @@ static void test_log_and_off(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_modes),
-	    cmocka_unit_test(test_kill),
-	    cmocka_unit_test(test_vm_ioctls),
+	    cmocka_unit_test(test_modes),	cmocka_unit_test(test_kill),
+	    cmocka_unit_test(test_vm_ioctls),	cmocka_unit_test(test_own_vcpu),
 	    cmocka_unit_test(test_log_and_off),
 	};
 
