@@ -1341,6 +1341,7 @@ void virtio_blk_save(struct virtio_blk *b, struct virtio_blk_state *s)
 	s->capacity = le64toh(b->cfg.capacity);
 	s->blk_size = le32toh(b->cfg.blk_size);
 	s->readonly = b->readonly;
+	s->sync_failed = b->sync_failed;
 	pthread_mutex_unlock(&b->vp.lock);
 }
 
@@ -1352,5 +1353,14 @@ const char *virtio_blk_state_check(const struct virtio_blk *b, const struct virt
 		return "blk_size";
 	if (s->readonly != b->readonly)
 		return "readonly";
+	if (s->sync_failed > 1)
+		return "sync_failed";
 	return NULL;
+}
+
+void virtio_blk_restore(struct virtio_blk *b, const struct virtio_blk_state *s)
+{
+	pthread_mutex_lock(&b->vp.lock);
+	b->sync_failed = s->sync_failed;
+	pthread_mutex_unlock(&b->vp.lock);
 }

@@ -250,7 +250,8 @@ struct virtio_blk_state {
 	uint64_t capacity; /* sectors */
 	uint32_t blk_size;
 	uint8_t readonly;
-	uint8_t pad[3];
+	uint8_t sync_failed; /* 1: writes and flushes fail until a reset (0 in older files) */
+	uint8_t pad[2];
 };
 
 /*
@@ -270,7 +271,9 @@ int virtio_blk_lock(struct virtio_blk *b);
  */
 int virtio_blk_quiesce(struct virtio_blk *b, unsigned int ms);
 void virtio_blk_save(struct virtio_blk *b, struct virtio_blk_state *s);
-/* NULL, or the field this disk disagrees with (another image, another size). */
+/* NULL, or the field this disk disagrees with (another image, another size) or a bad value. */
 const char *virtio_blk_state_check(const struct virtio_blk *b, const struct virtio_blk_state *s);
+/* After a check: a failed sync is remembered across a snapshot or a migration too. */
+void virtio_blk_restore(struct virtio_blk *b, const struct virtio_blk_state *s);
 
 #endif

@@ -523,7 +523,9 @@ static int get_model(const struct vdev *v, const struct vm_state_source *src, un
 
 static void restore_model(const struct vdev *v, const union model_state *s)
 {
-	if (v->kind == VDEV_NET)
+	if (v->kind == VDEV_BLK)
+		virtio_blk_restore(v->dev, &s->blk);
+	else if (v->kind == VDEV_NET)
 		virtio_net_restore(v->dev, &s->net, s->bytes + sizeof(s->net));
 	else if (v->kind == VDEV_CONSOLE)
 		virtio_console_restore(v->dev, &s->con);

@@ -996,6 +996,31 @@ static void test_failed_quiesce_is_remembered(void **state)
 	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
 }
 
+/* A snapshot (or a migration) carries a failed sync to the device restored from it. */
+static void test_failed_sync_travels(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_blk_state s;
+
+	driver_start(f);
+	virtio_blk_save(f->b, &s);
+	assert_int_equal(s.sync_failed, 0);
+	syncs.fail = true;
+	assert_int_equal(virtio_blk_quiesce(f->b, 1000), -EIO);
+	syncs.fail = false;
+	virtio_blk_save(f->b, &s);
+	assert_int_equal(s.sync_failed, 1);
+	assert_null(virtio_blk_state_check(f->b, &s));
+
+	/* the same device, reset, then restored from the state saved */
+	driver_start(f);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
+	virtio_blk_restore(f->b, &s);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_IOERR);
+	s.sync_failed = 2;
+	assert_string_equal(virtio_blk_state_check(f->b, &s), "sync_failed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1017,6 +1042,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_failed_flush_is_remembered, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_quiesce_is_remembered, fx_setup,
 					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_sync_travels, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
