@@ -1189,6 +1189,7 @@ int virtio_blk_unlock(struct virtio_blk *b)
 		ret = -errno;
 		fprintf(stderr, "petrel: disk %s: syncing before the handover: %s\n", b->path,
 			strerror(-ret));
+		blk_sync_failed(b, ret); /* the source goes on with this disk */
 	} else if (!b->unlocked) {
 		if (flock(b->fd, LOCK_UN) < 0)
 			ret = -errno;

@@ -189,7 +189,7 @@ struct virtio_blk {
 	unsigned int wait_head, nr_wait;
 	/*
 	 * A sync of the image failed (a FLUSH, a write-through write, the sync
-	 * ending a discard or write-zeroes, a quiesce): the host reports a
+	 * ending a discard or write-zeroes, a quiesce, a handover): the host reports a
 	 * write-back error to one sync only (Linux's errseq), so a later sync
 	 * that succeeds says nothing of the writes that were lost. From then on
 	 * every write, flush, discard and write-zeroes fails with
