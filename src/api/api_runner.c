@@ -685,6 +685,12 @@ const struct api_backend api_runner_backend = {
     .exit_vmm = runner_exit_vmm,
 };
 
+/* A SIGBUS petrel cannot hand to the guest: its socket goes too. */
+static void fatal_stop(void)
+{
+	sandbox_stop(1);
+}
+
 int api_runner_init(struct api_runner *r, const char *id)
 {
 	sigset_t set;
@@ -694,7 +700,7 @@ int api_runner_init(struct api_runner *r, const char *id)
 		fprintf(stderr, "petrel: cannot install the vCPU kick handler\n");
 		return -EINVAL;
 	}
-	if (kvm_sigbus_init(vm_terminal_restore) < 0) {
+	if (kvm_sigbus_init(fatal_stop) < 0) {
 		fprintf(stderr, "petrel: cannot install the SIGBUS handler\n");
 		return -EINVAL;
 	}

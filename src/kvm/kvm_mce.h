@@ -135,7 +135,8 @@ int kvm_vcpu_mce_inject(struct kvm_vcpu *v, const struct kvm_x86_mce *mce);
  * kvm_sigbus_eventfd becomes readable; kvm_sigbus_take_ao drains the queue.
  * Any other SIGBUS cannot be returned from (the access would fault again):
  * petrel prints one line and exits with status 1, after calling cleanup
- * (which must be async-signal-safe: restoring the terminal).
+ * (which must be async-signal-safe: restoring the terminal, removing the API
+ * socket; it may end petrel itself, with status 1).
  *
  * It also asks the kernel for early notice of errors in petrel's memory
  * (PR_MCE_KILL_EARLY), unless the process was started with a policy chosen.

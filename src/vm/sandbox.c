@@ -218,20 +218,25 @@ static void prepare_once(void)
 }
 
 /*
- * A path removed when a forbidden syscall ends petrel (the API socket), and
- * the thread that removes it: a vCPU or I/O thread's filter forbids unlink,
- * so the thread that trapped passes the signal on to this one (main, whose
- * filter allows it) and waits; main removes the path and ends petrel. Set
- * before the threads that read it start.
+ * A path removed when a forbidden syscall (or a fatal signal) ends petrel,
+ * the API socket, and the thread that removes it: a vCPU or I/O thread's
+ * filter forbids unlink, so the thread that stops petrel passes SIGSYS on to
+ * this one (main, whose filter allows it) with the status to exit with, and
+ * waits; main removes the path and ends petrel. Set before the threads that
+ * read it start.
  */
 static char unlink_path[128];
 static volatile sig_atomic_t unlink_armed;
 static pid_t unlink_tid;
+/* A kill-mode filter is loaded: the handler is there, and unlink may be forbidden. */
+static volatile sig_atomic_t relay_on;
+/* The status main exits with when SIGSYS is passed on to it. */
+static volatile sig_atomic_t relay_status = VM_EXIT_SECCOMP;
 
 /* si_code of a SIGSYS from a seccomp filter (the kernel's SYS_SECCOMP, which glibc lacks). */
 #define SECCOMP_SI_CODE 1
 
-/* How long a trapped thread waits for main to remove the path before it ends petrel itself. */
+/* How long a thread waits for main to remove the path before it ends petrel itself. */
 #define UNLINK_WAIT_S 1
 
 int sandbox_unlink_on_kill(const char *path)
@@ -247,29 +252,32 @@ int sandbox_unlink_on_kill(const char *path)
 	return 0;
 }
 
-/* After a forbidden syscall: remove the path (through main), restore the terminal, exit. */
-static void stop_now(void)
+void sandbox_stop(int status)
 {
 	if (unlink_armed) {
-		if ((pid_t)syscall(SYS_gettid) == unlink_tid) {
+		if (!relay_on || (pid_t)syscall(SYS_gettid) == unlink_tid) {
 			unlink(unlink_path);
-		} else if (syscall(SYS_tgkill, getpid(), unlink_tid, SIGSYS) == 0) {
-			struct timespec ts = {.tv_sec = UNLINK_WAIT_S, .tv_nsec = 0};
+		} else {
+			relay_status = status;
+			if (syscall(SYS_tgkill, getpid(), unlink_tid, SIGSYS) == 0) {
+				struct timespec ts = {.tv_sec = UNLINK_WAIT_S, .tv_nsec = 0};
 
-			/* main ends petrel meanwhile; if it cannot, this thread does */
-			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-				;
+				/* main ends petrel meanwhile; if it cannot, this thread does */
+				while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+					;
+			}
 		}
 	}
 	vm_terminal_restore(); /* tcsetattr is async-signal-safe */
 	/* the raw call: a sanitizer's _exit does more than exit */
-	syscall(SYS_exit_group, VM_EXIT_SECCOMP);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
 }
 
 /*
  * Async-signal-safe: write, the terminal's restore, gettid, tgkill, nanosleep
  * and exit_group, which every filter allows, and unlink on main, whose filter
- * allows it.
+ * allows it (sandbox_stop).
  */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
@@ -279,7 +287,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	if (si->si_code == SI_TKILL && si->si_pid == getpid())
-		stop_now(); /* passed on by the thread that trapped, which said why */
+		sandbox_stop(relay_status); /* passed on by a thread that said why */
 	if (si->si_code == SECCOMP_SI_CODE) {
 		kvm_sigline_str(&l, "petrel: seccomp: thread ");
 		kvm_sigline_str(&l, thread_name[0] ? thread_name : "?");
@@ -296,7 +304,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 		kvm_sigline_str(&l, "; stopping");
 	}
 	kvm_sigline_write(&l, STDERR_FILENO);
-	stop_now();
+	sandbox_stop(VM_EXIT_SECCOMP);
 }
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
@@ -425,6 +433,8 @@ int sandbox_enter_vcpu(enum sandbox_mode mode, enum sandbox_kind kind, const cha
 			return handler_ret;
 	}
 	ret = load_filter(mode, kind, vcpu_fd);
+	if (!ret && mode == SANDBOX_KILL)
+		relay_on = 1;
 	if (ret < 0)
 		fprintf(stderr, "petrel: seccomp: cannot install the %s thread's filter (%s): %s\n",
 			name, kinds[kind].name, strerror(-ret));

@@ -49,15 +49,22 @@ int sandbox_enter_vcpu(enum sandbox_mode mode, enum sandbox_kind kind, const cha
 		       int vcpu_fd);
 
 /*
- * In kill mode, remove @path (the API socket) when a forbidden syscall ends
- * petrel, whichever thread made it; NULL forgets it (call that before
+ * Remove @path (the API socket) when a forbidden syscall or sandbox_stop ends
+ * petrel, whichever thread it is on; NULL forgets it (call that before
  * removing the path yourself). Call it on the main thread before the first
  * filter: that thread must stay until petrel ends, its filter allowing
- * unlink (SANDBOX_MAIN), since the others' do not: the thread that made the
- * call passes the signal on to it and waits up to a second. A petrel ended
- * by SIGKILL still leaves the path. 0, or -ENAMETOOLONG (longer than a UNIX
+ * unlink (SANDBOX_MAIN), since the others' do not: in kill mode another
+ * thread passes SIGSYS on to it and waits up to a second. A petrel ended by
+ * SIGKILL still leaves the path. 0, or -ENAMETOOLONG (longer than a UNIX
  * socket's path).
  */
 int sandbox_unlink_on_kill(const char *path);
+
+/*
+ * End petrel at once with @status from a signal handler on any thread:
+ * the path of sandbox_unlink_on_kill removed (through the main thread when
+ * this one may not unlink), the terminal restored. Async-signal-safe.
+ */
+void sandbox_stop(int status) __attribute__((noreturn));
 
 #endif
