@@ -11,8 +11,9 @@ guest (rounds of sums over a window it rewrites, printed on COM1):
    one line;
  - a disk image and a TAP handed over between two petrels on one host: the
    destination locks the image and opens the TAP only when the source has
-   let go; when something else takes the image first, the destination
-   exits 1 and the source, which cannot take it back, stays paused.
+   let go; a destination that gives up after the source let go leaves the
+   source taking its image back and going on, and if the image was taken
+   meanwhile, the source stays paused.
    migration.py PETREL SNAP.bin"""
 import fcntl, json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
@@ -85,6 +86,16 @@ def locked(path):
             return True
         fcntl.flock(f, fcntl.LOCK_UN)
         return False
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 def has_tap(pid):
@@ -179,28 +190,72 @@ check(dst.wait(timeout=WAIT) == 0, "handover: the destination runs the guest to 
 whole = read(os.path.join(tmp, "hand-src.out")) + read(os.path.join(tmp, "hand-dst.out"))
 check(whole == ref, "handover: source then destination output is the uninterrupted run")
 
-# ---- the handover fails: another process takes the image first ----
-port = free_port()
-dst = destination("steal-dst", port)
-check(wait_listening(port, dst), "steal: the destination listens")
-src, sock = source("steal-src", extra=["--disk", "path=" + img])
-check(wait_for(os.path.join(tmp, "steal-src.out"), b"round 0000000000000004"),
-      "steal: the source runs")
-thief = open(img, "rb")
-stolen = threading.Thread(target=fcntl.flock, args=(thief, fcntl.LOCK_EX))
-stolen.start()  # waits on the source's lock, and has it the moment the source lets go
-rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
-stolen.join(timeout=WAIT)
-check(rc == 1 and one_line(err) and "stays paused" in err,
-      "steal: the migration fails and the source stays paused (%s)" % err.strip())
-check(dst.wait(timeout=WAIT) == 1, "steal: the destination exits 1")
-derr = read(os.path.join(tmp, "steal-dst.err")).decode(errors="replace")
-check(one_line(derr) and "in use by another process" in derr,
-      "steal: the destination says why (%s)" % derr.strip())
-check(vm_info(sock).get("state") == "Paused", "steal: the source's VM is paused")
-thief.close()
-ctl(sock, "shutdown")
-src.wait(timeout=WAIT)
+# ---- the handover fails after the source let go ----
+def handover_destination(lsock, take, done):
+    """Plays a destination up to the handover: takes every message until the
+    end, says the state is loaded, waits for the source to let go, takes the
+    image's lock itself if @take, then refuses (an error message)."""
+    conn, _ = lsock.accept()
+    while True:
+        h = recv_exact(conn, 16)
+        if h is None:
+            done.append("closed early")
+            return
+        typ, _, n = struct.unpack("<IIQ", h)
+        if recv_exact(conn, n) is None:
+            done.append("closed early")
+            return
+        if typ == 1:
+            conn.sendall(struct.pack("<IIQ", 2, 0, 0))  # ready
+        if typ == 6:
+            break  # end
+    conn.sendall(struct.pack("<IIQ", 9, 0, 0))  # loaded
+    h = recv_exact(conn, 16)
+    if h is None or struct.unpack("<IIQ", h)[0] != 10:
+        done.append("no release")
+        return
+    f = open(img, "rb")
+    if take:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    msg = b"a destination that gives up at the handover"
+    conn.sendall(struct.pack("<IIQ", 8, 0, len(msg)) + msg)
+    done.append(f)
+    conn.recv(1)  # until the source closes
+    conn.close()
+
+
+for take in (False, True):
+    name = "take" if take else "giveup"
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    port = lsock.getsockname()[1]
+    done = []
+    t = threading.Thread(target=handover_destination, args=(lsock, take, done))
+    t.start()
+    src, sock = source(name + "-src", extra=["--disk", "path=" + img])
+    check(wait_for(os.path.join(tmp, name + "-src.out"), b"round 0000000000000004"),
+          name + ": the source runs")
+    rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+    t.join(timeout=WAIT)
+    lsock.close()
+    check(done and not isinstance(done[0], str), name + ": the source let go at the handover")
+    if take:
+        check(rc == 1 and one_line(err) and "stays paused" in err,
+              "take: the image taken by another, the source stays paused (%s)" % err.strip())
+        check(vm_info(sock).get("state") == "Paused", "take: vm.info says paused")
+        done[0].close()
+        ctl(sock, "shutdown")
+        src.wait(timeout=WAIT)
+    else:
+        check(rc == 1 and one_line(err) and "gives up at the handover" in err and
+              "stays paused" not in err,
+              "giveup: the migration fails in one line (%s)" % err.strip())
+        check(locked(img), "giveup: the source took its image's lock back")
+        check(src.wait(timeout=WAIT) == 0, "giveup: the source finishes its run, status 0")
+        check(read(os.path.join(tmp, "giveup-src.out")) == ref,
+              "giveup: its output is the uninterrupted run")
+        done[0].close()
 if tap_ok:
     subprocess.run(["ip", "link", "del", tap], capture_output=True)
 
@@ -243,16 +298,6 @@ keeps_running("version", src, sock)
 
 
 # ---- a destination that dies in the middle of the memory ----
-def recv_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
 def fake_destination(lsock, got):
     """Takes the hello and the specification, says ready, reads 64 KiB of memory, closes."""
     conn, _ = lsock.accept()
