@@ -144,8 +144,13 @@ int vm_devices_hold(struct machine *m, bool hold, int timeout_ms)
 	seq = ++d->hold_seq;
 	if (write(d->hold_efd, &one, sizeof(one)) < 0)
 		ret = -errno;
-	/* once acknowledged, no device handler runs (hold) or held fds are back (release) */
-	while (!ret && d->hold_ack < seq)
+	/*
+	 * Once acknowledged, no device handler runs (hold) or held fds are back
+	 * (release). A loop not (or no longer) running has nothing to obey: it
+	 * reads the flag when it starts (a restored machine's, resumed before
+	 * its I/O thread got going).
+	 */
+	while (!ret && d->loop_running && d->hold_ack < seq)
 		if (pthread_cond_timedwait(&d->hold_cond, &d->hold_lock, &deadline) == ETIMEDOUT)
 			ret = -ETIMEDOUT;
 	pthread_mutex_unlock(&d->hold_lock);
@@ -711,7 +716,16 @@ void vm_devices_destroy(struct machine *m)
 
 void vm_devices_event_loop(struct machine *m)
 {
-	vm_loop_run(&m->devs->loop);
+	struct vm_devices *d = m->devs;
+
+	pthread_mutex_lock(&d->hold_lock);
+	d->loop_running = true;
+	pthread_mutex_unlock(&d->hold_lock);
+	vm_loop_run(&d->loop);
+	pthread_mutex_lock(&d->hold_lock);
+	d->loop_running = false;
+	pthread_cond_broadcast(&d->hold_cond);
+	pthread_mutex_unlock(&d->hold_lock);
 }
 
 static void print_queues(FILE *out, const char *what, unsigned int idx, struct virtio_pci *vp)

@@ -14,7 +14,8 @@ void vm_devices_event_loop(struct machine *m);
  * Hold (or release) the devices' work on the I/O thread: doorbells, TAPs,
  * timers and completions wait while the machine is paused; the console and
  * signals go on. Returns once the I/O thread obeys (-ETIMEDOUT after
- * @timeout_ms, or without a running loop to obey).
+ * @timeout_ms); at once when its loop is not running (it reads the hold
+ * when it starts).
  */
 int vm_devices_hold(struct machine *m, bool hold, int timeout_ms);
 /* Ctrl-Alt-Del typed on the i8042 keyboard (-EAGAIN when it cannot take it now). */

@@ -47,6 +47,7 @@ struct vm_devices {
 	int panic_tfd; /* after a reported panic: when to stop waiting for the guest's console */
 	uint64_t hold_seq; /* requests made, under hold_lock */
 	uint64_t hold_ack; /* requests the I/O thread has seen */
+	bool loop_running; /* under hold_lock: the I/O thread is in its loop to answer */
 	pthread_mutex_t hold_lock;
 	pthread_cond_t hold_cond;
 	int sigfd;
