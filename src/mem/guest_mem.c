@@ -265,6 +265,23 @@ uint64_t gm_total(const struct guest_mem *gm)
 	return total;
 }
 
+int gm_discard(struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct gm_region *r;
+	uint8_t *hva;
+
+	if (!len || (gpa | len) & (GM_PAGE_SIZE - 1))
+		return -EINVAL;
+	r = gm_region_of(gm, gpa, len);
+	if (!r)
+		return -EFAULT;
+	hva = r->hva + (gpa - r->gpa);
+	if (madvise(hva, len, gm->shared ? MADV_REMOVE : MADV_DONTNEED) < 0)
+		return -errno;
+	gm_mark_dirty(gm, gpa, len);
+	return 0;
+}
+
 static void set_bit_atomic(unsigned long *map, uint64_t bit)
 {
 	__atomic_fetch_or(&map[bit / BITS_PER_LONG], 1UL << (bit % BITS_PER_LONG),

@@ -97,6 +97,21 @@ int gm_hva_to_gpa(const struct guest_mem *gm, const void *hva, uint64_t *gpa);
 /* Total RAM bytes. */
 uint64_t gm_total(const struct guest_mem *gm);
 
+/*
+ * Give the pages of [gpa, gpa+len) back to the host (a balloon's inflated or
+ * reported pages): page aligned and wholly inside one region, else -EINVAL
+ * or -EFAULT and nothing happens. Anonymous RAM is dropped (MADV_DONTNEED)
+ * and reads as zero afterwards; memfd RAM has its pages removed from the
+ * memfd (MADV_REMOVE), for every process mapping it. RAM mapped privately
+ * from a snapshot's file drops petrel's copies (MADV_DONTNEED): the pages
+ * read as the file's content again, which costs no memory of petrel's own
+ * (the page cache may drop it); the file is never written. Either way the
+ * guest sees content it must not rely on (the balloon offers no page
+ * poisoning), and the pages are marked dirty so that a diff snapshot or a
+ * migration carries what they read now.
+ */
+int gm_discard(struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
 /* Mark [gpa, gpa+len) dirty in the VMM-side bitmaps (device DMA writes). */
 void gm_mark_dirty(struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* Mark pages dirty from a page bitmap covering [gpa, gpa + npages pages). */
