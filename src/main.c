@@ -79,6 +79,10 @@ static void usage(FILE *out)
 	    "  --vsock cid=N,uds=PATH a virtio-vsock device, the guest's cid N (>= 3);\n"
 	    "                         its host side is Firecracker's hybrid vsock: the\n"
 	    "                         UNIX socket PATH (created) and PATH_PORT\n"
+	    "  --balloon [size=MIB][,deflate_on_oom=on][,free_page_reporting=on][,stats=SECS]\n"
+	    "                         a virtio-balloon: the guest gives MIB back to the\n"
+	    "                         host, and its free pages with free_page_reporting;\n"
+	    "                         memory statistics every SECS seconds\n"
 	    "  --gdb tcp:HOST:PORT    serve the GDB remote protocol (host default 127.0.0.1)\n"
 	    "  --gdb-wait             hold every vCPU until the debugger continues\n"
 	    "  --api-sock PATH|fd=N   serve the HTTP API (Firecracker's and Cloud\n"
@@ -136,6 +140,7 @@ enum {
 	OPT_GDB_WAIT,
 	OPT_RNG,
 	OPT_VSOCK,
+	OPT_BALLOON,
 	OPT_DISK,
 	OPT_NET,
 	OPT_CONSOLE,
@@ -172,6 +177,7 @@ static const struct option run_options[] = {
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"rng", no_argument, NULL, OPT_RNG},
     {"vsock", required_argument, NULL, OPT_VSOCK},
+    {"balloon", optional_argument, NULL, OPT_BALLOON},
     {"disk", required_argument, NULL, OPT_DISK},
     {"net", required_argument, NULL, OPT_NET},
     {"test-device", no_argument, NULL, OPT_TEST_DEVICE},
@@ -460,6 +466,18 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 				    optarg);
 			cfg->vsock_on = true;
 			break;
+		case OPT_BALLOON: {
+			/* --balloon alone, --balloon=SPEC or --balloon SPEC */
+			const char *spec = optarg;
+
+			if (!spec && optind < argc && argv[optind][0] != '-' &&
+			    strchr(argv[optind], '='))
+				spec = argv[optind++];
+			if (virtio_balloon_parse(spec, &cfg->balloon) < 0)
+				    "--balloon %s: expected [size=MIB][,deflate_on_oom=on|off]"
+				    "[,free_page_reporting=on|off][,stats=SECS of at most 86400]",
+				    spec);
+		}
 		case OPT_DISK: {
 			struct virtio_blk_config_opts o;
 
@@ -628,6 +646,8 @@ static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 		snprintf(vs.uds, sizeof(vs.uds), "%s", cfg->vsock.uds);
 		ret = api_vmm_set_vsock(v, &vs, &err);
 	}
+	if (!ret && cfg->balloon.on)
+		ret = api_vmm_set_balloon(v, &cfg->balloon, &err);
 	if (!ret)
 		ret = api_vmm_set_serial(v,
 					 cfg->serial == VM_SERIAL_FILE	? API_SERIAL_FILE

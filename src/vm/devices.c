@@ -33,6 +33,7 @@
 #include "dev/uart16550.h"
 #include "kvm/kvm_mce.h"
 #include "pci/pci_host.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_console.h"
@@ -172,7 +173,7 @@ static int plug_virtio(struct vm_devices *d, struct virtio_pci *vp)
 /* Does the configuration put a device on the PCI bus? Each kind of PCI device is listed here. */
 static bool wants_pci(const struct vm_config *cfg)
 {
-	return cfg->rng || cfg->nr_disks || cfg->nr_nets || cfg->vsock_on;
+	return cfg->rng || cfg->nr_disks || cfg->nr_nets || cfg->vsock_on || cfg->balloon.on;
 }
 
 static void console_out(void *opaque, const uint8_t *buf, size_t len);
@@ -285,6 +286,16 @@ static int create_pci(struct vm_devices *d)
 			return ret;
 		}
 		ret = plug_virtio(d, &d->vsock->vp);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->cfg.balloon.on) {
+		d->balloon = calloc(1, sizeof(*d->balloon));
+		ret = d->balloon ? virtio_balloon_init(d->balloon, &m->cfg.balloon, &m->mem,
+						       &m->platform, &io)
+				 : -ENOMEM;
+		fprintf(stderr, "petrel: virtio-balloon: %s\n", strerror(-ret));
+		ret = plug_virtio(d, &d->balloon->vp);
 		if (ret < 0)
 			return ret;
 	}
@@ -664,6 +675,10 @@ void vm_devices_destroy(struct machine *m)
 		virtio_rng_destroy(d->rng);
 		free(d->rng);
 	}
+	if (d->balloon) {
+		virtio_balloon_destroy(d->balloon);
+		free(d->balloon);
+	}
 	if (d->con) {
 		virtio_console_destroy(d->con);
 		free(d->con);
@@ -784,6 +799,20 @@ void vm_devices_print_stats(struct machine *m, FILE *out)
 			(unsigned long long)s.conns_refused, (unsigned long long)s.bytes_to_guest,
 			(unsigned long long)s.bytes_from_guest, (unsigned long long)s.bad_packets);
 	}
+	if (d->balloon) {
+		struct virtio_balloon_info bi;
+
+		print_queues(out, "virtio-balloon", 0, &d->balloon->vp);
+		virtio_balloon_info(d->balloon, &bi);
+		fprintf(
+		    out,
+		    "petrel: virtio-balloon 0: target %u pages, actual %u, %llu pages inflated, "
+		    "%llu deflated, %llu reported, %llu bad, %llu statistics updates\n",
+		    bi.target_pages, bi.actual_pages, (unsigned long long)bi.counts.inflated,
+		    (unsigned long long)bi.counts.deflated, (unsigned long long)bi.counts.reported,
+		    (unsigned long long)bi.counts.bad_pfns,
+		    (unsigned long long)bi.counts.stats_updates);
+	}
 }
 
 void vm_devices_flush(struct machine *m)
@@ -899,5 +928,28 @@ int vm_devices_net_stats(struct machine *m, unsigned int idx, struct virtio_net_
 	pthread_mutex_lock(&n->vp.lock);
 	*out = n->stats;
 	pthread_mutex_unlock(&n->vp.lock);
+	return 0;
+}
+
+int vm_devices_balloon_set(struct machine *m, const uint32_t *target_pages,
+			   const unsigned int *stats_interval_s)
+{
+	struct virtio_balloon *b = m->devs ? m->devs->balloon : NULL;
+	int ret = 0;
+
+	if (!b)
+		return -ENODEV;
+	if (stats_interval_s)
+		ret = virtio_balloon_set_stats_interval(b, *stats_interval_s);
+	if (!ret && target_pages)
+		virtio_balloon_set_target(b, *target_pages);
+	return ret;
+}
+
+int vm_devices_balloon_info(struct machine *m, struct virtio_balloon_info *out)
+{
+	if (!m->devs || !m->devs->balloon)
+		return -ENODEV;
+	virtio_balloon_info(m->devs->balloon, out);
 	return 0;
 }

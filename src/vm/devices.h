@@ -68,6 +68,14 @@ int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
  * event. Returns how many devices were asked.
  */
 unsigned int vm_devices_announce(struct machine *m);
+/*
+ * The balloon's target (4 KiB pages) and statistics interval (seconds, only
+ * when it has statistics), each when not NULL; any thread. -ENODEV without
+ * a balloon, -EINVAL for an interval it cannot take.
+ */
+int vm_devices_balloon_set(struct machine *m, const uint32_t *target_pages,
+			   const unsigned int *stats_interval_s);
+int vm_devices_balloon_info(struct machine *m, struct virtio_balloon_info *out);
 /* Flush buffered console output. */
 void vm_devices_flush(struct machine *m);
 /* Per virtio queue: doorbells and interrupts; per NIC: packets (for --stats). */

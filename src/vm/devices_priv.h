@@ -18,6 +18,7 @@
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "pci/pci_host.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_console.h"
 #include "virtio/virtio_net.h"
@@ -73,6 +74,7 @@ struct vm_devices {
 	struct pci_host pci;
 	bool pci_on;
 	struct virtio_rng *rng;
+	struct virtio_balloon *balloon;
 	struct virtio_console *con; /* with --console hvc: gets the console's input */
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	struct virtio_net *net[VM_MAX_NETS];

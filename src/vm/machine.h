@@ -17,6 +17,7 @@
 #include "mem/guest_mem.h"
 #include "vm/memory_error.h"
 #include "vm/sandbox.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_vsock_conn.h"
@@ -69,7 +70,8 @@ struct vm_config {
 	unsigned int nr_nets;
 	bool vsock_on; /* --vsock cid=N,uds=PATH */
 	struct virtio_vsock_config_opts vsock;
-	const char *gdb;   /* --gdb tcp:HOST:PORT, or NULL */
+	struct virtio_balloon_opts balloon; /* --balloon */
+	const char *gdb;		    /* --gdb tcp:HOST:PORT, or NULL */
 	bool gdb_wait;	   /* --gdb-wait: hold the vCPUs until the debugger continues */
 	bool reboot_exits; /* --on-reboot exit */
 	bool stats;	   /* print exit counters at the end */
