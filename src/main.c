@@ -474,9 +474,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 			    strchr(argv[optind], '='))
 				spec = argv[optind++];
 			if (virtio_balloon_parse(spec, &cfg->balloon) < 0)
+				return usage_error(
 				    "--balloon %s: expected [size=MIB][,deflate_on_oom=on|off]"
 				    "[,free_page_reporting=on|off][,stats=SECS of at most 86400]",
 				    spec);
+			break;
 		}
 		case OPT_DISK: {
 			struct virtio_blk_config_opts o;

@@ -271,6 +271,27 @@ static int runner_drive_update(void *ctx, unsigned int idx, const char *path, st
 	return ret;
 }
 
+static int runner_balloon(void *ctx, const uint32_t *target_pages,
+			  const unsigned int *stats_interval_s, struct virtio_balloon_info *out,
+			  struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	struct machine *m;
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&r->lock);
+	m = live_machine(r, err);
+	if (m) {
+		ret = vm_devices_balloon_set(m, target_pages, stats_interval_s);
+		if (!ret && out)
+			ret = vm_devices_balloon_info(m, out);
+		if (ret)
+			api_fail(err, ret, "balloon: %s", strerror(-ret));
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
 static void runner_counters(void *ctx, struct api_counters *out)
 {
 	struct api_runner *r = ctx;
@@ -676,6 +697,7 @@ const struct api_backend api_runner_backend = {
     .ctrl_alt_del = runner_ctrl_alt_del,
     .power_button = runner_power_button,
     .drive_update = runner_drive_update,
+    .balloon = runner_balloon,
     .snapshot = runner_snapshot,
     .restore = runner_restore,
     .send_migration = runner_send_migration,

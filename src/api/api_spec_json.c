@@ -15,7 +15,9 @@
  *    "serial": "stdio" | "file" | "off", "serial_path": PATH|null,
  *    "serial_max": N|null (null: no cap), "console_hvc": false,
  *    "boot_timer": false, "reboot_exits": false, "stats": false,
- *    "test_device": false, "irqchip": false}
+ *    "test_device": false, "irqchip": false,
+ *    "balloon": {"size_mib": N, "deflate_on_oom": false,
+ *                "free_page_reporting": false, "stats_interval_s": N} (only with one)}
  *
  * "petrel_spec", "cpus", "mem_mib" and "boot" are required; the others
  * default to false, null, 0 or empty; any other key is refused. Drives are
@@ -113,6 +115,16 @@ char *api_spec_to_json(const struct api_vm_spec *s, size_t *len)
 	    "console_hvc", s->console_hvc, "boot_timer", s->boot_timer, "reboot_exits",
 	    s->reboot_exits, "stats", s->stats, "test_device", s->test_device, "irqchip",
 	    s->irqchip);
+	if (o && s->balloon.on &&
+	    json_object_set_new(o, "balloon",
+				json_pack("{s:I, s:b, s:b, s:I}", "size_mib",
+					  (json_int_t)s->balloon.target_mib, "deflate_on_oom",
+					  s->balloon.deflate_on_oom, "free_page_reporting",
+					  s->balloon.free_page_reporting, "stats_interval_s",
+					  (json_int_t)s->balloon.stats_interval_s))) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o)
 		text = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -347,12 +359,19 @@ static int read_net(json_t *o, unsigned int i, struct api_vm_spec *s, struct api
 	return ret;
 }
 
-static const char *const spec_keys[] = {
-    "petrel_spec", "cpus",	   "mem_mib",	"mem_bytes",   "smt",	     "track_dirty_pages",
-    "boot",	   "kernel",	   "initramfs", "cmdline",     "firmware",   "drives",
-    "nets",	   "rng",	   "serial",	"serial_path", "serial_max", "console_hvc",
-    "boot_timer",  "reboot_exits", "stats",	"test_device", "irqchip",    "vsock",
-    NULL};
+static const char *const spec_keys[] = {"petrel_spec", "cpus",
+					"mem_mib",     "mem_bytes",
+					"smt",	       "track_dirty_pages",
+					"boot",	       "kernel",
+					"initramfs",   "cmdline",
+					"firmware",    "drives",
+					"nets",	       "rng",
+					"serial",      "serial_path",
+					"serial_max",  "console_hvc",
+					"boot_timer",  "reboot_exits",
+					"stats",       "test_device",
+					"irqchip",     "vsock",
+					"balloon",     NULL};
 
 static const char *const vsock_keys[] = {"id", "cid", "uds", NULL};
 
@@ -385,6 +404,36 @@ static int read_vsock(json_t *root, struct api_vm_spec *s, struct api_err *err)
 	}
 	free(id);
 	free(uds);
+	return ret;
+}
+
+static const char *const balloon_keys[] = {"size_mib", "deflate_on_oom", "free_page_reporting",
+					   "stats_interval_s", NULL};
+
+/* The balloon, checked as PUT /balloon checks it. */
+static int read_balloon(json_t *o, struct api_vm_spec *s, struct api_err *err)
+{
+	struct virtio_balloon_opts *b = &s->balloon;
+	json_t *x = json_object_get(o, "balloon");
+	uint64_t mem = s->mem_bytes ? s->mem_bytes >> 20 : s->mem_mib, n = 0;
+	int ret;
+
+	if (!x || json_is_null(x))
+		return 0;
+	if (!json_is_object(x))
+		return bad(err, "", "balloon", "expected an object");
+	ret = only_keys(x, "balloon", balloon_keys, err);
+	if (!ret)
+		ret = get_uint(x, "balloon", "size_mib", true, 0, mem, 0, &b->target_mib, err);
+	if (!ret)
+		ret = get_bool(x, "balloon", "deflate_on_oom", &b->deflate_on_oom, err);
+	if (!ret)
+		ret = get_bool(x, "balloon", "free_page_reporting", &b->free_page_reporting, err);
+	if (!ret)
+		ret = get_uint(x, "balloon", "stats_interval_s", false, 0,
+			       VIRTIO_BALLOON_MAX_STATS_S, 0, &n, err);
+	b->stats_interval_s = (unsigned int)n;
+	b->on = !ret;
 	return ret;
 }
 
@@ -544,6 +593,8 @@ int api_spec_from_json(const void *json, size_t len, unsigned int max_vcpus,
 		ret = read_devices(o, &s, err);
 	if (!ret)
 		ret = read_flags(o, &s, err);
+	if (!ret)
+		ret = read_balloon(o, &s, err);
 	json_decref(o);
 	if (ret) {
 		api_vm_spec_free(&s);

@@ -666,6 +666,108 @@ int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct 
 	return ret;
 }
 
+static int check_balloon_target(const struct api_vm_spec *s, uint64_t mib, struct api_err *err)
+{
+	uint64_t mem = s->mem_bytes ? s->mem_bytes >> 20 : s->mem_mib;
+
+	if (mib > mem)
+		return api_fail(err, -EINVAL,
+				"balloon: amount_mib %llu is more than the guest's %llu MiB",
+				(unsigned long long)mib, (unsigned long long)mem);
+	return 0;
+}
+
+int api_vmm_set_balloon(struct api_vmm *v, const struct virtio_balloon_opts *o, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_configurable(v, err);
+	if (!ret && o->on)
+		ret = check_balloon_target(&v->spec, o->target_mib, err);
+	if (!ret && o->stats_interval_s > VIRTIO_BALLOON_MAX_STATS_S)
+		ret = api_fail(err, -EINVAL, "balloon: stats_polling_interval_s above %u",
+			       VIRTIO_BALLOON_MAX_STATS_S);
+	if (!ret) {
+		v->spec.balloon = *o;
+		v->configured = true;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+/* Booted with a balloon, and a backend that reaches it. */
+static int need_balloon(struct api_vmm *v, struct api_err *err)
+{
+	int ret = need_booted(v, err);
+
+	if (!ret && !v->spec.balloon.on)
+		ret = api_fail(err, -ENOENT, "the VM has no balloon device");
+	if (!ret && !v->backend->balloon)
+		ret = api_fail(err, -ENOTSUP, "the balloon cannot be reached");
+	return ret;
+}
+
+int api_vmm_balloon_target(struct api_vmm *v, uint64_t target_mib, struct api_err *err)
+{
+	uint32_t pages = (uint32_t)(target_mib << 8);
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_balloon(v, err);
+	if (!ret)
+		ret = check_balloon_target(&v->spec, target_mib, err);
+	if (!ret)
+		ret = v->backend->balloon(v->backend_ctx, &pages, NULL, NULL, err);
+	if (!ret)
+		v->spec.balloon.target_mib = target_mib;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_balloon_stats_interval(struct api_vmm *v, unsigned int secs, struct api_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = need_balloon(v, err);
+	if (!ret && (!secs || !v->spec.balloon.stats_interval_s))
+		ret = api_fail(err, -EINVAL,
+			       "balloon statistics cannot be turned on or off after boot");
+	if (!ret && secs > VIRTIO_BALLOON_MAX_STATS_S)
+		ret = api_fail(err, -EINVAL, "balloon: stats_polling_interval_s above %u",
+			       VIRTIO_BALLOON_MAX_STATS_S);
+	if (!ret)
+		ret = v->backend->balloon(v->backend_ctx, NULL, &secs, NULL, err);
+	if (!ret)
+		v->spec.balloon.stats_interval_s = secs;
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int api_vmm_balloon_get(struct api_vmm *v, struct virtio_balloon_opts *o,
+			struct virtio_balloon_info *info, bool *live, struct api_err *err)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&v->lock);
+	*live = false;
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (!v->spec.balloon.on)
+		ret = api_fail(err, -ENOENT, "the VM has no balloon device");
+	if (!ret) {
+		*o = v->spec.balloon;
+		if (info && (v->state == API_VM_RUNNING || v->state == API_VM_PAUSED) &&
+		    v->backend->balloon) {
+			ret = v->backend->balloon(v->backend_ctx, NULL, NULL, info, err);
+			*live = !ret;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
 int api_vmm_get_spec(struct api_vmm *v, struct api_vm_spec *out)
 {
 	int ret;
@@ -710,6 +812,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 		cfg->vsock.cid = s->vsock.cid;
 		snprintf(cfg->vsock.uds, sizeof(cfg->vsock.uds), "%s", s->vsock.uds);
 	}
+	cfg->balloon = s->balloon;
 	cfg->gdb = s->gdb;
 	cfg->gdb_wait = s->gdb_wait;
 	cfg->reboot_exits = s->reboot_exits;

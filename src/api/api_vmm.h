@@ -91,6 +91,7 @@ struct api_vm_spec {
 	bool rng;
 	bool has_vsock;
 	struct api_vsock vsock;
+	struct virtio_balloon_opts balloon; /* target_mib follows the runtime updates */
 	enum api_serial serial;
 	char *serial_path;
 	bool console_hvc;
@@ -248,6 +249,13 @@ struct api_backend {
 				 struct api_vm_spec *spec, struct api_err *err);
 	/* Swap drive @idx's image for @path (already checked readable) and tell the guest. */
 	int (*drive_update)(void *ctx, unsigned int idx, const char *path, struct api_err *err);
+	/*
+	 * The balloon: a new target (4 KiB pages) and statistics interval, each
+	 * when not NULL, then its state in *out (when not NULL).
+	 */
+	int (*balloon)(void *ctx, const uint32_t *target_pages,
+		       const unsigned int *stats_interval_s, struct virtio_balloon_info *out,
+		       struct api_err *err);
 	void (*counters)(void *ctx, struct api_counters *out);
 	/* The VMM itself should exit (vmm.shutdown) with @status. */
 	void (*exit_vmm)(void *ctx, int status);
@@ -327,6 +335,25 @@ int api_vmm_set_rng(struct api_vmm *v, bool on, struct api_err *err);
  * exist yet (the machine creates it at boot).
  */
 int api_vmm_set_vsock(struct api_vmm *v, const struct api_vsock *vs, struct api_err *err);
+/*
+ * The balloon (Firecracker's PUT /balloon, --balloon): before boot; its
+ * target no larger than the guest's memory, statistics at most once a day.
+ */
+int api_vmm_set_balloon(struct api_vmm *v, const struct virtio_balloon_opts *o,
+			struct api_err *err);
+/* After boot: a new target (PATCH /balloon, vm.resize's desired_balloon). */
+int api_vmm_balloon_target(struct api_vmm *v, uint64_t target_mib, struct api_err *err);
+/*
+ * After boot: the statistics interval (PATCH /balloon/statistics); as
+ * Firecracker, statistics cannot be turned on or off once booted.
+ */
+int api_vmm_balloon_stats_interval(struct api_vmm *v, unsigned int secs, struct api_err *err);
+/*
+ * The balloon as configured (*o) and, once booted, as the device has it
+ * (*info, when not NULL; zeroes before boot). -ENOENT without a balloon.
+ */
+int api_vmm_balloon_get(struct api_vmm *v, struct virtio_balloon_opts *o,
+			struct virtio_balloon_info *info, bool *live, struct api_err *err);
 /* Serial output: stdio, a file (@path), or off. */
 int api_vmm_set_serial(struct api_vmm *v, enum api_serial mode, const char *path,
 		       struct api_err *err);

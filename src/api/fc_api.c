@@ -568,6 +568,127 @@ static int fc_apply_vsock(struct api_vmm *v, json_t *o, const char *id, struct a
 	return ret ? ret : api_vmm_set_vsock(v, &vs, err);
 }
 
+static const struct fc_field fc_balloon_fields[] = {
+    {.name = "amount_mib", .type = FC_UINT, .required = true, .max = UINT32_MAX >> 8},
+    {.name = "deflate_on_oom", .type = FC_BOOL, .required = true},
+    {.name = "stats_polling_interval_s", .type = FC_UINT, .max = VIRTIO_BALLOON_MAX_STATS_S},
+    {.name = "free_page_reporting", .type = FC_BOOL},
+    {.name = "free_page_hinting", .type = FC_BOOL},
+    {0},
+};
+
+/* PUT /balloon: before boot only, as in Firecracker. */
+static int fc_apply_balloon(struct api_vmm *v, json_t *o, const char *id, struct api_err *err)
+{
+	struct virtio_balloon_opts b = {.on = true};
+	json_int_t n = 0;
+	bool hinting = false;
+	int ret = fc_check(o, fc_balloon_fields, err);
+
+	if (ret)
+		return ret;
+	fc_bool(o, "free_page_hinting", &hinting);
+	if (hinting)
+		return api_fail(
+		    err, -EOPNOTSUPP,
+		    "petrel does not support free page hinting (use free_page_reporting)");
+	fc_uint(o, "amount_mib", &n);
+	b.target_mib = (uint64_t)n;
+	n = 0;
+	fc_uint(o, "stats_polling_interval_s", &n);
+	b.stats_interval_s = (unsigned int)n;
+	fc_bool(o, "deflate_on_oom", &b.deflate_on_oom);
+	fc_bool(o, "free_page_reporting", &b.free_page_reporting);
+	ret = fc_need_preboot(v, err);
+	return ret ? ret : api_vmm_set_balloon(v, &b, err);
+}
+
+static const struct fc_field fc_balloon_update_fields[] = {
+    {.name = "amount_mib", .type = FC_UINT, .required = true, .max = UINT32_MAX >> 8},
+    {0},
+};
+
+/* PATCH /balloon: a new target once booted. */
+static int fc_apply_balloon_update(struct api_vmm *v, json_t *o, const char *id,
+				   struct api_err *err)
+{
+	json_int_t n = 0;
+	int ret = fc_check(o, fc_balloon_update_fields, err);
+
+	fc_uint(o, "amount_mib", &n);
+	return ret ? ret : api_vmm_balloon_target(v, (uint64_t)n, err);
+}
+
+static const struct fc_field fc_balloon_stats_fields[] = {
+    {.name = "stats_polling_interval_s",
+     .type = FC_UINT,
+     .required = true,
+     .max = VIRTIO_BALLOON_MAX_STATS_S},
+    {0},
+};
+
+static int fc_apply_balloon_stats(struct api_vmm *v, json_t *o, const char *id, struct api_err *err)
+{
+	json_int_t n = 0;
+	int ret = fc_check(o, fc_balloon_stats_fields, err);
+
+	fc_uint(o, "stats_polling_interval_s", &n);
+	return ret ? ret : api_vmm_balloon_stats_interval(v, (unsigned int)n, err);
+}
+
+static json_t *fc_balloon_json(const struct virtio_balloon_opts *b)
+{
+	return json_pack("{s:I, s:b, s:I, s:b}", "amount_mib", (json_int_t)b->target_mib,
+			 "deflate_on_oom", b->deflate_on_oom, "stats_polling_interval_s",
+			 (json_int_t)b->stats_interval_s, "free_page_reporting",
+			 b->free_page_reporting);
+}
+
+static int fc_get_balloon(struct api_vmm *v, json_t **out, struct api_err *err)
+{
+	struct virtio_balloon_opts b;
+	bool live;
+	int ret = api_vmm_balloon_get(v, &b, NULL, &live, err);
+
+	if (!ret)
+		*out = fc_balloon_json(&b);
+	return ret;
+}
+
+/* Firecracker's names of the statistics tags, in tag order. */
+static const char *const fc_balloon_stat_names[VIRTIO_BALLOON_S_NR] = {
+    "swap_in",	    "swap_out",		"major_faults", "minor_faults",	       "free_memory",
+    "total_memory", "available_memory", "disk_caches",	"hugetlb_allocations", "hugetlb_failures",
+};
+
+static int fc_get_balloon_stats(struct api_vmm *v, json_t **out, struct api_err *err)
+{
+	struct virtio_balloon_opts b;
+	struct virtio_balloon_info bi;
+	bool live;
+	int ret = api_vmm_balloon_get(v, &b, &bi, &live, err);
+	json_t *o;
+
+	if (ret)
+		return ret;
+	if (!b.stats_interval_s)
+		return api_fail(err, -EINVAL, "Statistics for the balloon device are not enabled");
+	if (!live)
+		return api_fail(err, -EINVAL, "the VM is not running (boot it first)");
+	o = json_pack("{s:I, s:I, s:I, s:I}", "target_pages", (json_int_t)bi.target_pages,
+		      "actual_pages", (json_int_t)bi.actual_pages, "target_mib",
+		      (json_int_t)(bi.target_pages >> 8), "actual_mib",
+		      (json_int_t)(bi.actual_pages >> 8));
+	for (unsigned int i = 0; o && i < VIRTIO_BALLOON_S_NR; i++)
+		if (bi.stats.present & (1u << i))
+			json_object_set_new(o, fc_balloon_stat_names[i],
+					    json_integer((json_int_t)bi.stats.val[i]));
+	if (!o)
+		return api_fail(err, -ENOMEM, "the answer could not be built");
+	*out = o;
+	return 0;
+}
+
 static const struct fc_field fc_serial_fields[] = {
     {.name = "serial_out_path", .type = FC_PATH},
     /* Firecracker drops output beyond it; petrel never drops */
@@ -588,7 +709,8 @@ static int fc_apply_serial(struct api_vmm *v, json_t *o, const char *id, struct 
 	return api_vmm_set_serial(v, path ? API_SERIAL_FILE : API_SERIAL_STDIO, path, err);
 }
 
-/* petrel's messages go to the log as they are: the decorations and the filter are ignored. */
+/* petrel's messages go to the log as they are: the decorations and the filter are ignored.
+ */
 static const struct fc_field fc_logger_fields[] = {
     {.name = "log_path", .type = FC_PATH},
     {.name = "level", .type = FC_STR}, /* checked by the controller */
@@ -886,7 +1008,8 @@ static json_t *fc_machine_json(const struct api_vm_spec *s)
 			 s->track_dirty_pages, "huge_pages", "None");
 }
 
-/* cache_type and io_engine say what petrel does: flushes reach the disk, through io_uring. */
+/* cache_type and io_engine say what petrel does: flushes reach the disk, through io_uring.
+ */
 static json_t *fc_drive_json(const struct api_drive *d)
 {
 	return json_pack("{s:s, s:s?, s:b, s:s, s:b, s:s, s:n, s:s, s:n}", "drive_id", d->id,
@@ -949,12 +1072,13 @@ static json_t *fc_vm_config_json(const struct api_vm_spec *s)
 			    ? json_pack("{s:s, s:I, s:s}", "vsock_id", s->vsock.id, "guest_cid",
 					(json_int_t)s->vsock.cid, "uds_path", s->vsock.uds)
 			    : json_null();
+	json_t *balloon = s->balloon.on ? fc_balloon_json(&s->balloon) : json_null();
 
-	return json_pack("{s:n, s:o, s:o, s:n, s:n, s:o, s:n, s:n, s:o, s:o, s:o, s:[], s:n}",
-			 "balloon", "drives", fc_drives_json(s), "boot-source", boot, "cpu-config",
-			 "logger", "machine-config", fc_machine_json(s), "metrics", "mmds-config",
-			 "network-interfaces", fc_nets_json(s), "vsock", vsock, "entropy", entropy,
-			 "pmem", "memory-hotplug");
+	return json_pack("{s:o, s:o, s:o, s:n, s:n, s:o, s:n, s:n, s:o, s:o, s:o, s:[], s:n}",
+			 "balloon", balloon, "drives", fc_drives_json(s), "boot-source", boot,
+			 "cpu-config", "logger", "machine-config", fc_machine_json(s), "metrics",
+			 "mmds-config", "network-interfaces", fc_nets_json(s), "vsock", vsock,
+			 "entropy", entropy, "pmem", "memory-hotplug");
 }
 
 static json_t *fc_from_spec(struct api_vmm *v, json_t *(*build)(const struct api_vm_spec *))
@@ -988,6 +1112,8 @@ struct fc_route {
 	const char *sub; /* or this second segment (NULL: none) */
 	fc_apply_fn apply;
 	json_t *(*get)(struct api_vmm *v);
+	int (*fetch)(struct api_vmm *v, json_t **out,
+		     struct api_err *err); /* a GET that may fail */
 };
 
 static const struct fc_route fc_routes[] = {
@@ -1003,6 +1129,11 @@ static const struct fc_route fc_routes[] = {
     {.method = "PATCH", .res = "network-interfaces", .id = true, .apply = fc_apply_net_update},
     {.method = "PUT", .res = "entropy", .apply = fc_apply_entropy},
     {.method = "PUT", .res = "vsock", .apply = fc_apply_vsock},
+    {.method = "PUT", .res = "balloon", .apply = fc_apply_balloon},
+    {.method = "PATCH", .res = "balloon", .apply = fc_apply_balloon_update},
+    {.method = "GET", .res = "balloon", .fetch = fc_get_balloon},
+    {.method = "PATCH", .res = "balloon", .sub = "statistics", .apply = fc_apply_balloon_stats},
+    {.method = "GET", .res = "balloon", .sub = "statistics", .fetch = fc_get_balloon_stats},
     {.method = "PUT", .res = "serial", .apply = fc_apply_serial},
     {.method = "PUT", .res = "logger", .apply = fc_apply_logger},
     {.method = "PUT", .res = "metrics", .apply = fc_apply_metrics},
@@ -1015,8 +1146,7 @@ static const struct fc_route fc_routes[] = {
 };
 
 /* Firecracker's, not petrel's (yet). */
-static const char *const fc_unsupported[] = {"balloon", "cpu-config", "hotplug",
-					     "mmds",	"pmem",	      NULL};
+static const char *const fc_unsupported[] = {"cpu-config", "hotplug", "mmds", "pmem", NULL};
 
 /* A path split as Firecracker does: leading slashes and one trailing slash dropped. */
 struct fc_path {
@@ -1134,10 +1264,12 @@ static int fc_run(struct api_vmm *v, const struct fc_route *r, const struct api_
 		if (ret)
 			return ret;
 	}
-	if (!r->get)
+	if (!r->get && !r->fetch)
 		return fc_run_apply(v, r, rq, r->id ? p->id : NULL, err);
 	if (rq->body && rq->body_len)
 		return api_fail(err, -EINVAL, "GET request cannot have a body.");
+	if (r->fetch)
+		return r->fetch(v, out, err);
 	*out = r->get(v);
 	return *out ? 0 : api_fail(err, -ENOMEM, "the answer could not be built");
 }
@@ -1280,7 +1412,7 @@ static const struct fc_config_item fc_config_items[] = {
     {.key = "entropy", .fields = fc_entropy_fields, .apply = fc_apply_entropy},
     /* petrel's: Firecracker takes it on its command line */
     {.key = "serial", .fields = fc_serial_fields, .apply = fc_apply_serial},
-    {.key = "balloon"},
+    {.key = "balloon", .fields = fc_balloon_fields, .apply = fc_apply_balloon},
     {.key = "cpu-config"},
     {.key = "mmds-config"},
     {.key = "vsock", .fields = fc_vsock_fields, .apply = fc_apply_vsock},
