@@ -299,6 +299,7 @@ struct ch_config {
 	bool rng;
 	bool has_vsock;
 	struct api_vsock vsock;
+	struct virtio_balloon_opts balloon;
 	enum api_serial serial;
 	const char *serial_path;
 	bool hvc;
@@ -604,6 +605,26 @@ static int parse_vsock(json_t *root, struct ch_config *c, struct ch_perr *e)
 	return 0;
 }
 
+/* BalloonConfig: size in bytes (petrel's target is in whole MiB: rounded down). */
+static int parse_balloon(json_t *root, struct ch_config *c, struct ch_perr *e)
+{
+	uint64_t size = 0;
+	json_t *o;
+
+	if (get_obj(root, "", "balloon", &o, e))
+		return -1;
+	if (!o)
+		return 0;
+	if (get_uint(o, "balloon", "size", true, (uint64_t)UINT32_MAX << 12, &size, e) ||
+	    get_bool(o, "balloon", "deflate_on_oom", false, &c->balloon.deflate_on_oom, e) ||
+	    get_bool(o, "balloon", "free_page_reporting", false, &c->balloon.free_page_reporting,
+		     e))
+		return -1;
+	c->balloon.on = true;
+	c->balloon.target_mib = size >> 20;
+	return 0;
+}
+
 enum ch_mode { CH_OFF, CH_PTY, CH_TTY, CH_FILE, CH_SOCKET, CH_NULL };
 static const char *const ch_mode_names[] = {"Off", "Pty", "Tty", "File", "Socket", "Null"};
 
@@ -731,7 +752,6 @@ static int parse_platform(json_t *root, struct ch_perr *e)
 static int parse_others(json_t *root, struct ch_perr *e)
 {
 	static const struct ch_fixed fixed[] = {FX_N("rate_limit_groups"),
-						FX_N("balloon"),
 						FX_N("generic_vhost_user"),
 						FX_N("fs"),
 						FX_N("pmem"),
@@ -820,8 +840,8 @@ static int parse_config(json_t *root, struct ch_config *c, struct ch_perr *e)
 	return parse_cpus(root, c, e) || parse_memory(root, c, e) || parse_payload(root, c, e) ||
 	       parse_list(root, "disks", VM_MAX_DISKS, &c->nr_drives, parse_disk, c, e) ||
 	       parse_list(root, "net", VM_MAX_NETS, &c->nr_nets, parse_net, c, e) ||
-	       parse_rng(root, c, e) || parse_vsock(root, c, e) || parse_consoles(root, c, e) ||
-	       parse_others(root, e) || name_devices(c, e);
+	       parse_rng(root, c, e) || parse_vsock(root, c, e) || parse_balloon(root, c, e) ||
+	       parse_consoles(root, c, e) || parse_others(root, e) || name_devices(c, e);
 }
 
 /* ---- vm.create ---- */
@@ -841,6 +861,8 @@ static int ch_apply(struct api_vmm *v, const struct ch_config *c, struct api_err
 		ret = api_vmm_set_rng(v, c->rng, err);
 	if (!ret && c->has_vsock)
 		ret = api_vmm_set_vsock(v, &c->vsock, err);
+	if (!ret && c->balloon.on)
+		ret = api_vmm_set_balloon(v, &c->balloon, err);
 	if (!ret)
 		ret = api_vmm_set_serial(v, c->serial, c->serial_path, err);
 	if (!ret)
@@ -1019,6 +1041,12 @@ static json_t *info_config(const struct api_vm_spec *s)
 				    json_pack("{s:I, s:s, s:b, s:s, s:i}", "cid",
 					      (json_int_t)s->vsock.cid, "socket", s->vsock.uds,
 					      "iommu", 0, "id", s->vsock.id, "pci_segment", 0));
+	if (s->balloon.on)
+		json_object_set_new(
+		    cfg, "balloon",
+		    json_pack("{s:I,s:b,s:b}", "size", (json_int_t)(s->balloon.target_mib << 20),
+			      "deflate_on_oom", s->balloon.deflate_on_oom, "free_page_reporting",
+			      s->balloon.free_page_reporting));
 	info_consoles(cfg, s);
 	json_object_set_new(cfg, "pvpanic", json_true());
 	json_object_set_new(cfg, "iommu", json_false());
@@ -1274,6 +1302,31 @@ static json_t *ch_body(const struct api_request *rq, struct api_response *rs)
 		ch_error(rs, 400, 2, "Failed to deserialize JSON", msg);
 	}
 	return o;
+}
+
+/* vm.resize: only desired_balloon (bytes, rounded down to MiB); vCPUs and RAM stay. */
+static void ch_resize(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
+{
+	static const char what[] = "The VM could not be resized";
+	struct api_err err = {""};
+	json_t *body = ch_body(rq, rs), *b;
+	int ret;
+
+	if (!body)
+		return;
+	b = json_object_get(body, "desired_balloon");
+	if (json_object_get(body, "desired_vcpus") || json_object_get(body, "desired_ram"))
+		ret = api_fail(&err, -EOPNOTSUPP,
+			       "petrel resizes the balloon only (desired_balloon)");
+	else if (!b || !json_is_integer(b) || json_integer_value(b) < 0)
+		ret = api_fail(&err, -EINVAL, "desired_balloon: expected a size in bytes");
+	else
+		ret = api_vmm_balloon_target(v, (uint64_t)json_integer_value(b) >> 20, &err);
+	json_decref(body);
+	if (ret)
+		ch_api_error(rs, 400, what, err.msg);
+	else
+		api_response_set(rs, 204, NULL);
 }
 
 static void ch_snapshot(struct api_vmm *v, const struct api_request *rq, struct api_response *rs)
@@ -1534,7 +1587,7 @@ static const struct ch_route ch_routes[] = {
     {"vm.add-vdpa", "PUT", true, true, NULL},
     {"vm.add-vsock", "PUT", true, true, NULL},
     {"vm.remove-device", "PUT", true, true, NULL},
-    {"vm.resize", "PUT", true, true, NULL},
+    {"vm.resize", "PUT", true, true, ch_resize},
     {"vm.resize-disk", "PUT", true, true, NULL},
     {"vm.resize-zone", "PUT", true, true, NULL},
     {"vm.snapshot", "PUT", true, true, ch_snapshot},

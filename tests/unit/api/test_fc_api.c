@@ -26,6 +26,8 @@ struct fake {
 	struct api_restore_req load;  /* the last restore's */
 	bool boot_fails;
 	unsigned int update_idx;
+	uint32_t balloon_target; /* the device as the fake has it */
+	unsigned int balloon_interval;
 	char update_path[256];
 };
 
@@ -77,6 +79,25 @@ static int fake_drive_update(void *ctx, unsigned int idx, const char *path, stru
 	return 0;
 }
 
+static int fake_balloon(void *ctx, const uint32_t *target, const unsigned int *interval,
+			struct virtio_balloon_info *out, struct api_err *err)
+{
+	struct fake *f = ctx;
+
+	if (target)
+		f->balloon_target = *target;
+	if (interval)
+		f->balloon_interval = *interval;
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->target_pages = f->balloon_target;
+		out->actual_pages = f->balloon_target / 2;
+		out->stats.val[VIRTIO_BALLOON_S_MEMFREE] = 12345;
+		out->stats.present = 1u << VIRTIO_BALLOON_S_MEMFREE;
+	}
+	return 0;
+}
+
 static void fake_counters(void *ctx, struct api_counters *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -125,6 +146,7 @@ static const struct api_backend fake_backend = {
     .ctrl_alt_del = fake_ctrl_alt_del,
     .power_button = fake_nothing,
     .drive_update = fake_drive_update,
+    .balloon = fake_balloon,
     .snapshot = fake_snapshot,
     .restore = fake_restore,
     .counters = fake_counters,
@@ -588,6 +610,46 @@ static void test_actions(void **state)
 	assert_int_equal(t->f.ctrl_alt_dels, 1);
 }
 
+static void test_balloon(void **state)
+{
+	struct t *t = *state;
+	struct api_vm_spec s;
+	json_t *o;
+
+	ok(t, "PUT", "/balloon",
+	   "{\"amount_mib\": 64, \"deflate_on_oom\": true, \"stats_polling_interval_s\": 2, "
+	   "\"free_page_reporting\": true}");
+	assert_int_equal(api_vmm_get_spec(&t->v, &s), 0);
+	assert_true(s.balloon.on && s.balloon.deflate_on_oom && s.balloon.free_page_reporting);
+	assert_int_equal(s.balloon.target_mib, 64);
+	assert_int_equal(s.balloon.stats_interval_s, 2);
+	api_vm_spec_free(&s);
+	o = get(t, "/balloon");
+	assert_int_equal(json_integer_value(json_object_get(o, "amount_mib")), 64);
+	json_decref(o);
+	bad(t, "GET", "/balloon/statistics", NULL, "not running");
+	start(t);
+	bad(t, "PUT", "/balloon", "{\"amount_mib\": 1, \"deflate_on_oom\": true}", "started");
+	ok(t, "PATCH", "/balloon", "{\"amount_mib\": 100}");
+	assert_int_equal(t->f.balloon_target, 100 * 256);
+	bad(t, "PATCH", "/balloon", "{\"amount_mib\": 100000}", "more than");
+	ok(t, "PATCH", "/balloon/statistics", "{\"stats_polling_interval_s\": 5}");
+	assert_int_equal(t->f.balloon_interval, 5);
+	bad(t, "PATCH", "/balloon/statistics", "{\"stats_polling_interval_s\": 0}",
+	    "cannot be turned on or off");
+	o = get(t, "/balloon/statistics");
+	assert_int_equal(json_integer_value(json_object_get(o, "target_pages")), 100 * 256);
+	assert_int_equal(json_integer_value(json_object_get(o, "target_mib")), 100);
+	assert_int_equal(json_integer_value(json_object_get(o, "actual_mib")), 50);
+	assert_int_equal(json_integer_value(json_object_get(o, "free_memory")), 12345);
+	assert_null(json_object_get(o, "swap_in")); /* not sent by the guest */
+	json_decref(o);
+	o = get(t, "/vm/config");
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(o, "balloon"), "amount_mib")), 100);
+	json_decref(o);
+}
+
 static void test_patch_devices(void **state)
 {
 	struct t *t = *state;
@@ -795,8 +857,13 @@ static const struct refusal preboot_refusals[] = {
      "fresh"},
     {"GET", "/snapshot/create", NULL, "Invalid request method"},
     {"PUT", "/snapshot", "{}", "Invalid request"},
-    {"GET", "/balloon", NULL, "does not support"},
-    {"PUT", "/balloon", "{\"amount_mib\": 1, \"deflate_on_oom\": true}", "does not support"},
+    {"GET", "/balloon", NULL, "no balloon device"},
+    {"GET", "/balloon/statistics", NULL, "no balloon device"},
+    {"PATCH", "/balloon", "{\"amount_mib\": 1}", "not running"},
+    {"PUT", "/balloon", "{\"amount_mib\": 1}", "missing field `deflate_on_oom`"},
+    {"PUT", "/balloon", "{\"amount_mib\": 100000, \"deflate_on_oom\": true}", "more than"},
+    {"PUT", "/balloon",
+     "{\"amount_mib\": 1, \"deflate_on_oom\": true, \"free_page_hinting\": true}", "hinting"},
     {"PUT", "/mmds", "{}", "does not support"},
     {"PUT", "/mmds/config", "{}", "does not support"},
     {"PUT", "/cpu-config", "{}", "does not support"},
@@ -1049,8 +1116,8 @@ static const struct config_refusal config_refusals[] = {
      "\"host_dev_name\": \"tap0\", \"x\": 1}]}",
      "network-interfaces[0] (eth0): unknown field `x`"},
     {"{" BOOT ", \"drives\": [], \"logger\": {\"level\": 3}}", "logger: invalid type"},
-    {"{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 1, \"deflate_on_oom\": true}}",
-     "petrel does not support `balloon`"},
+    {"{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 1}}",
+     "balloon: missing field `deflate_on_oom`"},
     {"{" BOOT ", \"drives\": [], \"pmem\": [{}]}", "petrel does not support `pmem`"},
     {"{" BOOT ", \"drives\": [], \"drives\": []}", "duplicate"},
     {"[]", "expected an object"},
@@ -1387,6 +1454,7 @@ int main(void)
 	    T(test_logger_and_metrics),
 	    T(test_actions),
 	    T(test_patch_devices),
+	    T(test_balloon),
 	    T(test_refusals_before_start),
 	    T(test_refusals_after_start),
 	    T(test_vm_config),
