@@ -382,37 +382,38 @@ void virtio_balloon_save(struct virtio_balloon *b, struct virtio_balloon_state *
 	pthread_mutex_unlock(&b->vp.lock);
 }
 
-static int bad(char *field, size_t len, const char *name)
-{
-	snprintf(field, len, "%s", name);
-	return -EINVAL;
-}
-
-int virtio_balloon_restore(struct virtio_balloon *b, const struct virtio_balloon_state *s,
-			   char *field, size_t len)
+const char *virtio_balloon_state_check(const struct virtio_balloon *b,
+				       const struct virtio_balloon_state *s)
 {
 	bool stats = b->ops.features & (1ULL << VIRTIO_BALLOON_F_STATS_VQ);
-	uint64_t ram_pages = gm_total(b->vp.gm) >> VIRTIO_BALLOON_PFN_SHIFT;
-	int ret = 0;
 
 	if (s->features != b->ops.features)
-		return bad(field, len, "features");
+		return "features";
 	/* as the API sets a target: never more than the guest has */
-	if (s->num_pages > ram_pages)
-		return bad(field, len, "num_pages");
+	if (s->num_pages > gm_total(b->vp.gm) >> VIRTIO_BALLOON_PFN_SHIFT)
+		return "num_pages";
 	/* actual is the driver's: any value it could write */
 	if (stats ? !s->stats_interval_s || s->stats_interval_s > VIRTIO_BALLOON_MAX_STATS_S
 		  : s->stats_interval_s != 0)
-		return bad(field, len, "stats_interval_s");
-	if (s->stats.present >> VIRTIO_BALLOON_S_NR || s->stats.pad || s->pad)
-		return bad(field, len, "stats.present");
+		return "stats_interval_s";
+	if (s->stats.present >> VIRTIO_BALLOON_S_NR)
+		return "stats.present";
+	if (s->stats.pad || s->pad)
+		return "pad";
+	return NULL;
+}
+
+int virtio_balloon_restore(struct virtio_balloon *b, const struct virtio_balloon_state *s)
+{
+	int ret = 0;
+
 	pthread_mutex_lock(&b->vp.lock);
 	b->num_pages = s->num_pages;
 	b->actual = s->actual;
 	b->stats = s->stats;
 	b->counts = s->counts;
 	b->stats_held = false;
-	if (stats)
+	if (b->stats_tfd >= 0)
 		ret = arm_stats(b, s->stats_interval_s);
 	pthread_mutex_unlock(&b->vp.lock);
 	return ret;

@@ -163,8 +163,13 @@ struct virtio_balloon_state {
 /* Give back the held statistics buffer (nothing in flight); the device works on after. */
 void virtio_balloon_quiesce(struct virtio_balloon *b);
 void virtio_balloon_save(struct virtio_balloon *b, struct virtio_balloon_state *s);
-/* Check @s as if the guest and the host had set it; 0 or -EINVAL with @field. */
-int virtio_balloon_restore(struct virtio_balloon *b, const struct virtio_balloon_state *s,
-			   char *field, size_t len);
+/*
+ * Could the guest and the host have brought this device to @s? NULL, or
+ * the name of the first field that is wrong.
+ */
+const char *virtio_balloon_state_check(const struct virtio_balloon *b,
+				       const struct virtio_balloon_state *s);
+/* Put checked @s into a device just created (not yet running). */
+int virtio_balloon_restore(struct virtio_balloon *b, const struct virtio_balloon_state *s);
 
 #endif

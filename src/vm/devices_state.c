@@ -15,14 +15,13 @@
  *	NAME.pci	struct pci_dev_state of a virtio device
  *	NAME		struct virtio_pci_state: its transport and MSI-X table
  *	NAME.dev	its model: struct virtio_blk_state, virtio_net_state, virtio_console_state,
- *			virtio_vsock_state (its cid: connections are not carried)
- * with NAME blk.N and net.N (N in --disk and --net order), rng, console and vsock.
- * net.N and net.N.dev are version 2: the NIC has a control queue (three
- * queues, four MSI-X vectors), and its model's section is struct
- * virtio_net_state followed by the packet waiting for receive buffers, if
- * any (at most VIRTIO_NET_MAX_PACKET bytes). Version 1 of them, from a NIC
- * without a control queue, is refused by name.
- * pvpanic, the debug-exit port and the boot timer hold no guest state.
+ *			virtio_vsock_state (its cid: connections are not carried),
+ *virtio_balloon_state with NAME blk.N and net.N (N in --disk and --net order), rng, balloon,
+ *console and vsock. net.N and net.N.dev are version 2: the NIC has a control queue (three queues,
+ *four MSI-X vectors), and its model's section is struct virtio_net_state followed by the packet
+ *waiting for receive buffers, if any (at most VIRTIO_NET_MAX_PACKET bytes). Version 1 of them, from
+ *a NIC without a control queue, is refused by name. pvpanic, the debug-exit port and the boot timer
+ *hold no guest state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +55,9 @@ _Static_assert(sizeof(struct virtio_console_state) == 8, "virtio_console_state l
 _Static_assert(sizeof(struct virtio_vsock_state) == 8, "virtio_vsock_state layout");
 _Static_assert(VIRTIO_VSOCK_NR_QUEUES <= VIRTIO_PCI_MAX_QUEUES, "virtio_pci_state holds vsock");
 
-enum vdev_kind { VDEV_BLK, VDEV_NET, VDEV_RNG, VDEV_CONSOLE, VDEV_VSOCK };
+_Static_assert(sizeof(struct virtio_balloon_state) == 168, "virtio_balloon_state layout");
+
+enum vdev_kind { VDEV_BLK, VDEV_NET, VDEV_RNG, VDEV_BALLOON, VDEV_CONSOLE, VDEV_VSOCK };
 
 /* A virtio device the machine may have: its sections' name, and it when it is there. */
 struct vdev {
@@ -66,7 +67,7 @@ struct vdev {
 	void *dev;
 };
 
-#define MAX_VDEVS (VM_MAX_DISKS + VM_MAX_NETS + 3)
+#define MAX_VDEVS (VM_MAX_DISKS + VM_MAX_NETS + 4)
 
 /* Every virtio device the machine could have, in the order they are plugged. */
 static unsigned int list_vdevs(struct vm_devices *d, struct vdev *v)
@@ -85,6 +86,8 @@ static unsigned int list_vdevs(struct vm_devices *d, struct vdev *v)
 	}
 	v[n] = (struct vdev){.name = "rng", .kind = VDEV_RNG, .dev = d->rng};
 	v[n++].vp = d->rng ? &d->rng->vp : NULL;
+	v[n] = (struct vdev){.name = "balloon", .kind = VDEV_BALLOON, .dev = d->balloon};
+	v[n++].vp = d->balloon ? &d->balloon->vp : NULL;
 	v[n] = (struct vdev){.name = "console", .kind = VDEV_CONSOLE, .dev = d->con};
 	v[n++].vp = d->con ? &d->con->vp : NULL;
 	v[n] = (struct vdev){.name = "vsock", .kind = VDEV_VSOCK, .dev = d->vsock};
@@ -243,6 +246,9 @@ static int quiesce(const struct vdev *v, struct vm_state_err *err)
 	case VDEV_CONSOLE:
 		virtio_console_quiesce(v->dev);
 		break;
+	case VDEV_BALLOON:
+		virtio_balloon_quiesce(v->dev);
+		break;
 	case VDEV_RNG:
 	case VDEV_VSOCK:
 		break; /* requests are served at once; receive buffers stay on the ring */
@@ -260,6 +266,7 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 		struct virtio_net_state net;
 		struct virtio_console_state con;
 		struct virtio_vsock_state vsock;
+		struct virtio_balloon_state balloon;
 		uint8_t bytes[VIRTIO_NET_STATE_MAX];
 	} s;
 	size_t len;
@@ -281,6 +288,10 @@ static int save_model(const struct vdev *v, const struct vm_state_sink *sink,
 	case VDEV_VSOCK:
 		virtio_vsock_save(v->dev, &s.vsock);
 		len = sizeof(s.vsock);
+		break;
+	case VDEV_BALLOON:
+		virtio_balloon_save(v->dev, &s.balloon);
+		len = sizeof(s.balloon);
 		break;
 	default:
 		return 0; /* virtio-rng has no state of its own */
@@ -455,6 +466,7 @@ union model_state {
 	struct virtio_net_state net;
 	struct virtio_console_state con;
 	struct virtio_vsock_state vsock;
+	struct virtio_balloon_state balloon;
 	uint8_t bytes[VIRTIO_NET_STATE_MAX]; /* a NIC's, with its pending packet */
 };
 
@@ -512,6 +524,11 @@ static int get_model(const struct vdev *v, const struct vm_state_source *src, un
 					    "--vsock cid?)",
 					    name, field);
 		break;
+	case VDEV_BALLOON:
+		ret = get(src, name, &s->balloon, sizeof(s->balloon), err);
+		if (!ret && (field = virtio_balloon_state_check(v->dev, &s->balloon)))
+			ret = bad_field(err, name, field);
+		break;
 	case VDEV_RNG:
 		if (has_section(src, name))
 			ret = vm_state_fail(err, -EINVAL,
@@ -529,6 +546,9 @@ static void restore_model(const struct vdev *v, const union model_state *s)
 		virtio_net_restore(v->dev, &s->net, s->bytes + sizeof(s->net));
 	else if (v->kind == VDEV_CONSOLE)
 		virtio_console_restore(v->dev, &s->con);
+	else if (v->kind == VDEV_BALLOON)
+		(void)virtio_balloon_restore(
+		    v->dev, &s->balloon); /* a timer that cannot be set: no statistics */
 }
 
 static int restore_vdev(struct vm_devices *d, const struct vdev *v,

@@ -35,7 +35,7 @@
 
 enum {
 	SB_BASE = 1u << 0,     /* every thread: memory, locks, time, signals, stderr, exit */
-	SB_NOTIFY = 1u << 1,   /* eventfds, timerfds, the console: read, write, arm, poll now */
+	SB_NOTIFY = 1u << 1,   /* eventfds, timerfds (the balloon's statistics too), the console */
 	SB_POLL = 1u << 2,     /* waiting on fds */
 	SB_FILE_IO = 1u << 3,  /* disk images and console files already open */
 	SB_IO_URING = 1u << 4, /* submitting to rings already set up */
@@ -89,6 +89,7 @@ static const int base_calls[] = {
     SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid),
     SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(write),
     SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+    /* madvise: also the balloon's pages given back (gm_discard), on the I/O thread */
     /* malloc's arena limit (a thread's first malloc, past 8 arenas), qsort's memory size */
     SCMP_SYS(sched_getaffinity), SCMP_SYS(sysinfo), -1,
 };
