@@ -87,9 +87,9 @@ static const int base_calls[] = {
     SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall), SCMP_SYS(sched_yield),
     SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(clock_gettime),
     SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid),
+    /* madvise: the balloon's pages given back too (gm_discard, on the I/O thread) */
     SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(write),
     SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-    /* madvise: also the balloon's pages given back (gm_discard), on the I/O thread */
     /* malloc's arena limit (a thread's first malloc, past 8 arenas), qsort's memory size */
     SCMP_SYS(sched_getaffinity), SCMP_SYS(sysinfo), -1,
 };
