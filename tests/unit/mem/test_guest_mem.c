@@ -81,6 +81,42 @@ static void test_backings(void **state)
 	gm_destroy(&gm);
 }
 
+/* Pages given back read as zero, in the memfd too, and are dirty; bad ranges change nothing. */
+static void test_discard(void **state)
+{
+	struct guest_mem gm;
+	char out[8] = "";
+
+	for (int shared = 0; shared < 2; shared++) {
+		gm_init(&gm);
+		gm.shared = shared;
+		assert_int_equal(gm_add_region(&gm, "low", 0, 2 * MB), 0);
+		assert_int_equal(gm_add_region(&gm, "high", 2 * MB, 1 * MB), 1);
+		assert_int_equal(gm_write(&gm, 4096, "petrel", 7), 0);
+		assert_int_equal(gm_write(&gm, 8192, "kept", 5), 0);
+		gm_clear_dirty(&gm);
+		assert_int_equal(gm_discard(&gm, 4096, 0), -EINVAL);
+		assert_int_equal(gm_discard(&gm, 4097, 4096), -EINVAL);
+		assert_int_equal(gm_discard(&gm, 4096, 100), -EINVAL);
+		assert_int_equal(gm_discard(&gm, 2 * MB - 4096, 8192), -EFAULT); /* two regions */
+		assert_int_equal(gm_discard(&gm, 3 * MB, 4096), -EFAULT);
+		assert_int_equal(gm_discard(&gm, UINT64_MAX & ~4095ULL, 4096), -EFAULT);
+		assert_int_equal(gm_dirty_count(&gm), 0);
+		assert_int_equal(gm_discard(&gm, 4096, 4096), 0);
+		assert_int_equal(gm_read(&gm, 4096, out, 7), 0);
+		assert_memory_equal(out, "\0\0\0\0\0\0\0", 7);
+		if (shared) {
+			assert_int_equal(pread(gm.fd, out, 7, 4096), 7);
+			assert_memory_equal(out, "\0\0\0\0\0\0\0", 7);
+		}
+		assert_int_equal(gm_read(&gm, 8192, out, 5), 0);
+		assert_string_equal(out, "kept");
+		assert_true(gm_page_dirty(&gm, 4096));
+		assert_int_equal(gm_dirty_count(&gm), 1);
+		gm_destroy(&gm);
+	}
+}
+
 static void test_dirty_tracking(void **state)
 {
 	struct guest_mem gm;
@@ -114,6 +150,7 @@ int main(void)
 	    cmocka_unit_test(test_read_write_and_translation),
 	    cmocka_unit_test(test_backings),
 	    cmocka_unit_test(test_dirty_tracking),
+	    cmocka_unit_test(test_discard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
