@@ -183,6 +183,8 @@ static void configure(struct ctx *c)
 	struct api_net n0 = {
 	    .id = "eth0", .tap = "tap0", .has_mac = true, .mac = {0x06, 0, 0xac, 0x10, 0, 2}};
 	struct api_net n1 = {.id = "eth1", .tap = "tap1"};
+	struct virtio_balloon_opts b = {
+	    .on = true, .target_mib = 64, .free_page_reporting = true, .stats_interval_s = 5};
 	struct api_err err = {""};
 
 	assert_int_equal(api_vmm_set_machine(&c->v, &u, true, &err), 0);
@@ -192,6 +194,7 @@ static void configure(struct ctx *c)
 	assert_int_equal(api_vmm_put_net(&c->v, &n0, &err), 0);
 	assert_int_equal(api_vmm_put_net(&c->v, &n1, &err), 0);
 	assert_int_equal(api_vmm_set_rng(&c->v, true, &err), 0);
+	assert_int_equal(api_vmm_set_balloon(&c->v, &b, &err), 0);
 	assert_int_equal(api_vmm_set_serial(&c->v, API_SERIAL_FILE, "/tmp/serial.log", &err), 0);
 	assert_int_equal(api_vmm_set_boot_timer(&c->v, true, &err), 0);
 }
@@ -248,6 +251,11 @@ static void expect_same_spec(const struct api_vm_spec *a, const struct api_vm_sp
 		assert_int_equal(a->vsock.cid, b->vsock.cid);
 		assert_string_equal(a->vsock.uds, b->vsock.uds);
 	}
+	assert_int_equal(a->balloon.on, b->balloon.on);
+	assert_int_equal(a->balloon.target_mib, b->balloon.target_mib);
+	assert_int_equal(a->balloon.deflate_on_oom, b->balloon.deflate_on_oom);
+	assert_int_equal(a->balloon.free_page_reporting, b->balloon.free_page_reporting);
+	assert_int_equal(a->balloon.stats_interval_s, b->balloon.stats_interval_s);
 	assert_int_equal(a->serial, b->serial);
 	assert_string_equal(a->serial_path ? a->serial_path : "-",
 			    b->serial_path ? b->serial_path : "-");
@@ -438,6 +446,15 @@ static void test_spec_refused(void **state)
 	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"flat-long\", "
 	     "\"firmware\": \"/f\", \"console_hvc\": true}",
 	     "needs a kernel"},
+	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
+	     "\"kernel\": \"/k\", \"balloon\": {\"size_mib\": 129}}",
+	     "`balloon.size_mib`"},
+	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
+	     "\"kernel\": \"/k\", \"balloon\": {\"size_mib\": 1, \"hinting\": true}}",
+	     "hinting"},
+	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
+	     "\"kernel\": \"/k\", \"balloon\": {\"size_mib\": 1, \"stats_interval_s\": 86401}}",
+	     "`balloon.stats_interval_s`"},
 	};
 	struct api_vm_spec s;
 	struct api_err err;
