@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.." || exit 1
 all=(fuzz_fc_api fuzz_ch_api fuzz_gdb_proto fuzz_cli_specs fuzz_pci fuzz_legacy_dev fuzz_loaders fuzz_state_file fuzz_spec_json
 	fuzz_migration_stream)
 # guest-facing: virtqueues and devices over a fuzzed guest memory (fuzz_virtio.h)
-all+=(fuzz_virtq fuzz_virtio_blk fuzz_virtio_net fuzz_virtio_console fuzz_virtio_rng fuzz_virtio_vsock)
+all+=(fuzz_virtq fuzz_virtio_blk fuzz_virtio_net fuzz_virtio_console fuzz_virtio_rng fuzz_virtio_vsock
+	fuzz_virtio_balloon)
 secs=60
 replay=0
 targets=()

@@ -362,7 +362,26 @@ def vsock():
           tx(1, vsock_pkt(5, payload=b"raced"), BUF + 0x100) + race)
 
 
+# ---- virtio-balloon ----
+
+def balloon():
+    pfns = struct.pack("<6I", 0x10, 0x11, 0x12, 0x1f, 0x20, 0xffffffff)
+    inflate = poke(BUF, pfns) + desc(0, 0, BUF, len(pfns), 0) + avail(0, 0) + kick(0)
+    deflate = desc(1, 0, BUF, 8, 0) + avail(1, 0) + kick(1)
+    stats = struct.pack("<HQ", 4, 123456) + struct.pack("<HQ", 99, 1) + b"\x05"
+    write("fuzz_virtio_balloon", hdr(feat=7) + inflate + deflate)
+    write("fuzz_virtio_balloon", hdr(feat=1) + dev(0) + struct.pack("<I", 1000) + inflate +
+          dev(2) + struct.pack("<I", 6) + dev(1) + dev(3) +
+          dev2(len(stats)) + stats + struct.pack("<II", 0x10000, 0x2000))
+    # a chain of two buffers, one of them writable, and a length that is no multiple of 4
+    write("fuzz_virtio_balloon", hdr(F_INDIRECT | F_EVENT_IDX) + poke(BUF, pfns) +
+          chain(0, 0, [(BUF, 10, False), (BUF + 12, 8, True)], indirect_at=0xb000) +
+          avail(0, 0) + kick(0) + reset() + inflate)
+    write("fuzz_virtio_balloon", with_race(hdr(feat=4) + inflate + deflate))
+
+
 def main():
+    balloon()
     blk()
     virtq()
     net()
