@@ -24,7 +24,7 @@ if [ ! -f "$initramfs" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	# (decompressed: busybox insmod reads plain .ko)
 	: >"$tree/modules.list"
 	"$root/scripts/kmod-closure.sh" "$MODULES" virtio_pci virtio_blk virtio_net virtio_rng \
-		virtio_console vmw_vsock_virtio_transport crc32c_generic ext4 \
+		virtio_console vmw_vsock_virtio_transport virtio_balloon crc32c_generic ext4 \
 		pvpanic-mmio | while IFS= read -r f; do
 		m=${f##*/}
 		m=${m%%.ko*}
