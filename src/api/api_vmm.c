@@ -823,6 +823,9 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->sandbox = s->sandbox;
 	if (s->console_hvc && s->boot != VM_BOOT_KERNEL)
 		return api_fail(err, -EINVAL, "a virtio console needs a kernel");
+	/* the memory may have shrunk since the balloon was set */
+	if (s->balloon.on && check_balloon_target(s, s->balloon.target_mib, err))
+		return -EINVAL;
 	for (i = 0; i < s->nr_drives; i++)
 		if (s->drives[i].root)
 			root = &s->drives[i];

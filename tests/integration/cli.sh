@@ -34,6 +34,10 @@ check 1 '--firmware /nonexistent: No such file' "$petrel" run --firmware /nonexi
 check 1 '--kernel /nonexistent: No such file' "$petrel" run --kernel /nonexistent
 check 2 "--cpus 300: expected a number from 1 to 256" "$petrel" run --firmware "$guest" --cpus 300
 check 0 '^petrel [0-9]' "$petrel" --version
+check 2 '--balloon size=x: expected \[size=MIB\]' "$petrel" run --firmware "$guest" --balloon size=x
+check 2 '--balloon stats=86401: expected' "$petrel" run --firmware "$guest" --balloon=stats=86401
+check 1 'amount_mib 512 is more than the guest.s 256 MiB' "$petrel" run --firmware "$guest" \
+	--memory 256M --balloon size=512
 check 2 '--seccomp bogus: expected off, log or kill' "$petrel" run --firmware "$guest" --seccomp bogus
 check 2 '--seccomp strict: expected off, log or kill' "$petrel" api --api-sock /nonexistent/sock --seccomp strict
 # --vsock: a guest cid below 3 or a missing key is a usage error; an existing UDS path is
