@@ -182,12 +182,14 @@ int main(int argc, char **argv)
 				.boot = VM_BOOT_FLAT_LONG,
 				.serial = VM_SERIAL_OFF,
 				.rng = true,
+				.balloon = {.on = true, .target_mib = 4, .stats_interval_s = 2},
 				.sandbox = 0};
 	static uint32_t va[256], vb[256];
 	char dir[] = "/tmp/petrel-devstate-XXXXXX";
 	struct vm_state_err err = {""};
 	unsigned int na, nb;
-	uint8_t *q0, *pci;
+	uint8_t *q0, *pci, *bd;
+	uint32_t pages;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s GUEST\n", argv[0]);
@@ -205,6 +207,7 @@ int main(int argc, char **argv)
 	CHECK(find(&st, "rng") && find(&st, "rng.pci") && find(&st, "pci-host") &&
 	      find(&st, "uart.com1") && find(&st, "acpi-pm"));
 	CHECK(find(&st, "vsock") && find(&st, "vsock.pci") && find(&st, "vsock.dev"));
+	CHECK(find(&st, "balloon") && find(&st, "balloon.pci") && find(&st, "balloon.dev"));
 	machine_destroy(&a);
 
 	CHECK(machine_create(&b, &cfg) == 0);
@@ -232,8 +235,21 @@ int main(int argc, char **argv)
 	CHECK(strstr(err.msg, "'rng'") || strstr(err.msg, "'pci-host'"));
 	machine_destroy(&c);
 
-	/* a corrupted queue size: refused, naming section and field */
+	/* a balloon target beyond the guest's RAM: refused, naming section and field */
 	cfg.rng = true;
+	bd = find(&st, "balloon.dev");
+	memcpy(&pages, bd + offsetof(struct virtio_balloon_state, num_pages), 4);
+	CHECK(pages == 4 * 256);
+	pages = (16 << 8) + 1;
+	memcpy(bd + offsetof(struct virtio_balloon_state, num_pages), &pages, 4);
+	CHECK(machine_create(&c, &cfg) == 0);
+	CHECK(vm_devices_restore(&c, &src, &err) == -EINVAL);
+	CHECK(strstr(err.msg, "'balloon.dev'") && strstr(err.msg, "num_pages"));
+	machine_destroy(&c);
+	pages = 4 * 256;
+	memcpy(bd + offsetof(struct virtio_balloon_state, num_pages), &pages, 4);
+
+	/* a corrupted queue size: refused, naming section and field */
 	q0 = find(&st, "rng");
 	q0[offsetof(struct virtio_pci_state, q[0].size)] = 3;
 	CHECK(machine_create(&c, &cfg) == 0);
