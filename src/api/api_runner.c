@@ -326,6 +326,7 @@ static void runner_counters(void *ctx, struct api_counters *out)
 		out->nets[i].tx_dropped = s.tx_dropped;
 	}
 	out->nr_nets = r->spec.nr_nets;
+	out->has_balloon = vm_devices_balloon_info(m, &out->balloon) == 0;
 out:
 	pthread_mutex_unlock(&r->lock);
 }

@@ -140,6 +140,8 @@ struct api_counters {
 		char id[API_ID_MAX];
 		uint64_t rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes, tx_dropped;
 	} nets[VM_MAX_NETS];
+	bool has_balloon;
+	struct virtio_balloon_info balloon;
 };
 
 /* A snapshot of the paused machine: Firecracker's PUT /snapshot/create, vm.snapshot. */

@@ -1109,6 +1109,15 @@ static json_t *counters_json(const struct api_counters *c)
 					      (json_int_t)c->nets[i].tx_packets, "rx_dropped",
 					      (json_int_t)c->nets[i].rx_dropped, "tx_dropped",
 					      (json_int_t)c->nets[i].tx_dropped));
+	if (c->has_balloon)
+		json_object_set_new(
+		    o, "__balloon",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I}", "target_pages",
+			      (json_int_t)c->balloon.target_pages, "actual_pages",
+			      (json_int_t)c->balloon.actual_pages, "inflated_pages",
+			      (json_int_t)c->balloon.counts.inflated, "deflated_pages",
+			      (json_int_t)c->balloon.counts.deflated, "reported_pages",
+			      (json_int_t)c->balloon.counts.reported));
 	return o;
 }
 
