@@ -29,6 +29,7 @@ struct fake {
 	int exit_status;
 	bool fail_boot;
 	struct api_vm_spec booted; /* what the last boot was given */
+	uint32_t balloon_target;
 };
 
 static int fake_boot(void *ctx, const struct api_vm_spec *spec, struct api_err *err)
@@ -94,9 +95,21 @@ static int fake_drive_update(void *ctx, unsigned int idx, const char *path, stru
 	return 0;
 }
 
+static int fake_balloon(void *ctx, const uint32_t *target, const unsigned int *interval,
+			struct virtio_balloon_info *out, struct api_err *err)
+{
+	struct fake *f = ctx;
+
+	if (target)
+		f->balloon_target = *target;
+	return 0;
+}
+
 static void fake_counters(void *ctx, struct api_counters *out)
 {
 	(void)ctx;
+	out->has_balloon = true;
+	out->balloon.counts.reported = 9;
 	out->nr_disks = 1;
 	snprintf(out->disks[0].id, sizeof(out->disks[0].id), "_disk0");
 	out->disks[0].kicks = 7;
@@ -155,6 +168,7 @@ static const struct api_backend fake_backend = {
     .ctrl_alt_del = fake_nothing,
     .power_button = fake_power_button,
     .drive_update = fake_drive_update,
+    .balloon = fake_balloon,
     .snapshot = fake_snapshot,
     .restore = fake_restore,
     .counters = fake_counters,
@@ -652,8 +666,44 @@ static void test_counters(void **state)
 	assert_int_equal(json_integer_value(json_object_get(n, "rx_bytes")), 300);
 	assert_int_equal(json_integer_value(json_object_get(n, "tx_frames")), 4);
 	assert_int_equal(json_integer_value(json_object_get(n, "tx_bytes")), 400);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(x->body, "__balloon"),
+							    "reported_pages")),
+			 9);
 	assert_int_equal(call(x, "PUT", "/api/v1/vm.counters", NULL), 400);
 	assert_true(error_says(x, "Bad Request"));
+}
+
+static void test_balloon(void **state)
+{
+	struct fix *x = *state;
+	json_t *b;
+
+	/* more than the guest's 256 MiB: refused */
+	assert_int_not_equal(create(x, ", \"balloon\": {\"size\": 536870912}"), 204);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.delete", NULL), 204);
+	assert_int_equal(create(x, ", \"balloon\": {\"size\": 67108864, \"deflate_on_oom\": "
+				   "true, \"free_page_reporting\": true}"),
+			 204);
+	assert_true(x->v.spec.balloon.on && x->v.spec.balloon.deflate_on_oom &&
+		    x->v.spec.balloon.free_page_reporting);
+	assert_int_equal(x->v.spec.balloon.target_mib, 64);
+	assert_int_equal(call(x, "GET", "/api/v1/vm.info", NULL), 200);
+	b = json_object_get(json_object_get(x->body, "config"), "balloon");
+	assert_int_equal(json_integer_value(json_object_get(b, "size")), 67108864);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resize", "{\"desired_balloon\": 0}"), 400);
+	assert_true(error_says(x, "not running"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.boot", NULL), 204);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resize", "{\"desired_balloon\": 134217728}"),
+			 204);
+	assert_int_equal(x->f.balloon_target, 128 * 256);
+	assert_int_equal(x->v.spec.balloon.target_mib, 128);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resize", "{\"desired_vcpus\": 4}"), 400);
+	assert_true(error_says(x, "balloon only"));
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resize", "{\"desired_balloon\": -1}"), 400);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.resize", "{\"desired_balloon\": 536870912}"),
+			 400);
+	assert_true(error_says(x, "more than"));
+	assert_int_equal(x->f.balloon_target, 128 * 256);
 }
 
 static void test_methods_and_routes(void **state)
@@ -880,6 +930,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_balloon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_methods_and_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
