@@ -374,7 +374,7 @@ static void test_spec_refused(void **state)
 	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
 	     "\"kernel\": "
 	     "\"/k\", \"balloon\": {}}",
-	     "unknown field `balloon`"},
+	     "`balloon.size_mib`: missing"},
 	    {"{\"petrel_spec\": 1, \"cpus\": 1, \"mem_mib\": 128, \"boot\": \"kernel\", "
 	     "\"kernel\": "
 	     "\"/k\", \"vsock\": {\"uds\": \"/v\"}}",
