@@ -294,7 +294,10 @@ static int create_pci(struct vm_devices *d)
 		ret = d->balloon ? virtio_balloon_init(d->balloon, &m->cfg.balloon, &m->mem,
 						       &m->platform, &io)
 				 : -ENOMEM;
-		fprintf(stderr, "petrel: virtio-balloon: %s\n", strerror(-ret));
+		if (ret < 0) {
+			fprintf(stderr, "petrel: virtio-balloon: %s\n", strerror(-ret));
+			return ret;
+		}
 		ret = plug_virtio(d, &d->balloon->vp);
 		if (ret < 0)
 			return ret;
