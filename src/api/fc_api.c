@@ -709,8 +709,7 @@ static int fc_apply_serial(struct api_vmm *v, json_t *o, const char *id, struct 
 	return api_vmm_set_serial(v, path ? API_SERIAL_FILE : API_SERIAL_STDIO, path, err);
 }
 
-/* petrel's messages go to the log as they are: the decorations and the filter are ignored.
- */
+/* petrel's messages go to the log as they are: the decorations and the filter are ignored. */
 static const struct fc_field fc_logger_fields[] = {
     {.name = "log_path", .type = FC_PATH},
     {.name = "level", .type = FC_STR}, /* checked by the controller */
@@ -1008,8 +1007,7 @@ static json_t *fc_machine_json(const struct api_vm_spec *s)
 			 s->track_dirty_pages, "huge_pages", "None");
 }
 
-/* cache_type and io_engine say what petrel does: flushes reach the disk, through io_uring.
- */
+/* cache_type and io_engine say what petrel does: flushes reach the disk, through io_uring. */
 static json_t *fc_drive_json(const struct api_drive *d)
 {
 	return json_pack("{s:s, s:s?, s:b, s:s, s:b, s:s, s:n, s:s, s:n}", "drive_id", d->id,

@@ -16,12 +16,14 @@
  *	NAME		struct virtio_pci_state: its transport and MSI-X table
  *	NAME.dev	its model: struct virtio_blk_state, virtio_net_state, virtio_console_state,
  *			virtio_vsock_state (its cid: connections are not carried),
- *virtio_balloon_state with NAME blk.N and net.N (N in --disk and --net order), rng, balloon,
- *console and vsock. net.N and net.N.dev are version 2: the NIC has a control queue (three queues,
- *four MSI-X vectors), and its model's section is struct virtio_net_state followed by the packet
- *waiting for receive buffers, if any (at most VIRTIO_NET_MAX_PACKET bytes). Version 1 of them, from
- *a NIC without a control queue, is refused by name. pvpanic, the debug-exit port and the boot timer
- *hold no guest state.
+ *			virtio_balloon_state
+ * with NAME blk.N and net.N (N in --disk and --net order), rng, balloon, console and vsock.
+ * net.N and net.N.dev are version 2: the NIC has a control queue (three
+ * queues, four MSI-X vectors), and its model's section is struct
+ * virtio_net_state followed by the packet waiting for receive buffers, if
+ * any (at most VIRTIO_NET_MAX_PACKET bytes). Version 1 of them, from a NIC
+ * without a control queue, is refused by name.
+ * pvpanic, the debug-exit port and the boot timer hold no guest state.
  */
 #include <errno.h>
 #include <stdio.h>
