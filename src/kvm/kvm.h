@@ -33,7 +33,9 @@ enum kvm_cap_id {
 	KVM_CAPX_IRQCHIP,
 	KVM_CAPX_TSC_CONTROL,
 	KVM_CAPX_KVMCLOCK_CTRL,
-	KVM_CAPX_NR_MEMSLOTS, /* value, not a flag */
+	KVM_CAPX_DIRTY_LOG_RING,	 /* value: the largest ring in bytes */
+	KVM_CAPX_DIRTY_LOG_RING_ACQ_REL, /* value: the largest ring in bytes */
+	KVM_CAPX_NR_MEMSLOTS,		 /* value, not a flag */
 	KVM_CAPX_COUNT
 };
 
@@ -67,6 +69,39 @@ struct kvm_gsi_routes {
 	pthread_mutex_t lock;
 };
 
+/* How the pages the guest writes are found: KVM_GET_DIRTY_LOG or the dirty ring. */
+enum kvm_dirty_mode {
+	KVM_DIRTY_LOG_BITMAP,
+	KVM_DIRTY_LOG_RING,
+};
+
+/* The largest dirty ring this host takes per vCPU, in bytes; 0 when it has none. */
+uint32_t kvm_sys_dirty_ring_max(const struct kvm_sys *sys);
+
+struct kvm_vcpu;
+
+/*
+ * The dirty ring of a VM (kvm_dirty_ring.c). Everything here is guarded by
+ * the VM's slots_lock: the thread that syncs the log and a vCPU thread whose
+ * ring filled both harvest.
+ */
+struct kvm_dirty_rings {
+	uint32_t bytes;	  /* per vCPU; 0: the bitmap is used */
+	uint32_t entries; /* bytes / sizeof(struct kvm_dirty_gfn) */
+	bool acq_rel;	  /* enabled as KVM_CAP_DIRTY_LOG_RING_ACQ_REL */
+	struct kvm_vcpu **vcpus;
+	unsigned int nr_vcpus;
+	/*
+	 * Pages harvested but not yet given to a sync (a ring that filled
+	 * between two syncs): one bitmap per slot id, of pending_pages bits.
+	 */
+	unsigned long *pending[KVM_SLOTS_MAX];
+	uint64_t pending_pages[KVM_SLOTS_MAX];
+	bool lost; /* a page could not be recorded (out of memory): the next sync fails */
+	uint64_t full_exits;
+	uint64_t harvested;
+};
+
 struct kvm_vm {
 	struct kvm_sys *sys;
 	int fd;
@@ -74,6 +109,7 @@ struct kvm_vm {
 	pthread_mutex_t slots_lock;
 	bool dirty_log_global;
 	bool manual_protect;
+	struct kvm_dirty_rings ring;
 
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	pthread_mutex_t coalesced_lock;
@@ -99,18 +135,48 @@ int kvm_mem_remove(struct kvm_vm *vm, uint64_t gpa, uint64_t size);
 int kvm_mem_gpa_to_hva(struct kvm_vm *vm, uint64_t gpa, void **hva);
 int kvm_mem_hva_to_gpa(struct kvm_vm *vm, const void *hva, uint64_t *gpa);
 
-/* Dirty logging (kvm_dirty.c). */
+/*
+ * Dirty logging (kvm_dirty.c). The bitmap (KVM_GET_DIRTY_LOG) unless
+ * kvm_dirty_ring_enable chose the ring; the calls below are the same.
+ */
 int kvm_dirty_log_range(struct kvm_vm *vm, uint64_t gpa, uint64_t size, bool on);
 int kvm_dirty_log_global(struct kvm_vm *vm, bool on);
 /*
  * Fetch (and re-arm) the dirty pages of every logging slot; for each slot
  * calls fn(opaque, gpa, bitmap, npages). With manual protect the pages are
- * cleared explicitly after fn has consumed them.
+ * cleared explicitly after fn has consumed them. With the ring, every vCPU's
+ * ring is harvested and reset first (pages written after the reset are in
+ * the next sync), and the pages harvested when a ring filled are included.
  */
 int kvm_dirty_log_sync(struct kvm_vm *vm,
 		       void (*fn)(void *opaque, uint64_t gpa, const unsigned long *bitmap,
 				  uint64_t npages),
 		       void *opaque);
+
+/*
+ * The dirty ring (kvm_dirty_ring.c): enable it with bytes per vCPU (see
+ * kvm_dirty_ring_check_size) before any vCPU exists; ACQ_REL when the host
+ * has it. -EOPNOTSUPP when the host has no ring, -EINVAL for a bad size.
+ */
+int kvm_dirty_ring_enable(struct kvm_vm *vm, uint32_t bytes);
+/* Map a new vCPU's ring and add it to the harvest (kvm_vcpu_create). */
+int kvm_dirty_ring_vcpu_add(struct kvm_vm *vm, struct kvm_vcpu *v);
+void kvm_dirty_ring_vcpu_remove(struct kvm_vm *vm, struct kvm_vcpu *v);
+/*
+ * KVM_EXIT_DIRTY_RING_FULL on v: move v's ring into the pending bitmaps and
+ * reset it, so the vCPU can go on. KVM exits at its soft limit, a few
+ * dozen entries (more with PML) short of the end, so the entries the CPU
+ * logs on the way out still fit.
+ */
+int kvm_dirty_ring_full(struct kvm_vcpu *v);
+/* The ring half of kvm_dirty_log_sync; slots_lock held. */
+int kvm_dirty_ring_sync_locked(struct kvm_vm *vm,
+			       void (*fn)(void *opaque, uint64_t gpa, const unsigned long *bitmap,
+					  uint64_t npages),
+			       void *opaque);
+/* Harvest and forget: logging was turned off; slots_lock held. */
+void kvm_dirty_ring_drop_locked(struct kvm_vm *vm);
+void kvm_dirty_ring_free(struct kvm_vm *vm);
 
 /* Coalesced MMIO/PIO (kvm_coalesced.c). */
 int kvm_coalesced_add(struct kvm_vm *vm, uint64_t addr, uint32_t size, bool pio);

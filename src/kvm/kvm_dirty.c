@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Dirty page logging: per range and global, fetched with KVM_GET_DIRTY_LOG. */
+/*
+ * Dirty page logging: per range and global, fetched with KVM_GET_DIRTY_LOG or
+ * from the dirty ring (kvm_dirty_ring.c).
+ */
 #include "kvm/kvm.h"
 
 #include <errno.h>
@@ -34,6 +37,9 @@ int kvm_dirty_log_global(struct kvm_vm *vm, bool on)
 		s->flags = nf;
 		ret = vm->slots.apply(vm->slots.opaque, s);
 	}
+	/* what the rings hold from this logging period means nothing to the next */
+	if (!on && vm->ring.bytes)
+		kvm_dirty_ring_drop_locked(vm);
 	pthread_mutex_unlock(&vm->slots_lock);
 	return ret;
 }
@@ -49,6 +55,11 @@ int kvm_dirty_log_sync(struct kvm_vm *vm,
 	int ret = 0;
 
 	pthread_mutex_lock(&vm->slots_lock);
+	if (vm->ring.bytes) {
+		ret = kvm_dirty_ring_sync_locked(vm, fn, opaque);
+		pthread_mutex_unlock(&vm->slots_lock);
+		return ret;
+	}
 	for (i = 0; i < vm->slots.limit; i++) {
 		const struct kvm_slot *s = &vm->slots.slots[i];
 		uint64_t npages = s->size / KVM_SLOT_PAGE;

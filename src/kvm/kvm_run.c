@@ -85,6 +85,17 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 			handle_mmio(v, ops, opaque);
 			v->exit_unfinished = true;
 			break;
+		case KVM_EXIT_DIRTY_RING_FULL:
+			/* the ring reached its soft limit: empty it and go on */
+			v->stats[KVM_STAT_DIRTY_RING_FULL]++;
+			ret = kvm_dirty_ring_full(v);
+			if (ret < 0) {
+				fprintf(stderr,
+					"petrel: vCPU %u: harvesting its full dirty ring: %s\n",
+					v->id, strerror(-ret));
+				return ret;
+			}
+			break;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 			v->stats[KVM_STAT_IRQ_WINDOW]++;
 			break;

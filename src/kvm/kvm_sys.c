@@ -36,6 +36,8 @@ static const struct cap_desc cap_table[KVM_CAPX_COUNT] = {
     [KVM_CAPX_IRQCHIP] = {KVM_CAP_IRQCHIP, "irqchip"},
     [KVM_CAPX_TSC_CONTROL] = {KVM_CAP_TSC_CONTROL, "tsc-control"},
     [KVM_CAPX_KVMCLOCK_CTRL] = {KVM_CAP_KVMCLOCK_CTRL, "kvmclock-ctrl"},
+    [KVM_CAPX_DIRTY_LOG_RING] = {KVM_CAP_DIRTY_LOG_RING, "dirty-log-ring"},
+    [KVM_CAPX_DIRTY_LOG_RING_ACQ_REL] = {KVM_CAP_DIRTY_LOG_RING_ACQ_REL, "dirty-log-ring-acq-rel"},
     [KVM_CAPX_NR_MEMSLOTS] = {KVM_CAP_NR_MEMSLOTS, "nr-memslots"},
 };
 
@@ -146,6 +148,13 @@ void kvm_sys_close(struct kvm_sys *sys)
 	sys->fd = -1;
 }
 
+uint32_t kvm_sys_dirty_ring_max(const struct kvm_sys *sys)
+{
+	int a = sys->caps[KVM_CAPX_DIRTY_LOG_RING_ACQ_REL], b = sys->caps[KVM_CAPX_DIRTY_LOG_RING];
+
+	return (uint32_t)(a > 0 ? a : b > 0 ? b : 0);
+}
+
 int kvm_sys_vcpu_limit(const struct kvm_sys *sys)
 {
 	/* KVM_CAP_MAX_VCPUS may be absent: then NR_VCPUS, then 4. */
@@ -173,6 +182,14 @@ void kvm_sys_describe(const struct kvm_sys *sys, FILE *out)
 			continue;
 		fprintf(out, "  %-26s %s\n", cap_table[i].name, sys->caps[i] ? "yes" : "no");
 	}
+	if (kvm_sys_dirty_ring_max(sys))
+		fprintf(
+		    out,
+		    "dirty log ring: yes, up to %u KiB per vCPU%s (petrel run --dirty-log ring)\n",
+		    kvm_sys_dirty_ring_max(sys) >> 10,
+		    sys->caps[KVM_CAPX_DIRTY_LOG_RING_ACQ_REL] > 0 ? ", acquire/release" : "");
+	else
+		fprintf(out, "dirty log ring: no (dirty pages come from the bitmap only)\n");
 	mcg_cap = kvm_mce_host_cap(sys);
 	if (mcg_cap)
 		fprintf(out,

@@ -62,11 +62,21 @@ int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id)
 		vm->coalesced_ring =
 			(void *)((uint8_t *)v->run +
 				 (size_t)sys->caps[KVM_CAPX_COALESCED_MMIO] * (size_t)getpagesize());
+	ret = kvm_dirty_ring_vcpu_add(vm, v);
+	if (ret < 0) {
+		munmap(v->run, v->run_size);
+		v->run = NULL;
+		close(v->fd);
+		v->fd = -1;
+		return ret;
+	}
 	return 0;
 }
 
 void kvm_vcpu_destroy(struct kvm_vcpu *v)
 {
+	if (v->vm)
+		kvm_dirty_ring_vcpu_remove(v->vm, v);
 	if (v->run && v->run != MAP_FAILED)
 		munmap(v->run, v->run_size);
 	if (v->fd >= 0)
@@ -175,6 +185,7 @@ static const char *const stat_names[KVM_STAT_COUNT] = {
 	[KVM_STAT_DEBUG] = "debug",
 	[KVM_STAT_INTR] = "intr",
 	[KVM_STAT_IRQ_WINDOW] = "irq_window",
+	[KVM_STAT_DIRTY_RING_FULL] = "dirty_ring_full",
 	[KVM_STAT_UNKNOWN] = "unknown",
 };
 

@@ -25,6 +25,7 @@ enum kvm_exit_stat {
 	KVM_STAT_DEBUG,
 	KVM_STAT_INTR, /* KVM_RUN interrupted: kicks and signals */
 	KVM_STAT_IRQ_WINDOW,
+	KVM_STAT_DIRTY_RING_FULL, /* harvested in the run loop, the guest goes on */
 	KVM_STAT_UNKNOWN,
 	KVM_STAT_COUNT
 };
@@ -80,6 +81,10 @@ struct kvm_vcpu {
 	uint64_t mcg_cap;
 	bool mce_amd;
 	void *mem_error_hva; /* the host address of KVM_EV_MEMORY_ERROR */
+
+	/* The dirty ring, when the VM uses it: mapped from fd, harvested from dirty_fetch. */
+	struct kvm_dirty_gfn *dirty_gfns;
+	uint32_t dirty_fetch;
 
 	uint64_t stats[KVM_STAT_COUNT];
 };

@@ -67,6 +67,7 @@ int kvm_vm_create(struct kvm_vm *vm, struct kvm_sys *sys)
 void kvm_vm_destroy(struct kvm_vm *vm)
 {
 	kvm_routes_free(&vm->routes);
+	kvm_dirty_ring_free(vm);
 	if (vm->fd >= 0)
 		close(vm->fd);
 	vm->fd = -1;
