@@ -94,6 +94,13 @@ static void usage(FILE *out)
 	    "                         debugger...): kill (default) ends petrel with\n"
 	    "                         status 12 at a forbidden syscall, log lets the\n"
 	    "                         kernel log it, off installs none (petrel api too)\n"
+	    "  --dirty-log bitmap|ring  how the pages the guest writes are found for\n"
+	    "                         snapshots and migration: KVM's bitmap per memory\n"
+	    "                         slot (default) or its per-vCPU ring, where the\n"
+	    "                         host has one (petrel info); also with --restore\n"
+	    "                         and --incoming\n"
+	    "  --dirty-ring-size SIZE the ring's size per vCPU, a power of two from 4K\n"
+	    "                         (default 64K: 4096 pages)\n"
 	    "\n"
 	    "exit status: 0 guest powered off, 1 petrel error, 2 usage error,\n"
 	    "  4 guest rebooted (--on-reboot exit), 6 triple fault, 8 guest panic,\n"
@@ -157,6 +164,8 @@ enum {
 	OPT_NO_SECCOMP,
 	OPT_RESTORE,
 	OPT_INCOMING,
+	OPT_DIRTY_LOG,
+	OPT_DIRTY_RING_SIZE,
 	OPT_IGNORED, /* Firecracker flags petrel accepts and has no use for */
 };
 
@@ -189,6 +198,8 @@ static const struct option run_options[] = {
     {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"incoming", required_argument, NULL, OPT_INCOMING},
+    {"dirty-log", required_argument, NULL, OPT_DIRTY_LOG},
+    {"dirty-ring-size", required_argument, NULL, OPT_DIRTY_RING_SIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -212,12 +223,38 @@ struct serve_opts {
 	bool ch_empty;			       /* the Cloud Hypervisor way: no VM until vm.create */
 	bool boot_timer;		       /* Firecracker's --boot-timer */
 	enum sandbox_mode sandbox;	       /* --seccomp (kill unless given) */
+	enum kvm_dirty_mode dirty_log;	       /* --dirty-log (bitmap unless given) */
+	uint32_t dirty_ring_bytes;	       /* --dirty-ring-size (0: the default) */
 };
 
 static int parse_seccomp(const char *arg, struct serve_opts *so)
 {
 	if (sandbox_parse_mode(arg, &so->sandbox) < 0)
 		return usage_error("--seccomp %s: expected off, log or kill", arg);
+	return 0;
+}
+
+/* --dirty-log ring: refused at once where this host's KVM has no ring, or a smaller one. */
+static int check_dirty_ring(const char *kvm_path, const struct serve_opts *so)
+{
+	struct kvm_sys sys;
+	uint32_t max;
+
+	if (kvm_sys_open(&sys, kvm_path) < 0)
+		return -1;
+	max = kvm_sys_dirty_ring_max(&sys);
+	kvm_sys_close(&sys);
+	if (!max) {
+		fprintf(stderr, "petrel: --dirty-log ring: this host's KVM has no dirty ring "
+				"(KVM_CAP_DIRTY_LOG_RING); use --dirty-log bitmap\n");
+		return -1;
+	}
+	if (so->dirty_ring_bytes > max) {
+		fprintf(stderr,
+			"petrel: --dirty-ring-size %uK: this host's KVM takes at most %uK\n",
+			so->dirty_ring_bytes >> 10, max >> 10);
+		return -1;
+	}
 	return 0;
 }
 
@@ -528,6 +565,17 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 			if (parse_seccomp(optarg, so))
 				return VM_EXIT_USAGE;
 			break;
+		case OPT_DIRTY_LOG:
+			if (vm_parse_dirty_log(optarg, &so->dirty_log) < 0)
+				return usage_error("--dirty-log %s: expected bitmap or ring",
+						   optarg);
+			break;
+		case OPT_DIRTY_RING_SIZE:
+			if (vm_parse_dirty_ring_size(optarg, &so->dirty_ring_bytes) < 0)
+				return usage_error("--dirty-ring-size %s: expected a power of two "
+						   "from 4K to 1G, such as 64K",
+						   optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -537,6 +585,10 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument %s", argv[optind]);
+	if (so->dirty_ring_bytes && so->dirty_log != KVM_DIRTY_LOG_RING)
+		return usage_error("%s", "--dirty-ring-size needs --dirty-log ring");
+	if (so->dirty_log == KVM_DIRTY_LOG_RING && check_dirty_ring(cfg->kvm_path, so))
+		return VM_EXIT_ERROR;
 	if (restore_given && machine_opt)
 		return usage_error("%s cannot be given with --restore: the snapshot holds the "
 				   "machine's configuration",
@@ -729,6 +781,7 @@ static int serve(const struct serve_opts *o)
 	if (!r || api_runner_init(r, o->id) < 0)
 		goto out_free;
 	api_vmm_set_sandbox(&r->vmm, o->sandbox);
+	api_vmm_set_dirty_log(&r->vmm, o->dirty_log, o->dirty_ring_bytes);
 	if (o->log_path && api_vmm_set_logger(&r->vmm, o->log_path, o->level, &err) < 0) {
 		fprintf(stderr, "petrel: --log-path %s\n", err.msg);
 		goto out;

@@ -689,6 +689,8 @@ int api_restore_spec(const void *json, size_t len, const struct api_restore_req 
 	}
 	s.track_dirty_pages = req->track_dirty_pages;
 	s.sandbox = req->sandbox;
+	s.dirty_log = req->dirty_log;
+	s.dirty_ring_bytes = req->dirty_ring_bytes;
 	*out = s;
 	return 0;
 }

@@ -821,6 +821,8 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->irqchip = s->irqchip;
 	cfg->kvm_path = s->kvm_path;
 	cfg->sandbox = s->sandbox;
+	cfg->dirty_log = s->dirty_log;
+	cfg->dirty_ring_bytes = s->dirty_ring_bytes;
 	if (s->console_hvc && s->boot != VM_BOOT_KERNEL)
 		return api_fail(err, -EINVAL, "a virtio console needs a kernel");
 	/* the memory may have shrunk since the balloon was set */
@@ -888,6 +890,8 @@ int api_vmm_boot(struct api_vmm *v, struct api_err *err)
 	if (!ret)
 		ret = check_machine(v, v->spec.cpus, v->spec.mem_mib, v->spec.smt, err);
 	v->spec.sandbox = v->sandbox;
+	v->spec.dirty_log = v->dirty_log;
+	v->spec.dirty_ring_bytes = v->dirty_ring_bytes;
 	/* a dry run: the backend converts its own copy of the specification */
 	if (!ret)
 		ret = api_spec_to_config(&v->spec, &cfg, buf, cmdline_size, err);
@@ -1094,6 +1098,8 @@ int api_vmm_restore(struct api_vmm *v, const struct api_restore_req *req, struct
 		goto out;
 	r.sandbox = v->sandbox;
 	r.max_vcpus = v->max_vcpus;
+	r.dirty_log = v->dirty_log;
+	r.dirty_ring_bytes = v->dirty_ring_bytes;
 	event_locked(v, "vm", "restoring");
 	ret = v->backend->restore(v->backend_ctx, &r, &spec, err);
 	if (ret)
@@ -1192,6 +1198,8 @@ int api_vmm_receive_migration(struct api_vmm *v, const char *url, struct api_err
 		goto out;
 	r.sandbox = v->sandbox;
 	r.max_vcpus = v->max_vcpus;
+	r.dirty_log = v->dirty_log;
+	r.dirty_ring_bytes = v->dirty_ring_bytes;
 	event_locked(v, "vm", "receiving");
 	ret = v->backend->receive_migration(v->backend_ctx, url, &r, &spec, err);
 	if (ret)
@@ -1310,6 +1318,14 @@ void api_vmm_set_sandbox(struct api_vmm *v, enum sandbox_mode mode)
 {
 	pthread_mutex_lock(&v->lock);
 	v->sandbox = mode;
+	pthread_mutex_unlock(&v->lock);
+}
+
+void api_vmm_set_dirty_log(struct api_vmm *v, enum kvm_dirty_mode mode, uint32_t ring_bytes)
+{
+	pthread_mutex_lock(&v->lock);
+	v->dirty_log = mode;
+	v->dirty_ring_bytes = ring_bytes;
 	pthread_mutex_unlock(&v->lock);
 }
 

@@ -109,6 +109,9 @@ struct api_vm_spec {
 	uint64_t mem_bytes;  /* CLI only: --memory in bytes (any 4 KiB multiple); 0: mem_mib */
 	uint64_t serial_max; /* CLI only: --serial-max (vm_config's meaning) */
 	enum sandbox_mode sandbox; /* the controller's own, copied at boot */
+	/* the controller's own (petrel run --dirty-log), copied at boot; never in a spec's JSON */
+	enum kvm_dirty_mode dirty_log;
+	uint32_t dirty_ring_bytes;
 };
 
 /* What only petrel's command line sets (not owned: they outlive the controller). */
@@ -179,8 +182,10 @@ struct api_restore_req {
 	unsigned int nr_nets;
 	struct api_drive_override drives[VM_MAX_DISKS];
 	unsigned int nr_drives;
-	enum sandbox_mode sandbox; /* set by the controller (its own mode) */
-	unsigned int max_vcpus;	   /* set by the controller (this host's limit) */
+	enum sandbox_mode sandbox;     /* set by the controller (its own mode) */
+	unsigned int max_vcpus;	       /* set by the controller (this host's limit) */
+	enum kvm_dirty_mode dirty_log; /* set by the controller (its own choice) */
+	uint32_t dirty_ring_bytes;
 };
 
 /* A live migration out: Cloud Hypervisor's vm.send-migration, petrel ctl migrate. */
@@ -285,6 +290,12 @@ struct api_vmm {
 	 * thread starts, petrel's default being kill).
 	 */
 	enum sandbox_mode sandbox;
+	/*
+	 * --dirty-log: how this process finds written pages, for every machine
+	 * it builds, restores or receives (bitmap unless set).
+	 */
+	enum kvm_dirty_mode dirty_log;
+	uint32_t dirty_ring_bytes;
 };
 
 void api_vmm_init(struct api_vmm *v, const struct api_backend *b, void *ctx, const char *id);
@@ -381,6 +392,8 @@ char *api_vmm_metrics_line(struct api_vmm *v);
 
 /* Before any thread starts: the seccomp mode of petrel's threads (off, log, kill). */
 void api_vmm_set_sandbox(struct api_vmm *v, enum sandbox_mode mode);
+/* --dirty-log bitmap|ring and the ring's bytes per vCPU (0: the default). */
+void api_vmm_set_dirty_log(struct api_vmm *v, enum kvm_dirty_mode mode, uint32_t ring_bytes);
 
 /* Before boot: the command line's own settings. */
 int api_vmm_set_local(struct api_vmm *v, const struct api_local_opts *o, struct api_err *err);

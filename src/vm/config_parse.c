@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm/config_parse.h"
 
+#include "kvm/kvm_dirty_gfn.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -86,5 +88,30 @@ int vm_parse_serial(const char *s, struct vm_config *cfg)
 	} else {
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int vm_parse_dirty_log(const char *s, enum kvm_dirty_mode *out)
+{
+	if (s && !strcmp(s, "bitmap"))
+		*out = KVM_DIRTY_LOG_BITMAP;
+	else if (s && !strcmp(s, "ring"))
+		*out = KVM_DIRTY_LOG_RING;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int vm_parse_dirty_ring_size(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int ret = vm_parse_size(s, &v);
+
+	if (ret < 0)
+		return ret;
+	ret = kvm_dirty_ring_check_size(v, 1ULL << 30);
+	if (ret < 0)
+		return ret;
+	*out = (uint32_t)v;
 	return 0;
 }

@@ -13,5 +13,12 @@ int vm_parse_size(const char *s, uint64_t *out);
 int vm_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out);
 /* "stdio", "off" or "file=PATH" into cfg->serial / serial_path. */
 int vm_parse_serial(const char *s, struct vm_config *cfg);
+/* --dirty-log: "bitmap" or "ring"; -EINVAL otherwise. */
+int vm_parse_dirty_log(const char *s, enum kvm_dirty_mode *out);
+/*
+ * --dirty-ring-size: a size (as vm_parse_size) that is a power of two from
+ * 4K to 1G; whether this host takes it is checked against its KVM later.
+ */
+int vm_parse_dirty_ring_size(const char *s, uint32_t *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "kvm/kvm_dirty_gfn.h"
 #include "vm/boot.h"
 #include "vm/devices.h"
 #include "vm/platform_kvm.h"
@@ -91,6 +92,30 @@ static int machine_create_vcpus(struct machine *m)
 	return 0;
 }
 
+/* The ring before any vCPU exists: KVM takes it only then. */
+static int machine_enable_dirty_ring(struct machine *m)
+{
+	uint32_t bytes =
+	    m->cfg.dirty_ring_bytes ? m->cfg.dirty_ring_bytes : KVM_DIRTY_RING_DEFAULT_BYTES;
+	uint32_t max = kvm_sys_dirty_ring_max(&m->sys);
+	int ret;
+
+	if (!max) {
+		fprintf(stderr, "petrel: --dirty-log ring: this host's KVM has no dirty ring "
+				"(KVM_CAP_DIRTY_LOG_RING); use --dirty-log bitmap\n");
+		return -EOPNOTSUPP;
+	}
+	ret = kvm_dirty_ring_check_size(bytes, max);
+	if (ret < 0) {
+		fprintf(stderr,
+			"petrel: --dirty-ring-size %u: this host takes a power of two from 4K to "
+			"%uK\n",
+			bytes, max >> 10);
+		return ret;
+	}
+	return kvm_dirty_ring_enable(&m->vm, bytes);
+}
+
 int machine_create(struct machine *m, const struct vm_config *cfg)
 {
 	int limit, ret;
@@ -130,6 +155,11 @@ int machine_create(struct machine *m, const struct vm_config *cfg)
 	ret = kvm_vm_create(&m->vm, &m->sys);
 	if (ret < 0)
 		goto fail;
+	if (cfg->dirty_log == KVM_DIRTY_LOG_RING) {
+		ret = machine_enable_dirty_ring(m);
+		if (ret < 0)
+			goto fail;
+	}
 	ret = kvm_vm_setup_x86(&m->vm, cfg->boot == VM_BOOT_KERNEL || cfg->irqchip);
 	if (ret < 0)
 		goto fail;

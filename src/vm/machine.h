@@ -89,6 +89,14 @@ struct vm_config {
 	bool incoming;
 	/* Log the pages the guest writes from the start (for diff snapshots). */
 	bool track_dirty;
+	/*
+	 * --dirty-log bitmap|ring: how written pages are found whenever they are
+	 * logged (snapshots, migration); the ring has dirty_ring_bytes per vCPU
+	 * (0: KVM_DIRTY_RING_DEFAULT_BYTES). A choice of this process and host,
+	 * not of the VM: snapshots and migration streams do not carry it.
+	 */
+	enum kvm_dirty_mode dirty_log;
+	uint32_t dirty_ring_bytes;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };

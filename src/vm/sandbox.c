@@ -47,11 +47,12 @@ enum {
 	SB_BUILD = 1u << 10,   /* assembling machines: open files, KVM, TAPs, sockets, threads */
 	SB_VSOCK = 1u << 11,   /* the hybrid vsock's UNIX sockets: connect, accept, stream */
 	SB_KVM_VM = 1u << 12, /* the VM's memory slots, dirty log and state: snapshots, migration */
+	SB_KVM_RING = 1u << 13, /* handing a dirty ring's harvested entries back to KVM */
 };
 
 #define SB_RUNTIME                                                                                 \
 	(SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY | SB_SOCK_IO |      \
-	 SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM | SB_DEV_RUN | SB_VSOCK)
+	 SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM | SB_KVM_RING | SB_DEV_RUN | SB_VSOCK)
 
 struct sandbox_kind_spec {
 	const char *name;
@@ -65,10 +66,12 @@ struct sandbox_kind_spec {
 static const struct sandbox_kind_spec kinds[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = {"main", SB_RUNTIME | SB_BUILD},
     [SANDBOX_API] = {"api", SB_RUNTIME | SB_BUILD},
-    [SANDBOX_VCPU] = {"vcpu", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_DEV_RUN},
+    /* a vCPU whose dirty ring filled empties it itself (KVM_EXIT_DIRTY_RING_FULL) */
+    [SANDBOX_VCPU] = {"vcpu",
+		      SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_RING | SB_DEV_RUN},
     /* petrel's test device splits memory slots and reads the dirty log on a guest's write */
-    [SANDBOX_VCPU_TEST] = {"vcpu-test",
-			   SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM | SB_DEV_RUN},
+    [SANDBOX_VCPU_TEST] = {"vcpu-test", SB_BASE | SB_NOTIFY | SB_KVM_VCPU | SB_KVM_IRQ | SB_KVM_VM |
+					    SB_KVM_RING | SB_DEV_RUN},
     [SANDBOX_IO] = {"io", SB_BASE | SB_NOTIFY | SB_POLL | SB_FILE_IO | SB_IO_URING | SB_ENTROPY |
 			      SB_KVM_IRQ | SB_DEV_RUN | SB_VSOCK},
     [SANDBOX_GDB] = {"gdb", SB_BASE | SB_NOTIFY | SB_POLL | SB_SOCK_IO | SB_KVM_VCPU},
@@ -151,6 +154,9 @@ static const unsigned long kvm_vm_ioctls[] = {
     KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_PIT2, KVM_SET_PIT2, 0,
 };
 
+/* a dirty ring's reset: it only re-protects pages whose entries were harvested */
+static const unsigned long kvm_ring_ioctls[] = {KVM_RESET_DIRTY_RINGS, 0};
+
 /* the guest's features reach its TAP; the console's size */
 static const unsigned long dev_run_ioctls[] = {TUNSETOFFLOAD, TCGETS, TIOCGWINSZ, 0};
 
@@ -193,6 +199,7 @@ static const struct sandbox_group groups[] = {
     {SB_KVM_VCPU, NULL, kvm_vcpu_ioctls},
     {SB_KVM_IRQ, NULL, kvm_irq_ioctls},
     {SB_KVM_VM, NULL, kvm_vm_ioctls},
+    {SB_KVM_RING, NULL, kvm_ring_ioctls},
     {SB_DEV_RUN, NULL, dev_run_ioctls},
     {SB_BUILD, build_calls, build_ioctls},
     {SB_VSOCK, vsock_calls, NULL},

@@ -46,6 +46,33 @@ static void test_uints(void **state)
 	assert_int_equal(vm_parse_uint(" 4", 1, 256, &v), -EINVAL);
 }
 
+static void test_dirty_log(void **state)
+{
+	enum kvm_dirty_mode m = KVM_DIRTY_LOG_RING;
+	uint32_t b = 0;
+
+	(void)state;
+	assert_int_equal(vm_parse_dirty_log("bitmap", &m), 0);
+	assert_int_equal(m, KVM_DIRTY_LOG_BITMAP);
+	assert_int_equal(vm_parse_dirty_log("ring", &m), 0);
+	assert_int_equal(m, KVM_DIRTY_LOG_RING);
+	assert_int_equal(vm_parse_dirty_log("rings", &m), -EINVAL);
+	assert_int_equal(vm_parse_dirty_log("", &m), -EINVAL);
+	assert_int_equal(vm_parse_dirty_log(NULL, &m), -EINVAL);
+
+	assert_int_equal(vm_parse_dirty_ring_size("64K", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(vm_parse_dirty_ring_size("4096", &b), 0);
+	assert_int_equal(b, 4096);
+	assert_int_equal(vm_parse_dirty_ring_size("1M", &b), 0);
+	assert_int_equal(b, 1 << 20);
+	assert_int_equal(vm_parse_dirty_ring_size("2K", &b), -EINVAL);	/* below a page */
+	assert_int_equal(vm_parse_dirty_ring_size("96K", &b), -EINVAL); /* not a power of two */
+	assert_int_equal(vm_parse_dirty_ring_size("0", &b), -EINVAL);
+	assert_int_equal(vm_parse_dirty_ring_size("2G", &b), -ERANGE);
+	assert_int_equal(vm_parse_dirty_ring_size("big", &b), -EINVAL);
+}
+
 static void test_serial(void **state)
 {
 	struct vm_config cfg;
@@ -65,9 +92,10 @@ static void test_serial(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_uints),
-		cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_uints),
+	    cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_dirty_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
