@@ -3,6 +3,7 @@
 guest (rounds of sums over a window it rewrites, printed on COM1):
  - a migration mid-run: the source's console output then the destination's
    is exactly an uninterrupted run; the source exits 0 after the switchover;
+   again with --dirty-log ring and a 4K ring at both ends;
  - refusals and failures leave the guest running at the source, which
    finishes its run normally: no destination listening, a destination of
    another stream version, a destination that dies in the middle of the
@@ -106,11 +107,11 @@ def has_tap(pid):
         return False
 
 
-def destination(name, port):
+def destination(name, port, extra=()):
     out = open(os.path.join(tmp, name + ".out"), "wb")
     err = open(os.path.join(tmp, name + ".err"), "wb")
-    return subprocess.Popen([petrel, "run", "--incoming", "tcp:127.0.0.1:%d" % port],
-                            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    return subprocess.Popen([petrel, "run", "--incoming", "tcp:127.0.0.1:%d" % port] +
+                            list(extra), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
 
 
 def ctl(sock, *args):
@@ -159,6 +160,24 @@ check(b"snap guest done" not in read(os.path.join(tmp, "ok-src.out")),
 src_err = read(os.path.join(tmp, "ok-src.err")).decode(errors="replace")
 check("migration to tcp:127.0.0.1:%d: done" % port in src_err, "the source says it is done")
 print("  source: " + src_err.strip())
+
+# ---- the same with the dirty ring at both ends (a small one: it fills between rounds) ----
+ring = ["--dirty-log", "ring", "--dirty-ring-size", "4K"]
+port = free_port()
+dst = destination("ring-dst", port, extra=ring)
+check(wait_listening(port, dst), "ring: the destination listens")
+src, sock = source("ring-src", extra=ring)
+check(wait_for(os.path.join(tmp, "ring-src.out"), b"round 0000000000000004"),
+      "ring: the source runs")
+rc, out, err = ctl(sock, "migrate", "tcp:127.0.0.1:%d" % port)
+check(rc == 0, "ring: petrel ctl migrate succeeds (%s%s)" % (out.strip(), err.strip()))
+print("  " + out.strip())
+check(src.wait(timeout=WAIT) == 0, "ring: the source exits 0 after the switchover")
+check(dst.wait(timeout=WAIT) == 0, "ring: the destination runs the guest to its end")
+whole = read(os.path.join(tmp, "ring-src.out")) + read(os.path.join(tmp, "ring-dst.out"))
+check(whole == ref, "ring: source then destination output is the uninterrupted run")
+check(b"snap guest done" not in read(os.path.join(tmp, "ring-src.out")),
+      "ring: the source stopped before the end")
 
 
 # ---- a disk and a TAP handed over on one host ----
