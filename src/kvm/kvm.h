@@ -97,7 +97,7 @@ struct kvm_dirty_rings {
 	 */
 	unsigned long *pending[KVM_SLOTS_MAX];
 	uint64_t pending_pages[KVM_SLOTS_MAX];
-	bool lost; /* a page could not be recorded (out of memory): the next sync fails */
+	bool lost; /* pages were lost (no memory, a ring overrun): the next sync fails */
 	uint64_t full_exits;
 	uint64_t harvested;
 };
@@ -166,7 +166,8 @@ void kvm_dirty_ring_vcpu_remove(struct kvm_vm *vm, struct kvm_vcpu *v);
  * KVM_EXIT_DIRTY_RING_FULL on v: move v's ring into the pending bitmaps and
  * reset it, so the vCPU can go on. KVM exits at its soft limit, a few
  * dozen entries (more with PML) short of the end, so the entries the CPU
- * logs on the way out still fit.
+ * logs on the way out still fit. -EOVERFLOW when KVM went past the end
+ * anyway (pages were lost, the vCPU cannot go on; the next sync fails).
  */
 int kvm_dirty_ring_full(struct kvm_vcpu *v);
 /* The ring half of kvm_dirty_log_sync; slots_lock held. */

@@ -125,8 +125,12 @@ static void mark_pending(void *opaque, uint32_t slot, uint64_t offset)
 	vm->ring.pending[id][offset / BITS_PER_LONG] |= 1UL << (offset % BITS_PER_LONG);
 }
 
-/* Harvest the given rings and let KVM re-protect their pages; slots_lock held. */
-static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsigned int n)
+/*
+ * Harvest the given rings and let KVM re-protect their pages; slots_lock
+ * held. *taken (may be NULL): how many entries.
+ */
+static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsigned int n,
+			  uint32_t *taken)
 {
 	uint32_t got = 0;
 	unsigned int i;
@@ -136,6 +140,8 @@ static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsi
 		got += kvm_dirty_ring_collect(vcpus[i]->dirty_gfns, vm->ring.entries,
 					      &vcpus[i]->dirty_fetch, mark_pending, vm);
 	vm->ring.harvested += got;
+	if (taken)
+		*taken = got;
 	if (!got)
 		return 0;
 	ret = kvm_vm_ioctl(vm, KVM_RESET_DIRTY_RINGS, NULL);
@@ -146,16 +152,32 @@ static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsi
 	return 0;
 }
 
+/*
+ * A full ring with nothing to take, several times in a row, is one KVM
+ * overran: it went past the soft limit and the reserve (a kernel warning
+ * in kvm_dirty_ring_push), wrote over entries not yet harvested, and its
+ * count of used entries stays above the limit for good. Once can be a sync
+ * on another thread that emptied the ring first.
+ */
+#define EMPTY_FULL_EXITS_MAX 3
+
 int kvm_dirty_ring_full(struct kvm_vcpu *v)
 {
 	struct kvm_vm *vm = v->vm;
+	uint32_t got = 0;
 	int ret;
 
 	if (!v->dirty_gfns)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->slots_lock);
 	vm->ring.full_exits++;
-	ret = harvest_locked(vm, &v, 1);
+	ret = harvest_locked(vm, &v, 1, &got);
+	if (!ret && got)
+		v->dirty_full_empty = 0;
+	else if (!ret && ++v->dirty_full_empty >= EMPTY_FULL_EXITS_MAX) {
+		vm->ring.lost = true;
+		ret = -EOVERFLOW;
+	}
 	pthread_mutex_unlock(&vm->slots_lock);
 	return ret;
 }
@@ -169,13 +191,13 @@ int kvm_dirty_ring_sync_locked(struct kvm_vm *vm,
 	int ret;
 
 	/* reset before the callers read the pages: a later write is in the next sync */
-	ret = harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus);
+	ret = harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, NULL);
 	if (ret < 0)
 		return ret;
 	if (vm->ring.lost) {
 		vm->ring.lost = false;
-		fprintf(stderr, "petrel: dirty ring: out of memory recording written pages\n");
-		return -ENOMEM;
+		fprintf(stderr, "petrel: dirty ring: written pages were lost\n");
+		return -EIO;
 	}
 	for (i = 0; i < vm->slots.limit; i++) {
 		const struct kvm_slot *s = &vm->slots.slots[i];
@@ -195,7 +217,7 @@ void kvm_dirty_ring_drop_locked(struct kvm_vm *vm)
 {
 	unsigned int i;
 
-	harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus);
+	harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, NULL);
 	vm->ring.lost = false;
 	for (i = 0; i < KVM_SLOTS_MAX; i++)
 		if (vm->ring.pending[i])

@@ -89,6 +89,14 @@ int kvm_vcpu_run(struct kvm_vcpu *v, const struct kvm_exit_ops *ops, void *opaqu
 			/* the ring reached its soft limit: empty it and go on */
 			v->stats[KVM_STAT_DIRTY_RING_FULL]++;
 			ret = kvm_dirty_ring_full(v);
+			if (ret == -EOVERFLOW) {
+				fprintf(
+				    stderr,
+				    "petrel: vCPU %u: KVM overran its dirty ring and lost written "
+				    "pages; use --dirty-log bitmap or a larger --dirty-ring-size\n",
+				    v->id);
+				return ret;
+			}
 			if (ret < 0) {
 				fprintf(stderr,
 					"petrel: vCPU %u: harvesting its full dirty ring: %s\n",

@@ -85,6 +85,7 @@ struct kvm_vcpu {
 	/* The dirty ring, when the VM uses it: mapped from fd, harvested from dirty_fetch. */
 	struct kvm_dirty_gfn *dirty_gfns;
 	uint32_t dirty_fetch;
+	unsigned int dirty_full_empty; /* ring-full exits in a row with nothing to harvest */
 
 	uint64_t stats[KVM_STAT_COUNT];
 };
