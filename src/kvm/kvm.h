@@ -97,7 +97,7 @@ struct kvm_dirty_rings {
 	 */
 	unsigned long *pending[KVM_SLOTS_MAX];
 	uint64_t pending_pages[KVM_SLOTS_MAX];
-	bool lost; /* pages were lost (no memory, a ring overrun): the next sync fails */
+	bool lost; /* pages may be lost (no memory, a ring overrun): the next sync fails */
 	uint64_t full_exits;
 	uint64_t harvested;
 };

@@ -127,18 +127,41 @@ static void mark_pending(void *opaque, uint32_t slot, uint64_t offset)
 
 /*
  * Harvest the given rings and let KVM re-protect their pages; slots_lock
- * held. *taken (may be NULL): how many entries.
+ * held. realign: look past a gap in every ring (kvm_dirty_ring_collect).
+ * *taken (may be NULL): how many ring positions.
  */
 static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsigned int n,
-			  uint32_t *taken)
+			  bool realign, uint32_t *taken)
 {
 	uint32_t got = 0;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < n; i++)
-		got += kvm_dirty_ring_collect(vcpus[i]->dirty_gfns, vm->ring.entries,
-					      &vcpus[i]->dirty_fetch, mark_pending, vm);
+	for (i = 0; i < n; i++) {
+		struct kvm_vcpu *v = vcpus[i];
+		bool gap = false;
+		uint32_t took =
+		    kvm_dirty_ring_collect(v->dirty_gfns, vm->ring.entries, &v->dirty_fetch,
+					   v->dirty_suspect || realign, &gap, mark_pending, vm);
+
+		/*
+		 * A whole ring of entries: KVM went past its soft limit and its
+		 * reserve, and may have written over entries not yet taken
+		 * (kvm_pvm does when the guest writes much: it logs a page at
+		 * each emulated write and does not stop the vCPU in time).
+		 * Its next entries may then start further on: look for them
+		 * until the ring is seen aligned again.
+		 */
+		if (took == vm->ring.entries) {
+			vm->ring.lost = true;
+			v->dirty_suspect = true;
+		} else if (gap) {
+			vm->ring.lost = true;
+		} else if (took) {
+			v->dirty_suspect = false;
+		}
+		got += took;
+	}
 	vm->ring.harvested += got;
 	if (taken)
 		*taken = got;
@@ -153,11 +176,10 @@ static int harvest_locked(struct kvm_vm *vm, struct kvm_vcpu *const *vcpus, unsi
 }
 
 /*
- * A full ring with nothing to take, several times in a row, is one KVM
- * overran: it went past the soft limit and the reserve (a kernel warning
- * in kvm_dirty_ring_push), wrote over entries not yet harvested, and its
- * count of used entries stays above the limit for good. Once can be a sync
- * on another thread that emptied the ring first.
+ * A full ring with nothing to take, even past a gap, several times in a
+ * row, is one KVM overran by more than its soft limit: its count of used
+ * entries stays above the limit for good and the vCPU cannot go on. Once
+ * can be a sync on another thread that emptied the ring first.
  */
 #define EMPTY_FULL_EXITS_MAX 3
 
@@ -171,7 +193,7 @@ int kvm_dirty_ring_full(struct kvm_vcpu *v)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->slots_lock);
 	vm->ring.full_exits++;
-	ret = harvest_locked(vm, &v, 1, &got);
+	ret = harvest_locked(vm, &v, 1, true, &got);
 	if (!ret && got)
 		v->dirty_full_empty = 0;
 	else if (!ret && ++v->dirty_full_empty >= EMPTY_FULL_EXITS_MAX) {
@@ -191,12 +213,14 @@ int kvm_dirty_ring_sync_locked(struct kvm_vm *vm,
 	int ret;
 
 	/* reset before the callers read the pages: a later write is in the next sync */
-	ret = harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, NULL);
+	ret = harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, false, NULL);
 	if (ret < 0)
 		return ret;
 	if (vm->ring.lost) {
 		vm->ring.lost = false;
-		fprintf(stderr, "petrel: dirty ring: written pages were lost\n");
+		fprintf(stderr,
+			"petrel: dirty ring: KVM overran a vCPU's ring, written pages may "
+			"have been lost (use --dirty-log bitmap or a larger --dirty-ring-size)\n");
 		return -EIO;
 	}
 	for (i = 0; i < vm->slots.limit; i++) {
@@ -217,7 +241,7 @@ void kvm_dirty_ring_drop_locked(struct kvm_vm *vm)
 {
 	unsigned int i;
 
-	harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, NULL);
+	harvest_locked(vm, vm->ring.vcpus, vm->ring.nr_vcpus, false, NULL);
 	vm->ring.lost = false;
 	for (i = 0; i < KVM_SLOTS_MAX; i++)
 		if (vm->ring.pending[i])

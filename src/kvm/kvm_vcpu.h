@@ -86,6 +86,7 @@ struct kvm_vcpu {
 	struct kvm_dirty_gfn *dirty_gfns;
 	uint32_t dirty_fetch;
 	unsigned int dirty_full_empty; /* ring-full exits in a row with nothing to harvest */
+	bool dirty_suspect;	       /* KVM may have overrun the ring: look past gaps */
 
 	uint64_t stats[KVM_STAT_COUNT];
 };

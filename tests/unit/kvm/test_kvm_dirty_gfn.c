@@ -60,11 +60,11 @@ static void test_collect_in_order(void **state)
 
 	(void)state;
 	memset(ring, 0, sizeof(ring));
-	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), 0);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), 0);
 	push(ring, &kvm_index, 0, 5);
 	push(ring, &kvm_index, 1, 7);
 	push(ring, &kvm_index, 0, 1);
-	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), 3);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), 3);
 	assert_int_equal(fetch, 3);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.slot[0], 0);
@@ -74,7 +74,7 @@ static void test_collect_in_order(void **state)
 	assert_int_equal(s.offset[2], 1);
 	/* handed back for reset, not taken twice */
 	assert_int_equal(ring[0].flags, KVM_DIRTY_GFN_F_RESET);
-	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), 0);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), 0);
 	assert_int_equal(kvm_reset(ring, &reset_index), 3);
 }
 
@@ -93,7 +93,8 @@ static void test_collect_wraps(void **state)
 
 		for (i = 0; i < n; i++)
 			push(ring, &kvm_index, 2, round * 100 + i);
-		assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), n);
+		assert_int_equal(
+		    kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), n);
 		assert_int_equal(s.n, n);
 		for (i = 0; i < n; i++)
 			assert_int_equal(s.offset[i], round * 100 + i);
@@ -114,10 +115,46 @@ static void test_collect_stops_at_unpublished(void **state)
 	push(ring, &kvm_index, 0, 1);
 	push(ring, &kvm_index, 0, 2);
 	ring[1].flags = 0; /* being written */
-	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), 1);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), 1);
 	ring[1].flags = KVM_DIRTY_GFN_F_DIRTY;
-	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, record, &s), 1);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, NULL, record, &s), 1);
 	assert_int_equal(s.offset[1], 2);
+}
+
+/*
+ * KVM overran the ring: two entries more than it holds, so the two oldest
+ * were written over and its next entries start two further on.
+ */
+static void test_overrun_realigns(void **state)
+{
+	struct kvm_dirty_gfn ring[ENTRIES];
+	uint32_t kvm_index = 0, reset_index = 0, fetch = 0, i;
+	struct seen s = {.n = 0};
+	bool gap = false;
+
+	(void)state;
+	memset(ring, 0, sizeof(ring));
+	for (i = 0; i < ENTRIES + 2; i++)
+		push(ring, &kvm_index, 0, i);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, true, &gap, record, &s),
+			 ENTRIES);
+	assert_false(gap);
+	assert_int_equal(kvm_reset(ring, &reset_index), ENTRIES);
+	/* KVM goes on from its own index: two positions past where petrel looks */
+	push(ring, &kvm_index, 0, 100);
+	push(ring, &kvm_index, 0, 101);
+	s.n = 0;
+	/* without realigning, nothing is seen */
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, false, &gap, record, &s), 0);
+	assert_int_equal(kvm_dirty_ring_collect(ring, ENTRIES, &fetch, true, &gap, record, &s), 4);
+	assert_true(gap);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.offset[0], 100);
+	assert_int_equal(s.offset[1], 101);
+	/* the reset moves past the stale entries too: KVM and petrel agree again */
+	assert_int_equal(kvm_reset(ring, &reset_index), 4);
+	assert_int_equal(reset_index, fetch);
+	assert_int_equal(kvm_index, fetch);
 }
 
 static void test_sizes(void **state)
@@ -137,6 +174,7 @@ int main(void)
 	    cmocka_unit_test(test_collect_in_order),
 	    cmocka_unit_test(test_collect_wraps),
 	    cmocka_unit_test(test_collect_stops_at_unpublished),
+	    cmocka_unit_test(test_overrun_realigns),
 	    cmocka_unit_test(test_sizes),
 	};
 
