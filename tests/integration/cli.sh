@@ -56,6 +56,11 @@ if ! timeout 10 "$petrel" run --firmware "$guest" --serial off --stats --vsock c
 fi
 [ ! -e "$vsdir/v.sock" ] || { echo "FAIL: petrel left its --vsock UDS behind"; fail=1; }
 rm -rf "$vsdir"
+check 2 '--dirty-log rings: expected bitmap or ring' "$petrel" run --firmware "$guest" --dirty-log rings
+check 2 '--dirty-ring-size 96K: expected a power of two' "$petrel" run --firmware "$guest" --dirty-log ring --dirty-ring-size 96K
+check 2 '--dirty-ring-size needs --dirty-log ring' "$petrel" run --firmware "$guest" --dirty-ring-size 64K
+# larger than any host's ring (KVM's largest is 65536 entries, 1M); where the host has none, that is said first
+check 1 '--dirty-(ring-size 2048K: this host.s KVM takes at most|log ring: this host.s KVM has no dirty ring)' "$petrel" run --firmware "$guest" --dirty-log ring --dirty-ring-size 2M
 # An empty firmware file is refused, not run as zeroed memory forever.
 check 1 'firmware /dev/null: the file is empty' timeout 10 "$petrel" run --firmware /dev/null
 # A bzImage whose file is shorter than its syssize says: refused, both sizes named. (The
