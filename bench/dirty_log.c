@@ -217,8 +217,13 @@ static struct result run_one(const struct mode *md, const struct workload *w, un
 	ret = kvm_vcpu_run(&b->vcpu, &ops, b);
 	if (ret == -EOVERFLOW)
 		res.overrun = true;
-	if (ret != KVM_EV_STOP || kvm_dirty_log_sync(&b->vm, count_pages, b) < 0)
+	if (ret != KVM_EV_STOP)
 		goto out;
+	/* a sync fails only when the ring lost pages */
+	if (kvm_dirty_log_sync(&b->vm, count_pages, b) < 0) {
+		res.overrun = md->ring_bytes != 0;
+		goto out;
+	}
 	full0 = b->vcpu.stats[KVM_STAT_DIRTY_RING_FULL];
 	for (i = 0; i < rounds; i++) {
 		int ev;
@@ -231,8 +236,10 @@ static struct result run_one(const struct mode *md, const struct workload *w, un
 			goto out;
 		t1 = now_ns();
 		b->counted = 0;
-		if (kvm_dirty_log_sync(&b->vm, count_pages, b) < 0)
+		if (kvm_dirty_log_sync(&b->vm, count_pages, b) < 0) {
+			res.overrun = md->ring_bytes != 0;
 			goto out;
+		}
 		t2 = now_ns();
 		if (b->counted != w->pages)
 			res.exact = false;
