@@ -167,7 +167,7 @@ static int restore_cpuid_tsc(struct kvm_vcpu *v, const struct kvm_vcpu_state *s)
 		return -ENOMEM;
 	cb->nent = s->nr_cpuid;
 	memcpy(cb->entries, s->cpuid, s->nr_cpuid * sizeof(cb->entries[0]));
-	ret = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, cb);
+	ret = kvm_vcpu_set_cpuid(v, cb);
 	free(cb);
 	if (ret < 0)
 		return ret;

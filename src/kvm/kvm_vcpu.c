@@ -3,6 +3,7 @@
 #include "kvm/kvm_vcpu.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -31,6 +32,28 @@ int kvm_vcpu_ioctl(struct kvm_vcpu *v, unsigned long req, void *arg)
 	int ret = ioctl(v->fd, req, arg);
 
 	return ret < 0 ? -errno : ret;
+}
+
+int kvm_vcpu_set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *cpuid)
+{
+	unsigned int n = cpuid->nent + 16;
+	struct kvm_cpuid2 *copy;
+	int ret = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, (void *)cpuid);
+
+	if (ret < 0)
+		return ret;
+	/* as KVM keeps it (it adjusts some bits), read back while the vCPU is not running */
+	copy = calloc(1, sizeof(*copy) + n * sizeof(copy->entries[0]));
+	if (copy) {
+		copy->nent = n;
+		if (kvm_vcpu_ioctl(v, KVM_GET_CPUID2, copy) < 0) {
+			free(copy);
+			copy = NULL;
+		}
+	}
+	free(v->cpuid);
+	v->cpuid = copy;
+	return ret;
 }
 
 int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id)
@@ -83,6 +106,8 @@ void kvm_vcpu_destroy(struct kvm_vcpu *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
+	free(v->cpuid);
+	v->cpuid = NULL;
 }
 
 struct kvm_regs *kvm_vcpu_regs(struct kvm_vcpu *v)

@@ -89,6 +89,11 @@ struct kvm_vcpu {
 	bool dirty_suspect;	       /* KVM may have overrun the ring: look past gaps */
 
 	uint64_t stats[KVM_STAT_COUNT];
+	/*
+	 * What KVM_SET_CPUID2 was last given (kvm_vcpu_set_cpuid): read
+	 * without KVM, which would wait for a running vCPU to come out.
+	 */
+	struct kvm_cpuid2 *cpuid;
 };
 
 /* Install the (empty) kick signal handler once per process. */
@@ -96,6 +101,11 @@ int kvm_vcpu_signals_init(void);
 int kvm_vcpu_create(struct kvm_vcpu *v, struct kvm_vm *vm, unsigned int id);
 void kvm_vcpu_destroy(struct kvm_vcpu *v);
 int kvm_vcpu_ioctl(struct kvm_vcpu *v, unsigned long req, void *arg);
+/*
+ * KVM_SET_CPUID2, and what KVM then holds kept in v->cpuid (freed by
+ * kvm_vcpu_destroy; NULL when it could not be read back).
+ */
+int kvm_vcpu_set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *cpuid);
 
 /*
  * Let KVM finish the instruction of an I/O or MMIO exit without running the

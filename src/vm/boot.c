@@ -318,7 +318,7 @@ static int setup_cpuid(struct machine *m, struct vm_vcpu *v)
 		x86_cpuid_fill_brand(cpuid->entries, cpuid->nent, brand);
 	}
 	if (!ret)
-		ret = kvm_vcpu_ioctl(&v->kvm, KVM_SET_CPUID2, cpuid);
+		ret = kvm_vcpu_set_cpuid(&v->kvm, cpuid);
 	if (ret < 0)
 		fprintf(stderr, "petrel: vCPU %u: setting CPUID: %s\n", v->kvm.id, strerror(-ret));
 	free(cpuid);
