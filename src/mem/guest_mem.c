@@ -58,9 +58,29 @@ static void *map_private(uint64_t size)
 	return hva;
 }
 
+/* A region's part of a file that must already hold it. */
+static int check_file_size(struct guest_mem *gm, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(gm->fd, &st) < 0)
+		return -1;
+	if ((uint64_t)st.st_size < gm->fd_size + size) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 /* RAM in the memfd, after what earlier regions use of it. */
 static void *map_shared(struct guest_mem *gm, uint64_t size)
 {
+	if (gm->adopted) {
+		if (check_file_size(gm, size) < 0)
+			return MAP_FAILED;
+		return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm->fd,
+			    (off_t)gm->fd_size);
+	}
 	if (gm->fd < 0) {
 		gm->fd = memfd_create("petrel-ram", MFD_CLOEXEC);
 		if (gm->fd < 0)
@@ -75,14 +95,8 @@ static void *map_shared(struct guest_mem *gm, uint64_t size)
 /* A private copy-on-write view of the backing file, after the earlier regions. */
 static void *map_file(struct guest_mem *gm, uint64_t size)
 {
-	struct stat st;
-
-	if (fstat(gm->fd, &st) < 0)
+	if (check_file_size(gm, size) < 0)
 		return MAP_FAILED;
-	if ((uint64_t)st.st_size < gm->fd_size + size) {
-		errno = EINVAL;
-		return MAP_FAILED;
-	}
 	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, gm->fd,
 		    (off_t)gm->fd_size);
 }
@@ -93,6 +107,17 @@ int gm_use_file(struct guest_mem *gm, int fd)
 		return -EBUSY;
 	gm->fd = fd;
 	gm->file_backed = true;
+	gm->fd_size = 0;
+	return 0;
+}
+
+int gm_use_shared_file(struct guest_mem *gm, int fd)
+{
+	if (gm->nr_regions || gm->fd >= 0 || gm->file_backed)
+		return -EBUSY;
+	gm->fd = fd;
+	gm->shared = true;
+	gm->adopted = true;
 	gm->fd_size = 0;
 	return 0;
 }

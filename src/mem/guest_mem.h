@@ -36,7 +36,8 @@ struct guest_mem {
 	 * the guest touches it and never written.
 	 */
 	bool file_backed;
-	int fd; /* memfd holding every region back to back, or -1 */
+	bool adopted; /* shared, in a memfd handed over (gm_use_shared_file) */
+	int fd;	      /* memfd holding every region back to back, or -1 */
 	uint64_t fd_size;
 	unsigned int nr_regions;
 	struct gm_region regions[GM_MAX_REGIONS];
@@ -57,6 +58,14 @@ void gm_destroy(struct guest_mem *gm);
  * it is too short).
  */
 int gm_use_file(struct guest_mem *gm, int fd);
+/*
+ * Back the regions added next with the memfd @fd (taken over: closed by
+ * gm_destroy), one after the other from offset 0, shared: the guest's
+ * writes land in the memfd, which another petrel may map too (the two ends
+ * of a local migration). The file must hold every region (-EINVAL from
+ * gm_add_region when it is too short); it is never resized.
+ */
+int gm_use_shared_file(struct guest_mem *gm, int fd);
 
 /* The region holding [gpa, gpa+len), or NULL when any byte lies outside RAM. */
 const struct gm_region *gm_region_of(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

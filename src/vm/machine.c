@@ -52,6 +52,17 @@ static int machine_add_ram(struct machine *m)
 				close(fd);
 			return ret;
 		}
+	} else if (m->cfg.has_mem_fd) {
+		fd = fcntl(m->cfg.mem_fd, F_DUPFD_CLOEXEC, 0);
+		ret = fd < 0 ? -errno : gm_use_shared_file(&m->mem, fd);
+		if (ret < 0) {
+			fprintf(stderr, "petrel: the source's guest memory: %s\n", strerror(-ret));
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
+	} else if (m->cfg.mem_shared) {
+		m->mem.shared = true;
 	}
 	ret = gm_add_region(&m->mem, "ram-low", 0, low);
 	if (ret >= 0 && high)

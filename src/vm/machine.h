@@ -87,6 +87,14 @@ struct vm_config {
 	const char *restore_mem;
 	/* RAM comes from a migration stream: it starts zero and nothing is loaded. */
 	bool incoming;
+	/* Guest RAM in a memfd (--memory SIZE,shared=on): a local migration hands it over. */
+	bool mem_shared;
+	/*
+	 * A local migration's destination: RAM is the source's memfd @mem_fd,
+	 * mapped shared (the caller keeps its fd; the machine takes a copy).
+	 */
+	bool has_mem_fd;
+	int mem_fd;
 	/* Log the pages the guest writes from the start (for diff snapshots). */
 	bool track_dirty;
 	/*
