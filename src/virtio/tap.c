@@ -70,6 +70,26 @@ int tap_set_offload(int fd, unsigned int offloads)
 	return ioctl(fd, TUNSETOFFLOAD, flags) < 0 ? -errno : 0;
 }
 
+int tap_adopt(int fd, const char *name)
+{
+	int hdr_len = TAP_VNET_HDR_LEN, fl;
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return errno == EBADFD || errno == EINVAL || errno == ENOTTY ? -ENODEV : -errno;
+	if (strncmp(ifr.ifr_name, name, IFNAMSIZ) ||
+	    (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) !=
+		(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+		return -ENODEV;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+		return -errno;
+	return 0;
+}
+
 void tap_close(int fd)
 {
 	if (fd >= 0)

@@ -26,5 +26,12 @@ int tap_open(const char *name, const char **what);
 /* Which offloads the TAP may use towards us: TAP_OFFLOAD_* bits; -errno. */
 int tap_set_offload(int fd, unsigned int offloads);
 void tap_close(int fd);
+/*
+ * Check that @fd is the TAP @name (a vnet header, no packet information),
+ * opened elsewhere, and set it up as tap_open does (vnet header size,
+ * nonblocking); the offloads are left to the caller. -ENODEV when it is
+ * not that TAP, -errno otherwise.
+ */
+int tap_adopt(int fd, const char *name);
 
 #endif

@@ -952,23 +952,30 @@ void virtio_net_detach(struct virtio_net *n)
 	pthread_mutex_unlock(&n->vp.lock);
 }
 
-int virtio_net_attach(struct virtio_net *n)
+/* @fd (>= 0: one handed over; else the TAP is opened) becomes the device's. */
+static int net_attach(struct virtio_net *n, int fd)
 {
 	const char *what = NULL;
 	struct virtq *q;
 	int ret = 0;
 
 	pthread_mutex_lock(&n->vp.lock);
-	if (n->tap_fd >= 0)
+	if (n->tap_fd >= 0) {
+		ret = fd >= 0 ? -EBUSY : 0;
 		goto out;
-	ret = tap_open(n->tap, &what);
+	}
+	ret = fd >= 0 ? tap_adopt(fd, n->tap) : tap_open(n->tap, &what);
 	if (ret < 0)
 		goto out; /* the caller names the TAP */
-	n->tap_fd = ret;
+	n->tap_fd = fd >= 0 ? fd : ret;
 	ret = 0;
 	n->tap_broken = false;
+	/* a TAP handed over keeps what its last owner set: set it as this device has it */
 	if (n->vp.status & VIRTIO_STATUS_FEATURES_OK)
 		net_features_ok(&n->vp);
+	else if (fd >= 0 && tap_set_offload(fd, 0) < 0) {
+		/* FEATURES_OK sets them when it comes */
+	}
 	/* what waited goes now */
 	q = virtio_pci_vq(&n->vp, VIRTIO_NET_TX_QUEUE);
 	if (q && !q->broken && n->tx.count) {
@@ -984,6 +991,16 @@ out:
 	if (!ret)
 		virtio_pci_kick_all(&n->vp);
 	return ret;
+}
+
+int virtio_net_attach(struct virtio_net *n)
+{
+	return net_attach(n, -1);
+}
+
+int virtio_net_attach_fd(struct virtio_net *n, int fd)
+{
+	return fd < 0 ? -EBADF : net_attach(n, fd);
 }
 
 void virtio_net_destroy(struct virtio_net *n)

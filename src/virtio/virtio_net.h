@@ -182,6 +182,14 @@ void virtio_net_destroy(struct virtio_net *n);
  */
 void virtio_net_detach(struct virtio_net *n);
 int virtio_net_attach(struct virtio_net *n);
+/*
+ * Attach the TAP fd @fd another process opened (a local migration's
+ * source): -ENODEV unless it is the TAP n->tap with a vnet header and no
+ * packet information; its vnet header size and offloads are set as
+ * tap_open and the driver's features would. On success the fd is the
+ * device's; on failure the caller keeps it. -EBUSY when already attached.
+ */
+int virtio_net_attach_fd(struct virtio_net *n, int fd);
 /* Tell the driver the link went up or down (a config interrupt). */
 void virtio_net_set_link(struct virtio_net *n, bool up);
 /*

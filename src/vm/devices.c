@@ -834,7 +834,7 @@ int vm_devices_power_button(struct machine *m)
 	return m->devs ? acpi_pm_power_button(&m->devs->pm) : -ENODEV;
 }
 
-int vm_devices_release_host(struct machine *m)
+int vm_devices_release_host(struct machine *m, bool keep_taps)
 {
 	struct vm_devices *d = m->devs;
 	int ret = 0;
@@ -851,12 +851,55 @@ int vm_devices_release_host(struct machine *m)
 		vm_devices_take_host(m, why, sizeof(why));
 		return ret;
 	}
-	for (unsigned int i = 0; i < m->cfg.nr_nets; i++)
+	for (unsigned int i = 0; i < m->cfg.nr_nets && !keep_taps; i++)
 		if (d->net[i])
 			virtio_net_detach(d->net[i]);
 	if (d->vsock)
 		virtio_vsock_detach(d->vsock);
 	return 0;
+}
+
+unsigned int vm_devices_tap_fds(struct machine *m, int *fds, uint32_t *nics, unsigned int max)
+{
+	struct vm_devices *d = m->devs;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; d && i < m->cfg.nr_nets && n < max; i++) {
+		if (!d->net[i] || d->net[i]->tap_fd < 0)
+			continue;
+		fds[n] = d->net[i]->tap_fd;
+		nics[n++] = i;
+	}
+	return n;
+}
+
+int vm_devices_take_host_fds(struct machine *m, int *fds, const uint32_t *nics, unsigned int n,
+			     char *why, size_t len)
+{
+	struct vm_devices *d = m->devs;
+	int ret;
+
+	if (len)
+		*why = 0;
+	for (unsigned int k = 0; d && k < n; k++) {
+		struct virtio_net *net = nics[k] < m->cfg.nr_nets ? d->net[nics[k]] : NULL;
+
+		if (!net) {
+			snprintf(why, len, "a TAP for NIC %u, which this machine does not have",
+				 nics[k]);
+			return -EPROTO;
+		}
+		ret = virtio_net_attach_fd(net, fds[k]);
+		if (ret < 0) {
+			snprintf(why, len, "TAP %s: %s", net->tap,
+				 ret == -ENODEV ? "the fd received is not this TAP"
+						: strerror(-ret));
+			return ret;
+		}
+		fds[k] = -1;
+	}
+	/* the disks, and any TAP that came without an fd */
+	return vm_devices_take_host(m, why, len);
 }
 
 int vm_devices_take_host(struct machine *m, char *why, size_t len)

@@ -25,14 +25,27 @@ int vm_devices_power_button(struct machine *m);
 /*
  * A migration between two petrels on one host hands over the host side of
  * the devices, the machine paused and its devices held: release syncs each
- * disk image and lets go of its lock, closes the TAPs and removes the vsock
- * device's UDS (its connections closed) (-errno, with everything kept, when
- * a sync fails); take locks the images, opens the TAPs and creates the UDS
- * (the destination's; or the source's again after a failed handover),
+ * disk image and lets go of its lock, closes the TAPs (unless @keep_taps:
+ * their fds go to the destination) and removes the vsock device's UDS (its
+ * connections closed) (-errno, with everything kept, when a sync fails);
+ * take locks the images, opens the TAPs and creates the UDS (the
+ * destination's; or the source's again after a failed handover),
  * taking all it can and returning the first failure.
  */
-int vm_devices_release_host(struct machine *m);
+int vm_devices_release_host(struct machine *m, bool keep_taps);
 int vm_devices_take_host(struct machine *m, char *why, size_t len);
+/*
+ * A local migration hands the TAPs over as fds: the source keeps them
+ * attached (keep_taps above: its I/O is held, the TAP queues what comes)
+ * and gives their fds (still its own) with the NIC index of each, the
+ * count returned; the destination takes them with
+ * vm_devices_take_host_fds, which checks each fd is its NIC's TAP (by
+ * name), takes those it uses (set to -1 in @fds: the machine's now) and
+ * opens the TAPs of the NICs without one. The caller closes what is left.
+ */
+unsigned int vm_devices_tap_fds(struct machine *m, int *fds, uint32_t *nics, unsigned int max);
+int vm_devices_take_host_fds(struct machine *m, int *fds, const uint32_t *nics, unsigned int n,
+			     char *why, size_t len);
 /* Disk @idx (in --disk order) gets the image at @path; the guest sees the new capacity. */
 int vm_devices_set_disk(struct machine *m, unsigned int idx, const char *path);
 /* Counters of disk or NIC @idx (-ENODEV when there is none); any thread. */

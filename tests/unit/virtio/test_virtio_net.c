@@ -83,6 +83,12 @@ void tap_close(int fd)
 	close(fd);
 }
 
+/* A TAP handed over: here, any socket whose name is "ok" */
+int tap_adopt(int fd, const char *name)
+{
+	return strcmp(name, "ok") ? -ENODEV : 0;
+}
+
 /* ---- the I/O thread's watches ---- */
 
 struct watch {
