@@ -4,7 +4,11 @@
  * socket pair; headers of an unknown type, with flags, or longer than their
  * type's bound are refused; hellos of another magic, version, vendor or
  * with a feature this host lacks are refused with one line; malformed memory
- * records are refused; a stream cut at any byte is refused, never taken.
+ * records are refused; a stream cut at any byte is refused, never taken;
+ * the local messages (a memfd's layout, the TAPs handed over) round trip
+ * and malformed ones are refused; fds pass with the messages that carry
+ * them, and come with no other (closed, refused); a send stuck on a full
+ * socket gives up when cancelled.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +19,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mem/guest_mem.h"
@@ -138,14 +146,15 @@ static void test_header(void **state)
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
 	mig_hdr_encode(h, MIG_END, 1);
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
-	/* the handover's messages carry nothing */
-	for (uint32_t t = MIG_LOADED; t <= MIG_RELEASED; t++) {
+	/* the handover's messages carry nothing (but RELEASED its TAPs, locally) */
+	for (uint32_t t = MIG_LOADED; t <= MIG_MEMFD; t++) {
 		mig_hdr_encode(h, t, 0);
 		assert_int_equal(mig_hdr_parse(h, &type, &len, &err), 0);
 		assert_int_equal(type, t);
 		assert_string_not_equal(mig_type_name(t), "unknown");
 		mig_hdr_encode(h, t, 1);
-		assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
+		assert_int_equal(mig_hdr_parse(h, &type, &len, &err),
+				 t == MIG_LOADED ? -EPROTO : 0);
 	}
 	mig_hdr_encode(h, 0, 0);
 	assert_int_equal(mig_hdr_parse(h, &type, &len, &err), -EPROTO);
@@ -305,6 +314,178 @@ static void test_every_truncation(void **state)
 	mig_msg_free(&msg);
 }
 
+static void test_memfd_message(void **state)
+{
+	uint8_t buf[MIG_MEMFD_MAX];
+	struct state_err err = {""};
+	struct mig_memfd f = {.size = 0x40000000, .nr = 2}, back;
+	size_t len;
+
+	(void)state;
+	f.regions[0].gpa = 0;
+	f.regions[0].size = 0x30000000;
+	f.regions[1].gpa = 0x100000000ull;
+	f.regions[1].size = 0x10000000;
+	f.regions[1].offset = 0x30000000;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(len, 16 + 2 * 24);
+	assert_int_equal(mig_memfd_decode(buf, len, &back, &err), 0);
+	assert_int_equal(back.nr, 2);
+	assert_int_equal(back.size, f.size);
+	assert_int_equal(back.regions[1].gpa, f.regions[1].gpa);
+	assert_int_equal(back.regions[1].offset, f.regions[1].offset);
+	/* truncated, a byte too many, no region */
+	assert_int_equal(mig_memfd_decode(buf, 15, &back, &err), -EPROTO);
+	assert_int_equal(mig_memfd_decode(buf, len - 1, &back, &err), -EPROTO);
+	f.nr = 0;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_memfd_decode(buf, len, &back, &err), -EPROTO);
+	/* a region past the memfd's end */
+	f.nr = 2;
+	f.regions[1].offset = 0x38000000;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_memfd_decode(buf, len, &back, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "is not in a memfd"));
+	/* two regions on the same bytes */
+	f.regions[1].offset = 0x20000000;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_memfd_decode(buf, len, &back, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "overlap"));
+	/* not page aligned */
+	f.regions[1].offset = 0x30000001;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_memfd_decode(buf, len, &back, &err), -EPROTO);
+}
+
+static void test_released_message(void **state)
+{
+	uint8_t buf[MIG_RELEASED_MAX];
+	struct state_err err = {""};
+	struct mig_released r = {.nr = 2, .nic = {3, 1}}, back;
+	size_t len;
+
+	(void)state;
+	len = mig_released_encode(buf, &r);
+	assert_int_equal(len, 16);
+	assert_int_equal(mig_released_decode(buf, len, &back, &err), 0);
+	assert_int_equal(back.nr, 2);
+	assert_int_equal(back.nic[0], 3);
+	assert_int_equal(back.nic[1], 1);
+	/* no TAP: an empty message, as over TCP */
+	r.nr = 0;
+	assert_int_equal(mig_released_encode(buf, &r), 0);
+	assert_int_equal(mig_released_decode(buf, 0, &back, &err), 0);
+	assert_int_equal(back.nr, 0);
+	/* one NIC twice, a length that does not match, too many */
+	r = (struct mig_released){.nr = 2, .nic = {1, 1}};
+	len = mig_released_encode(buf, &r);
+	assert_int_equal(mig_released_decode(buf, len, &back, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "twice"));
+	assert_int_equal(mig_released_decode(buf, len - 1, &back, &err), -EPROTO);
+	memset(buf, 0, 8);
+	buf[0] = MIG_FDS_MAX + 1;
+	assert_int_equal(mig_released_decode(buf, 8 + 4 * (MIG_FDS_MAX + 1), &back, &err), -EPROTO);
+	/* the header's bound */
+	mig_hdr_encode(buf, MIG_RELEASED, MIG_RELEASED_MAX + 1);
+	{
+		uint32_t t;
+		uint64_t l;
+
+		assert_int_equal(mig_hdr_parse(buf, &t, &l, &err), -EPROTO);
+	}
+}
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* fds pass with MEMFD and RELEASED over a local connection, with no other message. */
+static void test_fds(void **state)
+{
+	struct state_err err = {""};
+	struct mig_msg msg = {0};
+	struct mig_memfd f = {.size = 1 << 20, .nr = 1};
+	struct mig_released r = {.nr = 2, .nic = {0, 1}};
+	uint8_t buf[MIG_MEMFD_MAX];
+	struct stat a, b;
+	struct pair p;
+	int mfd, fds[2], spare;
+	size_t len;
+
+	(void)state;
+	mfd = memfd_create("test", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, 1 << 20), 0);
+	f.regions[0].size = 1 << 20;
+	pair_open(&p);
+	/* not a local connection: no fd goes */
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_send_fds(&p.tx, MIG_MEMFD, buf, len, &mfd, 1), -EINVAL);
+	p.tx.local = p.rx.local = true;
+	assert_int_equal(mig_send_fds(&p.tx, MIG_MEMFD, buf, len, &mfd, 1), 0);
+	assert_int_equal(mig_recv(&p.rx, &msg, &err), 0);
+	assert_int_equal(msg.type, MIG_MEMFD);
+	assert_int_equal(msg.nr_fds, 1);
+	assert_int_equal(fstat(mfd, &a), 0);
+	assert_int_equal(fstat(msg.fds[0], &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_true(fcntl(msg.fds[0], F_GETFD) & FD_CLOEXEC);
+	spare = msg.fds[0];
+	/* the next message closes what this one brought and nobody took */
+	fds[0] = mfd;
+	fds[1] = mfd;
+	len = mig_released_encode(buf, &r);
+	assert_int_equal(mig_send_fds(&p.tx, MIG_RELEASED, buf, len, fds, 2), 0);
+	assert_int_equal(mig_recv(&p.rx, &msg, &err), 0);
+	assert_int_equal(msg.type, MIG_RELEASED);
+	assert_int_equal(msg.nr_fds, 2);
+	assert_false(fd_open(spare) && spare != msg.fds[0] && spare != msg.fds[1]);
+	spare = msg.fds[1];
+	mig_msg_close_fds(&msg);
+	assert_false(fd_open(spare));
+	/* any other message with an fd is refused, the fd closed */
+	assert_int_equal(mig_send_fds(&p.tx, MIG_SPEC, "{}", 2, &mfd, 1), 0);
+	assert_int_equal(mig_recv(&p.rx, &msg, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "file descriptors"));
+	assert_int_equal(msg.nr_fds, 0);
+	/* ... and so is a MEMFD over a connection said not local */
+	p.rx.local = false;
+	len = mig_memfd_encode(buf, &f);
+	assert_int_equal(mig_send_fds(&p.tx, MIG_MEMFD, buf, len, &mfd, 1), 0);
+	assert_int_equal(mig_recv(&p.rx, &msg, &err), -EPROTO);
+	assert_int_equal(msg.nr_fds, 0);
+	mig_msg_free(&msg);
+	pair_close(&p);
+	close(mfd);
+}
+
+/* A send waiting for room on a full socket gives up when the cancel fd is written. */
+static void test_cancelled_send(void **state)
+{
+	static uint8_t big[MIG_MEM_MAX_PAGES * GM_PAGE_SIZE];
+	uint8_t h[MIG_MEM_HDR_LEN];
+	uint64_t one = 1;
+	struct pair p;
+	int efd, ret = 0;
+
+	(void)state;
+	pair_open(&p);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	assert_true(efd >= 0);
+	p.tx.cancellable = true;
+	p.tx.cancel_fd = efd;
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	mig_mem_hdr_encode(h, 0, MIG_MEM_MAX_PAGES, false);
+	/* nobody reads: the socket fills, then the send gives up instead of waiting */
+	for (int i = 0; i < 64 && !ret; i++)
+		ret = mig_send(&p.tx, MIG_MEM, h, sizeof(h), big, sizeof(big));
+	assert_int_equal(ret, -ECANCELED);
+	assert_true(p.tx.broken);
+	close(efd);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +495,10 @@ int main(void)
 	    cmocka_unit_test(test_mem_records),
 	    cmocka_unit_test(test_stream_round_trip),
 	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_memfd_message),
+	    cmocka_unit_test(test_released_message),
+	    cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_cancelled_send),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
