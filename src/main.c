@@ -36,11 +36,11 @@ static void usage(FILE *out)
 	    "                               restore a snapshot (DIR/state and DIR/memory)\n"
 	    "                               and run it (resume=off: paused); --net and\n"
 	    "                               --disk move the NIC or drive of that id\n"
-	    "       petrel run --incoming tcp:HOST:PORT [--api-sock PATH]\n"
+	    "       petrel run --incoming tcp:HOST:PORT|unix:PATH [--api-sock PATH]\n"
 	    "                               wait for a live migration (petrel ctl ... migrate)\n"
 	    "                               and run the VM it brings\n"
 	    "       petrel ctl SOCKET info|pause|resume|shutdown|snapshot DIR [--keep-paused]|\n"
-	    "                         migrate tcp:HOST:PORT [--downtime MS]\n"
+	    "                         migrate URL [--downtime MS]|migrate-cancel\n"
 	    "                               ask the petrel serving SOCKET (--help: more)\n"
 	    "       petrel snapshot merge BASE DIFF\n"
 	    "                               apply a diff snapshot's memory file DIFF onto\n"
@@ -57,7 +57,9 @@ static void usage(FILE *out)
 	    "  --mode real|long       how --firmware starts: real mode at 1000:0000,\n"
 	    "                         or 64-bit mode at 0x100000 (default real)\n"
 	    "  --cpus N               vCPUs (default 1)\n"
-	    "  --memory SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
+	    "  --memory SIZE[,shared=on]\n"
+	    "                         guest RAM, e.g. 256M, 2G (default 256M); shared=on puts\n"
+	    "                         it in a memfd, which a local migration hands over\n"
 	    "  --serial stdio|file=PATH|off   where COM1 goes (default stdio)\n"
 	    "  --serial-max SIZE      cap of a --serial file (default 256M; 0: none);\n"
 	    "                         output past it, or that no reader takes, is dropped\n"
@@ -258,6 +260,29 @@ static int check_dirty_ring(const char *kvm_path, const struct serve_opts *so)
 	return 0;
 }
 
+/* SIZE[,shared=on|off]: shared puts guest RAM in a memfd (a local migration hands it over). */
+static int parse_memory(const char *arg, struct vm_config *cfg)
+{
+	const char *comma = strchr(arg, ',');
+	char size[32];
+
+	if (!comma)
+		return vm_parse_size(arg, &cfg->mem_size);
+	if ((size_t)(comma - arg) >= sizeof(size))
+		return -EINVAL;
+	memcpy(size, arg, (size_t)(comma - arg));
+	size[comma - arg] = 0;
+	if (vm_parse_size(size, &cfg->mem_size) < 0)
+		return -EINVAL;
+	if (!strcmp(comma + 1, "shared=on"))
+		cfg->mem_shared = true;
+	else if (!strcmp(comma + 1, "shared=off"))
+		cfg->mem_shared = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int check_readable(const char *what, const char *path)
 {
 	if (access(path, R_OK) < 0) {
@@ -403,8 +428,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 		case OPT_INCOMING:
 			if (so->incoming)
 				return usage_error("%s", "give --incoming once");
-			if (strncmp(optarg, "tcp:", 4))
-				return usage_error("--incoming %s: expected tcp:HOST:PORT", optarg);
+			if (strncmp(optarg, "tcp:", 4) && strncmp(optarg, "unix:", 5))
+				return usage_error(
+				    "--incoming %s: expected tcp:HOST:PORT or unix:PATH", optarg);
 			so->incoming = optarg;
 			break;
 		case OPT_RESTORE:
@@ -438,10 +464,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct serve_
 						   optarg);
 			break;
 		case OPT_MEMORY:
-			ret = vm_parse_size(optarg, &cfg->mem_size);
-			if (ret < 0)
+			if (parse_memory(optarg, cfg) < 0)
 				return usage_error(
-				    "--memory %s: expected a size such as 256M or 2G", optarg);
+				    "--memory %s: expected a size such as 256M or 2G, "
+				    "then ,shared=on|off",
+				    optarg);
 			break;
 		case OPT_SERIAL:
 			if (vm_parse_serial(optarg, cfg) < 0)
@@ -651,7 +678,9 @@ static int fill_controller(struct api_vmm *v, const struct vm_config *cfg)
 	struct api_machine_update mu = {.has_cpus = true,
 					.cpus = cfg->cpus,
 					.has_mem = cfg->mem_size >= (uint64_t)API_MIN_MEM_MIB << 20,
-					.mem_mib = cfg->mem_size >> 20};
+					.mem_mib = cfg->mem_size >> 20,
+					.has_mem_shared = true,
+					.mem_shared = cfg->mem_shared};
 	struct api_local_opts lo = {
 	    .firmware = cfg->firmware,
 	    .boot = cfg->boot,

@@ -37,7 +37,8 @@ static int ctl_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "petrel ctl: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (usage: petrel ctl SOCKET info|pause|resume|shutdown|"
-			"snapshot DIR [--keep-paused]|migrate tcp:HOST:PORT [--downtime MS])\n");
+			"snapshot DIR [--keep-paused]|migrate URL [--downtime MS]|"
+			"migrate-cancel)\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -246,12 +247,51 @@ static int ctl_snapshot(const char *sock, const char *dir, bool keep_paused)
 	return ret;
 }
 
+/* Whole bytes as KiB, MiB or GiB for the progress bar. */
+static void human(char *out, size_t size, uint64_t v)
+{
+	if (v >= (10ull << 30))
+		snprintf(out, size, "%llu GiB", (unsigned long long)(v >> 30));
+	else if (v >= (10ull << 20))
+		snprintf(out, size, "%llu MiB", (unsigned long long)(v >> 20));
+	else
+		snprintf(out, size, "%llu KiB", (unsigned long long)(v >> 10));
+}
+
+/*
+ * One line on a terminal, rewritten at each poll: the phase, a bar of the
+ * memory sent (the first copy; then the dirty rounds), the bandwidth.
+ */
+static void ctl_progress_bar(json_t *mig, const char *phase)
+{
+	uint64_t ram = (uint64_t)json_integer_value(json_object_get(mig, "ram_bytes"));
+	uint64_t left = (uint64_t)json_integer_value(json_object_get(mig, "bytes_remaining"));
+	uint64_t bw =
+	    (uint64_t)json_integer_value(json_object_get(mig, "bandwidth_bytes_per_second"));
+	uint64_t sent = (uint64_t)json_integer_value(json_object_get(mig, "bytes_sent"));
+	long long round = json_integer_value(json_object_get(mig, "round"));
+	char bar[31], s_sent[24], s_bw[24];
+	int pct = 100;
+
+	if (!strcmp(phase, "memory") && ram)
+		pct = (int)((ram - (left < ram ? left : ram)) * 100 / ram);
+	for (int i = 0; i < 30; i++)
+		bar[i] = i < pct * 30 / 100 ? '#' : '.';
+	bar[30] = 0;
+	human(s_sent, sizeof(s_sent), sent);
+	human(s_bw, sizeof(s_bw), bw);
+	fprintf(stderr, "\r\033[Kmigrate: %-12s [%s] %3d%% round %lld, %s sent, %s/s", phase, bar,
+		pct, round, s_sent, s_bw);
+	fflush(stderr);
+}
+
 /*
  * The last migration's state from vm.info: 1 while it runs, 0 completed, -1
- * failed (the reason on stderr), -2 when the source does not answer (it
- * exits once the guest lives at the destination).
+ * failed or cancelled (the reason on stderr), -2 when the source does not
+ * answer (it exits once the guest lives at the destination). @bar: show a
+ * progress bar on stderr while it runs.
  */
-static int ctl_migration_poll(const char *sock, char *phase, size_t size)
+static int ctl_migration_poll(const char *sock, char *phase, size_t size, bool bar)
 {
 	struct ctl_answer a;
 	json_t *j, *mig;
@@ -266,16 +306,25 @@ static int ctl_migration_poll(const char *sock, char *phase, size_t size)
 		ret = -1;
 	} else {
 		const char *p = json_string_value(json_object_get(mig, "phase"));
+		bool end =
+		    !strcmp(p, "completed") || !strcmp(p, "failed") || !strcmp(p, "cancelled");
 
 		snprintf(phase, size, "%s", p);
+		if (bar && !end)
+			ctl_progress_bar(mig, p);
+		else if (bar)
+			fprintf(stderr, "\r\033[K");
 		if (!strcmp(p, "completed")) {
 			printf("migrated in %lld ms, downtime %lld ms, %lld dirty rounds, %lld KiB "
-			       "sent\n",
+			       "sent%s\n",
 			       (long long)json_integer_value(json_object_get(mig, "total_ms")),
 			       (long long)json_integer_value(json_object_get(mig, "downtime_ms")),
 			       (long long)json_integer_value(json_object_get(mig, "round")),
 			       (long long)json_integer_value(json_object_get(mig, "bytes_sent")) /
-				   1024);
+				   1024,
+			       json_is_true(json_object_get(mig, "memfd"))
+				   ? " (guest memory handed over, no page copied)"
+				   : "");
 			ret = 0;
 		} else if (!strcmp(p, "failed")) {
 			const char *e = json_string_value(json_object_get(mig, "error"));
@@ -285,6 +334,10 @@ static int ctl_migration_poll(const char *sock, char *phase, size_t size)
 			fprintf(stderr, "petrel ctl: migrate: %s (the guest %s at the source)\n",
 				e ? e : "failed",
 				st && !strcmp(st, "Paused") ? "is paused" : "goes on");
+			ret = -1;
+		} else if (!strcmp(p, "cancelled")) {
+			fprintf(stderr, "petrel ctl: migrate: cancelled (the guest goes on at the "
+					"source)\n");
 			ret = -1;
 		}
 	}
@@ -296,6 +349,7 @@ static int ctl_migration_poll(const char *sock, char *phase, size_t size)
 static int ctl_migrate(const char *sock, const char *url, const char *downtime)
 {
 	char body[512], phase[32] = "";
+	bool bar = isatty(STDERR_FILENO);
 	char *end = NULL;
 	long ms = 0;
 	int ret;
@@ -305,8 +359,9 @@ static int ctl_migrate(const char *sock, const char *url, const char *downtime)
 		if (*end || ms < 1 || ms > 3600000)
 			return ctl_usage("--downtime %s: expected milliseconds", downtime);
 	}
-	if (strlen(url) > 256 || strchr(url, '"') || strchr(url, '\\'))
-		return ctl_usage("migrate %s: expected tcp:HOST:PORT", url);
+	if (strlen(url) > 256 || strchr(url, '"') || strchr(url, '\\') ||
+	    (strncmp(url, "tcp:", 4) && strncmp(url, "unix:", 5)))
+		return ctl_usage("migrate %s: expected tcp:HOST:PORT or unix:PATH", url);
 	if (ms)
 		snprintf(body, sizeof(body), "{\"destination_url\": \"%s\", \"downtime_ms\": %ld}",
 			 url, ms);
@@ -315,12 +370,14 @@ static int ctl_migrate(const char *sock, const char *url, const char *downtime)
 	if (ctl_do(sock, "migrate", "PUT", "/api/v1/vm.send-migration", body, false))
 		return CTL_EXIT_ERROR;
 	for (;;) {
-		ret = ctl_migration_poll(sock, phase, sizeof(phase));
+		ret = ctl_migration_poll(sock, phase, sizeof(phase), bar);
 		if (ret == 0)
 			return 0;
 		if (ret == -1)
 			return CTL_EXIT_ERROR;
 		if (ret == -2) {
+			if (bar)
+				fprintf(stderr, "\r\033[K");
 			/* the source exits right after the destination's ack */
 			if (!strcmp(phase, "switchover")) {
 				printf("migrated (the source has exited)\n");
@@ -346,10 +403,12 @@ int api_ctl_main(int argc, char **argv)
 		    "  snapshot DIR [--keep-paused]\n"
 		    "                            pause, write DIR/" API_SNAPSHOT_STATE_FILE
 		    " and DIR/" API_SNAPSHOT_MEM_FILE ", resume\n"
-		    "  migrate tcp:HOST:PORT [--downtime MS]\n"
+		    "  migrate tcp:HOST:PORT|unix:PATH [--downtime MS]\n"
 		    "                            live-migrate the VM to a petrel run --incoming\n"
-		    "                            tcp:HOST:PORT; this petrel exits once it is "
-		    "there\n"
+		    "                            URL; this petrel exits once it is there (a\n"
+		    "                            progress bar on a terminal)\n"
+		    "  migrate-cancel            stop the migration under way before its "
+		    "switchover\n"
 		    "  shutdown                  stop the VM and end petrel\n");
 		return 0;
 	}
@@ -387,7 +446,7 @@ int api_ctl_main(int argc, char **argv)
 				url = argv[i];
 		}
 		if (!url)
-			return ctl_usage("%s", "migrate needs tcp:HOST:PORT");
+			return ctl_usage("%s", "migrate needs tcp:HOST:PORT or unix:PATH");
 		return ctl_migrate(sock, url, downtime);
 	}
 	if (argc > 3)
@@ -398,6 +457,9 @@ int api_ctl_main(int argc, char **argv)
 		return ctl_do(sock, "pause", "PATCH", "/vm", "{\"state\": \"Paused\"}", false);
 	if (!strcmp(cmd, "resume"))
 		return ctl_do(sock, "resume", "PATCH", "/vm", "{\"state\": \"Resumed\"}", false);
+	if (!strcmp(cmd, "migrate-cancel"))
+		return ctl_do(sock, "migrate-cancel", "PUT", "/api/v1/vm.cancel-migration", NULL,
+			      false);
 	if (!strcmp(cmd, "shutdown"))
 		return ctl_do(sock, "shutdown", "PUT", "/api/v1/vmm.shutdown", NULL, false);
 	return ctl_usage("unknown command %s", cmd);

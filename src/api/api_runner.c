@@ -488,11 +488,16 @@ static void *mig_thread(void *arg)
 	struct migration_progress pr;
 	int ret;
 
+	r->mig_conn.cancellable = r->mig_cancel_efd >= 0;
+	r->mig_conn.cancel_fd = r->mig_cancel_efd;
 	ret = migration_send(r->mig_m, &r->mig_conn, &p, &ops, &r->mig, &se);
 	close(r->mig_conn.fd);
 	r->mig_conn.fd = -1;
 	migration_progress_get(&r->mig, &pr);
-	if (ret)
+	if (ret == -ECANCELED)
+		fprintf(stderr, "petrel: migration to %s cancelled; the guest goes on here\n",
+			r->mig_url);
+	else if (ret)
 		fprintf(stderr, "petrel: migration to %s failed: %s%s\n", r->mig_url, se.msg,
 			ret == -ENOTRECOVERABLE ? "" : "; the guest goes on here");
 	else
@@ -548,6 +553,14 @@ static int runner_send_migration(void *ctx, const struct api_migrate_req *req, c
 		goto fail;
 	}
 	memcpy(r->mig_spec, config, len);
+	/* a cancel of an earlier migration is not this one's */
+	if (r->mig_cancel_efd >= 0) {
+		uint64_t v;
+
+		if (read(r->mig_cancel_efd, &v, sizeof(v)) < 0) {
+			/* nothing was written */
+		}
+	}
 	ret = migration_connect(req->url, &r->mig_conn, &se);
 	if (!ret) {
 		ret = migration_hello(m, &r->mig_conn, r->mig_spec, r->mig_spec_len, &se);
@@ -581,6 +594,23 @@ fail:
 	return ret;
 }
 
+static int runner_cancel_migration(void *ctx, struct api_err *err)
+{
+	struct api_runner *r = ctx;
+	uint64_t one = 1;
+	int ret = migration_cancel(&r->mig);
+
+	if (ret == -EBUSY)
+		return api_fail(err, ret, "the migration is in its switchover: too late to cancel");
+	if (ret)
+		return api_fail(err, ret, "no migration is under way");
+	/* a send waiting for room gives up */
+	if (write(r->mig_cancel_efd, &one, sizeof(one)) < 0) {
+		/* the flag alone stops it at the next record */
+	}
+	return 0;
+}
+
 static void runner_migration_status(void *ctx, struct api_migration_status *out)
 {
 	struct api_runner *r = ctx;
@@ -597,6 +627,8 @@ static void runner_migration_status(void *ctx, struct api_migration_status *out)
 	out->bandwidth = p.bandwidth;
 	out->downtime_ms = p.downtime_ms;
 	out->total_ms = p.total_ms;
+	out->ram_bytes = p.ram_bytes;
+	out->memfd = p.memfd;
 	snprintf(out->error, sizeof(out->error), "%s", p.error);
 }
 
@@ -606,7 +638,8 @@ struct mig_builder_ctx {
 };
 
 /* The destination's machine, from the received specification: RAM zero, nothing loaded. */
-static struct machine *mig_build(void *ctx, const void *spec, size_t len, struct state_err *se)
+static struct machine *mig_build(void *ctx, const void *spec, size_t len, int mem_fd,
+				 struct state_err *se)
 {
 	struct mig_builder_ctx *b = ctx;
 	struct api_runner *r = b->r;
@@ -627,6 +660,8 @@ static struct machine *mig_build(void *ctx, const void *spec, size_t len, struct
 		return NULL;
 	}
 	r->cfg.incoming = true;
+	r->cfg.has_mem_fd = mem_fd >= 0;
+	r->cfg.mem_fd = mem_fd;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		snprintf(se->msg, sizeof(se->msg), "out of memory");
@@ -673,6 +708,9 @@ static int runner_receive_migration(void *ctx, const char *url, const struct api
 		return api_fail(err, -EINVAL, "migration: %s", se.msg);
 	ret = migration_receive(&c, &b, &m, &se);
 	close(c.fd);
+	/* the memfd was the machine-builder's to copy, not to keep */
+	r->cfg.has_mem_fd = false;
+	r->cfg.mem_fd = -1;
 	if (ret)
 		return api_fail(err, ret == -ENOMEM ? -ENOMEM : -EINVAL, "migration from %s: %s",
 				url, se.msg);
@@ -703,6 +741,7 @@ const struct api_backend api_runner_backend = {
     .restore = runner_restore,
     .send_migration = runner_send_migration,
     .migration_status = runner_migration_status,
+    .cancel_migration = runner_cancel_migration,
     .receive_migration = runner_receive_migration,
     .counters = runner_counters,
     .exit_vmm = runner_exit_vmm,
@@ -742,6 +781,7 @@ int api_runner_init(struct api_runner *r, const char *id)
 	pthread_cond_init(&r->cond, NULL);
 	migration_progress_init(&r->mig);
 	r->mig_conn.fd = -1;
+	r->mig_cancel_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	api_vmm_init(&r->vmm, &api_runner_backend, r, id);
 	r->vmm.sandbox = SANDBOX_KILL; /* petrel's default; the command line may change it */
 	return 0;
@@ -770,6 +810,8 @@ void api_runner_destroy(struct api_runner *r)
 	free(r->cmdline);
 	if (r->wake_efd >= 0)
 		close(r->wake_efd);
+	if (r->mig_cancel_efd >= 0)
+		close(r->mig_cancel_efd);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	if (r->terminal_raw)

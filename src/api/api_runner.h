@@ -42,6 +42,7 @@ struct api_runner {
 	char *mig_spec;
 	size_t mig_spec_len;
 	struct migration_progress mig;
+	int mig_cancel_efd; /* written by a cancel: wakes a send waiting for room */
 };
 
 /* The controller's backend; ctx is the runner. */

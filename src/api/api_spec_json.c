@@ -15,7 +15,7 @@
  *    "serial": "stdio" | "file" | "off", "serial_path": PATH|null,
  *    "serial_max": N|null (null: no cap), "console_hvc": false,
  *    "boot_timer": false, "reboot_exits": false, "stats": false,
- *    "test_device": false, "irqchip": false,
+ *    "test_device": false, "irqchip": false, "mem_shared": false,
  *    "balloon": {"size_mib": N, "deflate_on_oom": false,
  *                "free_page_reporting": false, "stats_interval_s": N} (only with one)}
  *
@@ -103,7 +103,7 @@ char *api_spec_to_json(const struct api_vm_spec *s, size_t *len)
 	}
 	o = json_pack(
 	    "{s:i, s:I, s:I, s:I, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:s,"
-	    " s:o, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
+	    " s:o, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 	    "petrel_spec", SPEC_FORMAT, "cpus", (json_int_t)s->cpus, "mem_mib",
 	    (json_int_t)s->mem_mib, "mem_bytes", (json_int_t)s->mem_bytes, "smt", s->smt,
 	    "track_dirty_pages", s->track_dirty_pages, "boot", boot_names[s->boot], "kernel",
@@ -114,7 +114,7 @@ char *api_spec_to_json(const struct api_vm_spec *s, size_t *len)
 	    s->serial_max > INT64_MAX ? json_null() : json_integer((json_int_t)s->serial_max),
 	    "console_hvc", s->console_hvc, "boot_timer", s->boot_timer, "reboot_exits",
 	    s->reboot_exits, "stats", s->stats, "test_device", s->test_device, "irqchip",
-	    s->irqchip);
+	    s->irqchip, "mem_shared", s->mem_shared);
 	if (o && s->balloon.on &&
 	    json_object_set_new(o, "balloon",
 				json_pack("{s:I, s:b, s:b, s:I}", "size_mib",
@@ -359,19 +359,15 @@ static int read_net(json_t *o, unsigned int i, struct api_vm_spec *s, struct api
 	return ret;
 }
 
-static const char *const spec_keys[] = {"petrel_spec", "cpus",
-					"mem_mib",     "mem_bytes",
-					"smt",	       "track_dirty_pages",
-					"boot",	       "kernel",
-					"initramfs",   "cmdline",
-					"firmware",    "drives",
-					"nets",	       "rng",
-					"serial",      "serial_path",
-					"serial_max",  "console_hvc",
-					"boot_timer",  "reboot_exits",
-					"stats",       "test_device",
-					"irqchip",     "vsock",
-					"balloon",     NULL};
+static const char *const spec_keys[] = {"petrel_spec", "cpus",	      "mem_mib",
+					"mem_bytes",   "smt",	      "track_dirty_pages",
+					"mem_shared",  "boot",	      "kernel",
+					"initramfs",   "cmdline",     "firmware",
+					"drives",      "nets",	      "rng",
+					"serial",      "serial_path", "serial_max",
+					"console_hvc", "boot_timer",  "reboot_exits",
+					"stats",       "test_device", "irqchip",
+					"vsock",       "balloon",     NULL};
 
 static const char *const vsock_keys[] = {"id", "cid", "uds", NULL};
 
@@ -468,6 +464,8 @@ static int read_machine(json_t *o, unsigned int max_vcpus, struct api_vm_spec *s
 			       "vcpu count must be 1 or an even number when SMT is enabled");
 	if (!ret)
 		ret = get_bool(o, "", "track_dirty_pages", &s->track_dirty_pages, err);
+	if (!ret)
+		ret = get_bool(o, "", "mem_shared", &s->mem_shared, err);
 	return ret;
 }
 

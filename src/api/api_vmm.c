@@ -300,7 +300,7 @@ int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, b
 	struct api_vm_spec *s = &v->spec;
 	unsigned int cpus;
 	uint64_t mem;
-	bool smt, track;
+	bool smt, track, shared;
 	int ret;
 
 	pthread_mutex_lock(&v->lock);
@@ -311,6 +311,7 @@ int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, b
 	mem = u->has_mem ? u->mem_mib : replace ? API_DEFAULT_MEM_MIB : s->mem_mib;
 	smt = u->has_smt ? u->smt : replace ? false : s->smt;
 	track = u->has_track_dirty ? u->track_dirty_pages : replace ? false : s->track_dirty_pages;
+	shared = u->has_mem_shared ? u->mem_shared : replace ? false : s->mem_shared;
 	ret = check_machine(v, cpus, mem, smt, err);
 	if (ret)
 		goto out;
@@ -318,6 +319,7 @@ int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, b
 	s->mem_mib = mem;
 	s->smt = smt;
 	s->track_dirty_pages = track;
+	s->mem_shared = shared;
 	v->configured = true;
 out:
 	pthread_mutex_unlock(&v->lock);
@@ -795,6 +797,7 @@ int api_spec_to_config(const struct api_vm_spec *s, struct vm_config *cfg, char 
 	cfg->cpus = s->cpus;
 	cfg->mem_size = s->mem_bytes ? s->mem_bytes : s->mem_mib << 20;
 	cfg->track_dirty = s->track_dirty_pages; /* for diff snapshots */
+	cfg->mem_shared = s->mem_shared;
 	cfg->boot = s->boot;
 	cfg->kernel = s->kernel;
 	cfg->initramfs = s->initramfs;
@@ -1213,6 +1216,14 @@ out:
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
+}
+
+int api_vmm_cancel_migration(struct api_vmm *v, struct api_err *err)
+{
+	/* not under the controller's lock: a migration in its hello holds it */
+	if (!v->backend->cancel_migration)
+		return api_fail(err, -EOPNOTSUPP, "this VMM cannot migrate VMs");
+	return v->backend->cancel_migration(v->backend_ctx, err);
 }
 
 void api_vmm_exit(struct api_vmm *v, int status)

@@ -79,6 +79,7 @@ enum api_serial { API_SERIAL_STDIO, API_SERIAL_FILE, API_SERIAL_OFF };
 struct api_vm_spec {
 	unsigned int cpus;
 	uint64_t mem_mib;
+	bool mem_shared;	/* RAM in a memfd (a local migration hands it over) */
 	bool smt;		/* accepted and reported; the topology is one thread per core */
 	bool track_dirty_pages; /* Firecracker's machine-config field, kept for snapshots */
 	char *kernel;
@@ -198,12 +199,15 @@ struct api_migrate_req {
 
 /* Where a migration out stands (vm.info's "migration"). */
 struct api_migration_status {
-	char phase[16]; /* "" (none yet), memory, dirty-rounds, switchover, completed, failed */
+	/* "" (none yet), memory, dirty-rounds, switchover, completed, failed, cancelled */
+	char phase[16];
 	unsigned int round;
 	uint64_t bytes_sent, bytes_remaining;
 	uint64_t dirty_rate; /* pages a second */
 	uint64_t bandwidth;  /* bytes a second */
 	uint64_t downtime_ms, total_ms;
+	uint64_t ram_bytes; /* the guest's RAM */
+	bool memfd;	    /* RAM handed over as a memfd (a local migration): no page sent */
 	char error[400];
 };
 
@@ -248,6 +252,8 @@ struct api_backend {
 	int (*send_migration)(void *ctx, const struct api_migrate_req *req, const void *config,
 			      size_t len, struct api_err *err);
 	void (*migration_status)(void *ctx, struct api_migration_status *out);
+	/* Stop the migration out before its switchover (-EBUSY after, -ESRCH with none). */
+	int (*cancel_migration)(void *ctx, struct api_err *err);
 	/*
 	 * Take a migration on @url (listen, accept one source): as restore, the
 	 * received specification in *spec, the machine running on success.
@@ -321,10 +327,10 @@ int api_vmm_delete(struct api_vmm *v, struct api_err *err);
 
 /* Machine: cpus 1..KVM's limit (and VM_MAX_VCPUS), memory at least 16 MiB. */
 struct api_machine_update {
-	bool has_cpus, has_mem, has_smt, has_track_dirty;
+	bool has_cpus, has_mem, has_smt, has_track_dirty, has_mem_shared;
 	unsigned int cpus;
 	uint64_t mem_mib;
-	bool smt, track_dirty_pages;
+	bool smt, track_dirty_pages, mem_shared;
 };
 /* @replace: PUT (fields not given return to their defaults); else PATCH. */
 int api_vmm_set_machine(struct api_vmm *v, const struct api_machine_update *u, bool replace,
@@ -460,6 +466,12 @@ int api_vmm_migration_status(struct api_vmm *v, struct api_migration_status *out
  * run the VM it brings. The state is then Running.
  */
 int api_vmm_receive_migration(struct api_vmm *v, const char *url, struct api_err *err);
+/*
+ * Cancel the migration out (petrel's vm.cancel-migration, petrel ctl
+ * migrate-cancel) until its switchover begins: the guest goes on here,
+ * the destination is told and gives up.
+ */
+int api_vmm_cancel_migration(struct api_vmm *v, struct api_err *err);
 /* The VMM process exits (Cloud Hypervisor's vmm.shutdown). */
 void api_vmm_exit(struct api_vmm *v, int status);
 /* -EINVAL (with *err) unless running or paused. */

@@ -339,11 +339,9 @@ static int parse_cpus(json_t *root, struct ch_config *c, struct ch_perr *e)
 static int parse_memory(json_t *root, struct ch_config *c, struct ch_perr *e)
 {
 	static const struct ch_fixed fixed[] = {
-	    FX_B("mergeable", false), FX_E("hotplug_method", "Acpi"),
-	    FX_N("hotplug_size"),     FX_N("hotplugged_size"),
-	    FX_B("shared", false),    FX_B("hugepages", false),
-	    FX_N("hugepage_size"),    FX_B("prefault", false),
-	    FX_B("reserve", false),   FX_N("zones"),
+	    FX_B("mergeable", false), FX_E("hotplug_method", "Acpi"), FX_N("hotplug_size"),
+	    FX_N("hotplugged_size"),  FX_B("hugepages", false),	      FX_N("hugepage_size"),
+	    FX_B("prefault", false),  FX_B("reserve", false),	      FX_N("zones"),
 	    FX_B("thp", true)};
 	uint64_t size = CH_DEFAULT_MEM_MIB * MIB;
 	json_t *o;
@@ -351,8 +349,11 @@ static int parse_memory(json_t *root, struct ch_config *c, struct ch_perr *e)
 	if (get_obj(root, "", "memory", &o, e))
 		return -1;
 	if (o && (get_uint(o, "memory", "size", true, UINT64_MAX, &size, e) ||
+		  get_bool(o, "memory", "shared", false, &c->m.mem_shared, e) ||
 		  check_fixed(o, "memory", fixed, FX_COUNT(fixed), e)))
 		return -1;
+	/* shared: RAM in a memfd, which a local migration hands over */
+	c->m.has_mem_shared = true;
 	if (size % MIB)
 		return cfg_err(
 		    e, 400,
@@ -948,7 +949,8 @@ static json_t *info_memory(const struct api_vm_spec *s)
 {
 	return json_pack("{s:I,s:b,s:s,s:b,s:b,s:b,s:b,s:b}", "size",
 			 (json_int_t)(s->mem_mib * MIB), "mergeable", 0, "hotplug_method", "Acpi",
-			 "shared", 0, "hugepages", 0, "prefault", 0, "reserve", 0, "thp", 1);
+			 "shared", (int)s->mem_shared, "hugepages", 0, "prefault", 0, "reserve", 0,
+			 "thp", 1);
 }
 
 static json_t *info_payload(const struct api_vm_spec *s)
@@ -1078,8 +1080,9 @@ static void ch_info(struct api_vmm *v, const struct api_request *rq, struct api_
 	if (info && api_vmm_migration_status(v, &ms) == 0)
 		json_object_set_new(
 		    info, "migration",
-		    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}", "phase", ms.phase, "round",
-			      (json_int_t)ms.round, "bytes_sent", (json_int_t)ms.bytes_sent,
+		    json_pack("{s:s,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}", "phase", ms.phase,
+			      "round", (json_int_t)ms.round, "ram_bytes", (json_int_t)ms.ram_bytes,
+			      "memfd", ms.memfd, "bytes_sent", (json_int_t)ms.bytes_sent,
 			      "bytes_remaining", (json_int_t)ms.bytes_remaining,
 			      "dirty_pages_per_second", (json_int_t)ms.dirty_rate,
 			      "bandwidth_bytes_per_second", (json_int_t)ms.bandwidth, "downtime_ms",
@@ -1442,7 +1445,7 @@ static void ch_restore(struct api_vmm *v, const struct api_request *rq, struct a
 
 /* ---- live migration ---- */
 
-/* A migration URL field: tcp:HOST:PORT (petrel has no local, UNIX-socket migration yet). */
+/* A migration URL field: tcp:HOST:PORT, or unix:PATH (both ends on this host). */
 static int ch_migration_url(json_t *body, const char *field, char *out, size_t size,
 			    struct api_err *err)
 {
@@ -1450,8 +1453,9 @@ static int ch_migration_url(json_t *body, const char *field, char *out, size_t s
 
 	if (!json_is_string(x))
 		return api_fail(err, -EBADMSG, "missing field `%s`", field);
-	if (strncmp(json_string_value(x), "tcp:", 4))
-		return api_fail(err, -EINVAL, "%s: petrel migrates over tcp:HOST:PORT only, not %s",
+	if (strncmp(json_string_value(x), "tcp:", 4) && strncmp(json_string_value(x), "unix:", 5))
+		return api_fail(err, -EINVAL,
+				"%s: petrel migrates over tcp:HOST:PORT or unix:PATH, not %s",
 				field, json_string_value(x));
 	if (strlen(json_string_value(x)) >= size)
 		return api_fail(err, -EINVAL, "%s: too long", field);
@@ -1475,8 +1479,9 @@ static int ch_uint_field(json_t *body, const char *field, unsigned int max, unsi
 }
 
 /*
- * SendMigrationData: destination_url (tcp:HOST:PORT), local (false only:
- * memory is sent over the connection); petrel's own downtime_ms and
+ * SendMigrationData: destination_url (tcp:HOST:PORT or unix:PATH), local
+ * (true only with unix:PATH: over a UNIX socket a guest whose RAM is shared
+ * hands it over whatever local says); petrel's own downtime_ms and
  * max_rounds. The answer comes once the destination took the hello; the
  * rest is in vm.info's "migration".
  */
@@ -1493,9 +1498,10 @@ static void ch_send_migration(struct api_vmm *v, const struct api_request *rq,
 	if (!body)
 		return;
 	ret = ch_migration_url(body, "destination_url", url, sizeof(url), &err);
-	if (!ret && json_is_true(json_object_get(body, "local")))
+	if (!ret && json_is_true(json_object_get(body, "local")) && strncmp(url, "unix:", 5))
 		ret = api_fail(&err, -EINVAL,
-			       "petrel has no local migration (memory over a UNIX socket) yet");
+			       "local migration (memory handed over) needs a unix:PATH "
+			       "destination_url");
 	if (!ret)
 		ret = ch_uint_field(body, "downtime_ms", 3600000, &req.downtime_ms, &err);
 	if (!ret)
@@ -1531,6 +1537,25 @@ static void ch_receive_migration(struct api_vmm *v, const struct api_request *rq
 		ch_api_error(rs, 400, what, err.msg);
 	else
 		ch_snapshot_done(rs, api_vmm_receive_migration(v, url, &err), what, &err);
+}
+
+/*
+ * petrel's own vm.cancel-migration (no body): the migration out stops
+ * before its switchover, the guest going on here.
+ */
+static void ch_cancel_migration(struct api_vmm *v, const struct api_request *rq,
+				struct api_response *rs)
+{
+	struct api_err err = {""};
+	int ret;
+
+	(void)rq;
+	ret = api_vmm_cancel_migration(v, &err);
+	if (ret)
+		ch_api_error(rs, ret == -EBUSY ? 409 : 400, "The migration could not be cancelled",
+			     err.msg);
+	else
+		api_response_set(rs, 204, NULL);
 }
 
 /* ---- the VMM ---- */
@@ -1604,6 +1629,8 @@ static const struct ch_route ch_routes[] = {
     {"vm.coredump", "PUT", true, true, NULL},
     {"vm.send-migration", "PUT", true, true, ch_send_migration},
     {"vm.receive-migration", "PUT", true, true, ch_receive_migration},
+    /* petrel's extension */
+    {"vm.cancel-migration", "PUT", true, false, ch_cancel_migration},
 };
 
 static bool ch_match(const char *path)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Live migration, pre-copy over TCP: the source's rounds and the destination's machine. */
+/* Live migration: the source's rounds (or its memfd) and the destination's machine. */
 #include "state/migration.h"
 
 #include "state/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +17,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,10 +40,10 @@ static uint64_t now_ms(void)
 
 const char *migration_phase_name(enum migration_phase p)
 {
-	static const char *const names[] = {"none",	  "memory",    "dirty-rounds",
-					    "switchover", "completed", "failed"};
+	static const char *const names[] = {"none",	 "memory", "dirty-rounds", "switchover",
+					    "completed", "failed", "cancelled"};
 
-	return p <= MIGRATION_FAILED ? names[p] : "?";
+	return p <= MIGRATION_CANCELLED ? names[p] : "?";
 }
 
 void migration_progress_init(struct migration_progress *p)
@@ -60,6 +63,9 @@ void migration_progress_get(struct migration_progress *p, struct migration_progr
 	out->bandwidth = p->bandwidth;
 	out->downtime_ms = p->downtime_ms;
 	out->total_ms = p->total_ms;
+	out->ram_bytes = p->ram_bytes;
+	out->memfd = p->memfd;
+	out->cancel = p->cancel;
 	memcpy(out->error, p->error, sizeof(out->error));
 	pthread_mutex_unlock(&p->lock);
 }
@@ -70,9 +76,23 @@ void migration_progress_reset(struct migration_progress *p, enum migration_phase
 	p->phase = phase;
 	p->round = 0;
 	p->bytes_sent = p->bytes_remaining = p->dirty_rate = p->bandwidth = 0;
-	p->downtime_ms = p->total_ms = 0;
+	p->downtime_ms = p->total_ms = p->ram_bytes = 0;
+	p->memfd = p->cancel = false;
 	p->error[0] = 0;
 	pthread_mutex_unlock(&p->lock);
+}
+
+int migration_cancel(struct migration_progress *p)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->phase == MIGRATION_MEMORY || p->phase == MIGRATION_DIRTY)
+		p->cancel = true;
+	else
+		ret = p->phase == MIGRATION_SWITCHOVER ? -EBUSY : -ESRCH;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
 }
 
 /* ---- connections ---- */
@@ -107,14 +127,106 @@ int migration_parse_url(const char *url, char *host, size_t host_len, char *port
 	return 0;
 }
 
-static void set_timeouts(int fd)
+/* unix:PATH into @sa; 1 when @url is one, 0 when it is not unix:, -errno. */
+static int unix_addr(const char *url, struct sockaddr_un *sa, struct state_err *err)
+{
+	const char *path = url + 5;
+
+	if (strncmp(url, "unix:", 5))
+		return 0;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (!*path)
+		return state_fail(err, -EINVAL, "%s: expected unix:PATH", url);
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return state_fail(err, -ENAMETOOLONG, "%s: the path is too long for a socket", url);
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 1;
+}
+
+int migration_check_url(const char *url, struct state_err *err)
+{
+	struct sockaddr_un sa;
+	char host[256], port[8];
+	int ret = unix_addr(url, &sa, err);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (strncmp(url, "tcp:", 4))
+		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT or unix:PATH", url);
+	return migration_parse_url(url, host, sizeof(host), port, sizeof(port), err);
+}
+
+static void set_timeouts(int fd, bool tcp)
 {
 	struct timeval tv = {.tv_sec = MIGRATION_TIMEOUT_S};
 	int one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tcp)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int unix_connect(const char *url, const struct sockaddr_un *sa, struct mig_conn *c,
+			struct state_err *err)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return state_fail(err, -errno, "connecting: %s", strerror(errno));
+	set_timeouts(fd, false);
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		e = errno;
+		close(fd);
+		return state_fail(err, -e, "connecting to %s: %s", url, strerror(e));
+	}
+	c->fd = fd;
+	c->local = true;
+	return 0;
+}
+
+static int unix_accept(const char *url, const struct sockaddr_un *sa, struct mig_conn *c,
+		       struct state_err *err)
+{
+	struct stat st;
+	int lfd, fd, e;
+
+	/* a file there is someone's: never removed, never reused */
+	if (lstat(sa->sun_path, &st) == 0)
+		return state_fail(err, -EEXIST,
+				  "listening on %s: the path exists (remove it first)", url);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return state_fail(err, -errno, "listening on %s: %s", url, strerror(errno));
+	if (bind(lfd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		e = errno;
+		close(lfd);
+		return state_fail(err, -e, "listening on %s: %s", url,
+				  e == EADDRINUSE ? "the path exists (remove it first)"
+						  : strerror(e));
+	}
+	if (listen(lfd, 1) < 0) {
+		e = errno;
+		goto fail;
+	}
+	do
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	e = errno;
+	if (fd < 0)
+		goto fail;
+	/* one source only: the name goes as soon as it is in */
+	unlink(sa->sun_path);
+	close(lfd);
+	set_timeouts(fd, false);
+	c->fd = fd;
+	c->local = true;
+	return 0;
+fail:
+	unlink(sa->sun_path);
+	close(lfd);
+	return state_fail(err, -e, "listening on %s: %s", url, strerror(e));
 }
 
 static int resolve(const char *url, bool passive, struct addrinfo **ai, struct state_err *err)
@@ -137,8 +249,13 @@ int migration_connect(const char *url, struct mig_conn *c, struct state_err *err
 	struct addrinfo *ai, *a;
 	int fd = -1, ret, e = ECONNREFUSED;
 
+	struct sockaddr_un sa;
+
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	c->fd = c->cancel_fd = -1;
+	ret = unix_addr(url, &sa, err);
+	if (ret)
+		return ret < 0 ? ret : unix_connect(url, &sa, c, err);
 	ret = resolve(url, false, &ai, err);
 	if (ret)
 		return ret;
@@ -148,7 +265,7 @@ int migration_connect(const char *url, struct mig_conn *c, struct state_err *err
 			e = errno;
 			continue;
 		}
-		set_timeouts(fd);
+		set_timeouts(fd, true);
 		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
 			break;
 		e = errno;
@@ -167,8 +284,13 @@ int migration_accept(const char *url, struct mig_conn *c, struct state_err *err)
 	struct addrinfo *ai, *a;
 	int lfd = -1, fd, ret, e = EADDRNOTAVAIL, one = 1;
 
+	struct sockaddr_un sa;
+
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	c->fd = c->cancel_fd = -1;
+	ret = unix_addr(url, &sa, err);
+	if (ret)
+		return ret < 0 ? ret : unix_accept(url, &sa, c, err);
 	ret = resolve(url, true, &ai, err);
 	if (ret)
 		return ret;
@@ -195,7 +317,7 @@ int migration_accept(const char *url, struct mig_conn *c, struct state_err *err)
 	close(lfd);
 	if (fd < 0)
 		return state_fail(err, -e, "accepting on %s: %s", url, strerror(e));
-	set_timeouts(fd);
+	set_timeouts(fd, true);
 	c->fd = fd;
 	return 0;
 }
@@ -222,6 +344,28 @@ static void vendor_of(const struct kvm_cpuid_entry2 *e, unsigned int n, char out
 	}
 }
 
+/* Both ends on one host and the guest's RAM a memfd: it is handed over, no page is sent. */
+static bool hands_memfd(const struct machine *m, const struct mig_conn *c)
+{
+	return c->local && m->mem.shared && !m->mem.file_backed && m->mem.fd >= 0 &&
+	       m->mem.nr_regions <= MIG_MEMFD_REGIONS;
+}
+
+static int send_memfd(struct machine *m, struct mig_conn *c)
+{
+	struct mig_memfd f = {.size = m->mem.fd_size, .nr = m->mem.nr_regions};
+	uint8_t buf[MIG_MEMFD_MAX];
+	size_t len;
+
+	for (unsigned int i = 0; i < f.nr; i++) {
+		f.regions[i].gpa = m->mem.regions[i].gpa;
+		f.regions[i].size = m->mem.regions[i].size;
+		f.regions[i].offset = m->mem.regions[i].fd_offset;
+	}
+	len = mig_memfd_encode(buf, &f);
+	return mig_send_fds(c, MIG_MEMFD, buf, len, &m->mem.fd, 1);
+}
+
 int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, size_t spec_len,
 		    struct state_err *err)
 {
@@ -239,7 +383,15 @@ int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, siz
 		goto out;
 	}
 	cpuid->nent = 256;
-	ret = kvm_vcpu_ioctl(&m->vcpus[0].kvm, KVM_GET_CPUID2, cpuid);
+	/* what the vCPU was given: KVM would wait for a running vCPU to come out first */
+	if (m->vcpus[0].kvm.cpuid && m->vcpus[0].kvm.cpuid->nent <= 256) {
+		cpuid->nent = m->vcpus[0].kvm.cpuid->nent;
+		memcpy(cpuid->entries, m->vcpus[0].kvm.cpuid->entries,
+		       cpuid->nent * sizeof(cpuid->entries[0]));
+		ret = 0;
+	} else {
+		ret = kvm_vcpu_ioctl(&m->vcpus[0].kvm, KVM_GET_CPUID2, cpuid);
+	}
 	if (ret < 0) {
 		state_fail(err, ret, "reading the guest's CPUID: %s", strerror(-ret));
 		goto out;
@@ -253,6 +405,8 @@ int migration_hello(struct machine *m, struct mig_conn *c, const void *spec, siz
 			h->cpuid[h->nr_cpuid++] = cpuid->entries[i];
 	len = mig_hello_encode(buf, h);
 	ret = mig_send(c, MIG_HELLO, buf, len, NULL, 0);
+	if (!ret && hands_memfd(m, c))
+		ret = send_memfd(m, c);
 	if (!ret)
 		ret = mig_send(c, MIG_SPEC, spec, spec_len, NULL, 0);
 	/* a refusal of the hello may have come before the specification went */
@@ -296,6 +450,7 @@ static bool page_is_zero(const uint8_t *p)
 /* A run of pages being gathered into one record. */
 struct run {
 	struct mig_conn *c;
+	struct migration_progress *pr;
 	uint64_t gpa;
 	const uint8_t *hva;
 	uint32_t pages;
@@ -316,6 +471,13 @@ static int run_flush(struct run *r)
 		       r->zero ? 0 : r->pages * GM_PAGE_SIZE);
 	r->bytes += r->c->sent - before;
 	r->pages = 0;
+	if (r->pr) {
+		pthread_mutex_lock(&r->pr->lock);
+		r->pr->bytes_sent = r->c->sent;
+		if (r->pr->cancel && !ret)
+			ret = -ECANCELED;
+		pthread_mutex_unlock(&r->pr->lock);
+	}
 	return ret;
 }
 
@@ -345,12 +507,24 @@ static int send_all(struct machine *m, struct run *run)
 	unsigned char vec[CHUNK / GM_PAGE_SIZE];
 	int ret;
 
+	uint64_t scanned = 0;
+
 	for (unsigned int i = 0; i < gm->nr_regions; i++) {
 		const struct gm_region *r = &gm->regions[i];
 
 		for (uint64_t c = 0; c < r->size; c += CHUNK) {
 			uint64_t len = r->size - c < CHUNK ? r->size - c : CHUNK;
 			const uint8_t *base = r->hva + c;
+
+			if (run->pr) {
+				pthread_mutex_lock(&run->pr->lock);
+				run->pr->bytes_remaining = run->pr->ram_bytes - scanned;
+				ret = run->pr->cancel ? -ECANCELED : 0;
+				pthread_mutex_unlock(&run->pr->lock);
+				if (ret)
+					return ret;
+			}
+			scanned += len;
 
 			/* anonymous RAM: a page that is not resident was never written */
 			if (!gm->file_backed && mincore((void *)base, len, vec) < 0)
@@ -535,23 +709,66 @@ static int expect(struct mig_conn *c, struct mig_msg *msg, uint32_t type, const 
 	return 0;
 }
 
+/* Into the switchover, unless cancelled first (then -ECANCELED). */
+static int enter_switchover(struct migration_progress *pr, unsigned int round, uint64_t sent,
+			    uint64_t remaining)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&pr->lock);
+	if (pr->cancel) {
+		ret = -ECANCELED;
+	} else {
+		pr->phase = MIGRATION_SWITCHOVER;
+		pr->round = round;
+		pr->bytes_sent = sent;
+		pr->bytes_remaining = remaining;
+	}
+	pthread_mutex_unlock(&pr->lock);
+	return ret;
+}
+
+/* RELEASED, with the TAPs' fds over a local connection (the source keeps its own). */
+static int send_released(struct machine *m, struct mig_conn *c)
+{
+	struct mig_released r = {0};
+	uint8_t buf[MIG_RELEASED_MAX];
+	int fds[MIG_FDS_MAX];
+	size_t len;
+
+	if (!c->local)
+		return mig_send(c, MIG_RELEASED, NULL, 0, NULL, 0);
+	r.nr = vm_devices_tap_fds(m, fds, r.nic, MIG_FDS_MAX);
+	len = mig_released_encode(buf, &r);
+	return mig_send_fds(c, MIG_RELEASED, buf, len, fds, r.nr);
+}
+
 int migration_send(struct machine *m, struct mig_conn *c, const struct migration_params *p,
 		   const struct migration_ops *ops, struct migration_progress *pr,
 		   struct state_err *err)
 {
-	bool was_logging = m->vm.dirty_log_global, paused = false;
-	struct run run = {.c = c};
+	bool was_logging = m->vm.dirty_log_global, logging = false, paused = false;
+	bool memfd = hands_memfd(m, c);
+	struct run run = {.c = c, .pr = pr};
 	struct mig_msg msg = {0};
 	uint64_t start = now_ms(), t0, t1, pause_at = 0, dirty = 0, bw = 0;
 	unsigned int round = 0;
 	int ret;
 
+	pthread_mutex_lock(&pr->lock);
+	pr->ram_bytes = gm_total(&m->mem);
+	pr->memfd = memfd;
+	pthread_mutex_unlock(&pr->lock);
+	/* the destination maps the same memory: nothing to copy, nothing to log */
+	if (memfd)
+		goto switchover;
 	if (!was_logging) {
 		ret = kvm_dirty_log_global(&m->vm, true);
 		if (ret < 0) {
 			state_fail(err, ret, "turning on dirty page logging: %s", strerror(-ret));
 			goto undo;
 		}
+		logging = true;
 	}
 	/* from here on every write is logged: what came before is in the full copy */
 	ret = sync_dirty(m, &dirty, err);
@@ -578,7 +795,10 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 		pthread_mutex_lock(&pr->lock);
 		pr->bandwidth = bw;
 		pr->dirty_rate = dirty * 1000 / (t1 > t0 ? t1 - t0 : 1);
+		ret = pr->cancel ? -ECANCELED : 0;
 		pthread_mutex_unlock(&pr->lock);
+		if (ret)
+			goto undo;
 		progress_set(pr, MIGRATION_DIRTY, round, c->sent, remaining);
 		if (machine_stopping(m)) {
 			ret = state_fail(err, -ESRCH, "the guest stopped during the migration");
@@ -597,7 +817,11 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 		}
 	}
 
+switchover:
 	/* the switchover: the guest stops here and goes on at the destination */
+	ret = enter_switchover(pr, round, c->sent, dirty * GM_PAGE_SIZE);
+	if (ret)
+		goto undo;
 	pause_at = now_ms();
 	if (!ops->paused) {
 		ret = ops->pause(ops->ctx, err);
@@ -605,14 +829,15 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 			goto undo;
 		paused = true;
 	}
-	progress_set(pr, MIGRATION_SWITCHOVER, round, c->sent, dirty * GM_PAGE_SIZE);
-	ret = sync_dirty(m, &dirty, err);
-	if (ret)
-		goto undo;
-	ret = send_dirty(m, &run);
-	if (ret) {
-		send_fail(err, ret, "sending the last dirty pages");
-		goto undo;
+	if (!memfd) {
+		ret = sync_dirty(m, &dirty, err);
+		if (ret)
+			goto undo;
+		ret = send_dirty(m, &run);
+		if (ret) {
+			send_fail(err, ret, "sending the last dirty pages");
+			goto undo;
+		}
 	}
 	ret = send_state(m, c, err);
 	if (ret) {
@@ -629,13 +854,13 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 	if (ret)
 		goto undo;
 	/* the disks and TAPs go to the destination (on one host, it waits for them) */
-	ret = vm_devices_release_host(m);
+	ret = vm_devices_release_host(m, c->local);
 	if (ret) {
 		state_fail(err, ret, "handing over the disks: %s", strerror(-ret));
 		mig_send_error(c, err->msg);
 		goto undo;
 	}
-	ret = mig_send(c, MIG_RELEASED, NULL, 0, NULL, 0);
+	ret = send_released(m, c);
 	if (ret)
 		send_fail(err, ret, "handing over the disks and TAPs");
 	else
@@ -667,10 +892,16 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 
 undo:
 	mig_msg_free(&msg);
-	if (!was_logging) {
+	if (ret == -ECANCELED) {
+		/* a send cut in the middle of a message leaves no room for a word */
+		if (!c->broken)
+			mig_send_error(c, "the migration was cancelled at the source");
+		state_fail(err, ret, "cancelled");
+	}
+	if (logging) {
 		kvm_dirty_log_global(&m->vm, false);
 		gm_clear_dirty(&m->mem);
-	} else {
+	} else if (was_logging && !memfd) {
 		/* a diff snapshot after this one must take every page: some went unlogged */
 		for (unsigned int i = 0; i < m->mem.nr_regions; i++)
 			gm_mark_dirty(&m->mem, m->mem.regions[i].gpa, m->mem.regions[i].size);
@@ -678,7 +909,7 @@ undo:
 	if (paused)
 		ops->resume(ops->ctx);
 	pthread_mutex_lock(&pr->lock);
-	pr->phase = MIGRATION_FAILED;
+	pr->phase = ret == -ECANCELED ? MIGRATION_CANCELLED : MIGRATION_FAILED;
 	pr->bytes_sent = c->sent;
 	snprintf(pr->error, sizeof(pr->error), "%s", err->msg);
 	pthread_mutex_unlock(&pr->lock);
@@ -813,33 +1044,107 @@ static int put_pages(struct machine *m, const struct mig_msg *msg, struct state_
 	return 0;
 }
 
+/* A MEMFD message: its one fd a memfd that holds the layout it describes; the fd in *fd. */
+static int take_memfd(struct mig_msg *msg, struct mig_memfd *f, int *fd, struct state_err *err)
+{
+	struct stat st;
+	int ret;
+
+	if (msg->nr_fds != 1)
+		return state_fail(err, -EPROTO, "a memfd message with %u file descriptors",
+				  msg->nr_fds);
+	ret = mig_memfd_decode(msg->buf, msg->len, f, err);
+	if (ret)
+		return ret;
+	if (fstat(msg->fds[0], &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(msg->fds[0], F_GET_SEALS) < 0)
+		return state_fail(err, -EPROTO, "the guest memory handed over is not a memfd");
+	if ((uint64_t)st.st_size != f->size)
+		return state_fail(err, -EPROTO,
+				  "the guest memory handed over holds %llu bytes, not %llu",
+				  (unsigned long long)st.st_size, (unsigned long long)f->size);
+	*fd = msg->fds[0];
+	msg->fds[0] = -1;
+	msg->nr_fds = 0;
+	return 0;
+}
+
+/* The machine built on the memfd lays its RAM out as the source's. */
+static int check_layout(const struct machine *m, const struct mig_memfd *f, struct state_err *err)
+{
+	const struct guest_mem *gm = &m->mem;
+
+	if (gm->nr_regions != f->nr)
+		return state_fail(err, -EPROTO,
+				  "the source's guest RAM has %u regions, this one %u", f->nr,
+				  gm->nr_regions);
+	for (unsigned int i = 0; i < f->nr; i++)
+		if (gm->regions[i].gpa != f->regions[i].gpa ||
+		    gm->regions[i].size != f->regions[i].size ||
+		    gm->regions[i].fd_offset != f->regions[i].offset)
+			return state_fail(err, -EPROTO,
+					  "guest RAM region %u differs from the source's (0x%llx "
+					  "bytes at 0x%llx)",
+					  i, (unsigned long long)f->regions[i].size,
+					  (unsigned long long)f->regions[i].gpa);
+	return 0;
+}
+
+/* RELEASED: the disks are free; over a local connection, the TAPs' fds come with it. */
+static int take_released(struct machine *m, struct mig_msg *msg, struct state_err *err)
+{
+	struct mig_released r;
+	char why[128];
+	int ret;
+
+	ret = mig_released_decode(msg->buf, msg->len, &r, err);
+	if (ret)
+		return ret;
+	if (r.nr != msg->nr_fds)
+		return state_fail(err, -EPROTO, "a released message naming %u TAPs with %u fds",
+				  r.nr, msg->nr_fds);
+	ret = vm_devices_take_host_fds(m, msg->fds, r.nic, r.nr, why, sizeof(why));
+	if (ret)
+		return state_fail(err, ret, "taking over %s", why);
+	return 0;
+}
+
 int migration_receive(struct mig_conn *c, const struct migration_builder *b, struct machine **out,
 		      struct state_err *err)
 {
 	struct mig_hello *h = calloc(1, sizeof(*h));
+	struct mig_memfd *mf = calloc(1, sizeof(*mf));
 	struct mig_msg msg = {0};
 	struct machine *m = NULL;
 	uint8_t *state = NULL;
 	size_t state_len = 0;
-	int ret;
+	int ret, mem_fd = -1;
 
 	*out = NULL;
-	ret = h ? check_hello(c, &msg, h, b->kvm_path, err)
-		: state_fail(err, -ENOMEM, "out of memory");
+	ret = h && mf ? check_hello(c, &msg, h, b->kvm_path, err)
+		      : state_fail(err, -ENOMEM, "out of memory");
 	if (ret)
 		goto fail;
 	ret = mig_recv(c, &msg, err);
+	/* on one host the guest's RAM may come as a memfd, mapped here as it is there */
+	if (!ret && msg.type == MIG_MEMFD) {
+		ret = take_memfd(&msg, mf, &mem_fd, err);
+		if (!ret)
+			ret = mig_recv(c, &msg, err);
+	}
 	if (!ret && msg.type != MIG_SPEC)
 		ret = state_fail(err, -EPROTO, "a %s message where the specification belongs",
 				 mig_type_name(msg.type));
 	if (ret)
 		goto fail;
-	m = b->build(b->ctx, msg.buf, msg.len, err);
+	m = b->build(b->ctx, msg.buf, msg.len, mem_fd, err);
 	if (!m) {
 		ret = -EINVAL;
 		goto fail;
 	}
 	ret = check_cpuid(m, h, err);
+	if (!ret && mem_fd >= 0)
+		ret = check_layout(m, mf, err);
 	if (ret)
 		goto fail;
 	ret = mig_send(c, MIG_READY, NULL, 0, NULL, 0);
@@ -855,7 +1160,10 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 			break;
 		switch (msg.type) {
 		case MIG_MEM:
-			ret = put_pages(m, &msg, err);
+			/* the memfd is the source's RAM itself: a page written here would be too */
+			ret = mem_fd >= 0
+				  ? state_fail(err, -EPROTO, "a memory record after the memfd")
+				  : put_pages(m, &msg, err);
 			break;
 		case MIG_STATE:
 			if (state) {
@@ -895,20 +1203,13 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	ret = mig_recv(c, &msg, err);
 	if (!ret && msg.type == MIG_ERROR)
 		ret = state_fail(err, -ECANCELED, "the source gave up: %s", (char *)msg.buf);
-	else if (!ret && (msg.type != MIG_RELEASED || msg.len))
+	else if (!ret && msg.type != MIG_RELEASED)
 		ret = state_fail(err, -EPROTO, "a %s message where the handover belongs",
 				 mig_type_name(msg.type));
+	if (!ret)
+		ret = take_released(m, &msg, err);
 	if (ret)
 		goto fail;
-	{
-		char why[128];
-
-		ret = vm_devices_take_host(m, why, sizeof(why));
-		if (ret) {
-			state_fail(err, ret, "taking over %s", why);
-			goto fail;
-		}
-	}
 	/* the point of no return: the source stops for good when this arrives */
 	ret = mig_send(c, MIG_ACK, NULL, 0, NULL, 0);
 	if (ret) {
@@ -917,6 +1218,9 @@ int migration_receive(struct mig_conn *c, const struct migration_builder *b, str
 	}
 	free(state);
 	free(h);
+	free(mf);
+	if (mem_fd >= 0)
+		close(mem_fd);
 	mig_msg_free(&msg);
 	*out = m;
 	return 0;
@@ -928,6 +1232,9 @@ fail:
 		mig_send_error(c, err->msg);
 	free(state);
 	free(h);
+	free(mf);
+	if (mem_fd >= 0)
+		close(mem_fd);
 	mig_msg_free(&msg);
 	return ret;
 }

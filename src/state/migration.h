@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Live migration, pre-copy over TCP (the stream: migration_stream.h).
+ * Live migration, pre-copy over TCP or a UNIX socket (the stream:
+ * migration_stream.h).
  *
  * The source turns on dirty page logging, sends every page of guest RAM that
  * is not zero while the guest runs, then rounds of the pages written since
@@ -14,6 +15,11 @@
  * The destination builds the machine from the specification it receives
  * (RAM anonymous and zero, nothing loaded), writes the pages into it, puts
  * the state back, and answers the ack.
+ *
+ * Local migration (unix:PATH, both ends on one host): when the guest's RAM
+ * is a memfd the source hands it over and sends no page at all (no
+ * pre-copy: it pauses, sends the state, and the destination maps the same
+ * memfd); the TAPs' fds pass at the handover, so the TAPs stay attached.
  */
 #ifndef PETREL_STATE_MIGRATION_H
 #define PETREL_STATE_MIGRATION_H
@@ -38,6 +44,7 @@ enum migration_phase {
 	MIGRATION_SWITCHOVER, /* paused: the last pages, the state, waiting for the ack */
 	MIGRATION_COMPLETED,
 	MIGRATION_FAILED,
+	MIGRATION_CANCELLED, /* by the source's owner, before the switchover */
 };
 
 const char *migration_phase_name(enum migration_phase p);
@@ -58,6 +65,9 @@ struct migration_progress {
 	uint64_t bandwidth;	  /* bytes a second, last round */
 	uint64_t downtime_ms;	  /* pause to ack (at the end) */
 	uint64_t total_ms;	  /* start to ack (at the end) */
+	uint64_t ram_bytes;	  /* the guest's RAM */
+	bool memfd;		  /* RAM handed over as a memfd: no page is sent */
+	bool cancel;		  /* cancelled (migration_cancel): the sender stops */
 	char error[400];	  /* why it failed */
 };
 
@@ -66,13 +76,26 @@ void migration_progress_init(struct migration_progress *p);
 void migration_progress_get(struct migration_progress *p, struct migration_progress *out);
 /* Back to nothing done, in @phase. */
 void migration_progress_reset(struct migration_progress *p, enum migration_phase phase);
+/*
+ * Ask the migration under way to stop: 0 when it was before the switchover
+ * (it then fails with -ECANCELED, the guest going on at the source; the
+ * caller wakes its sends through the connection's cancel_fd), -EBUSY once
+ * the switchover began, -ESRCH with no migration under way.
+ */
+int migration_cancel(struct migration_progress *p);
 
 /* tcp:HOST:PORT (HOST a name or an address; [ADDR] for IPv6). */
 int migration_parse_url(const char *url, char *host, size_t host_len, char *port, size_t port_len,
 			struct state_err *err);
+/* tcp:HOST:PORT or unix:PATH (an absolute or relative path that fits a socket address). */
+int migration_check_url(const char *url, struct state_err *err);
 /* Connect to @url, with the stream's timeouts. */
 int migration_connect(const char *url, struct mig_conn *c, struct state_err *err);
-/* Listen on @url and accept one connection. */
+/*
+ * Listen on @url and accept one connection. unix:PATH: the socket is
+ * created there (a path that exists is refused) and removed once the
+ * source connected or on failure.
+ */
 int migration_accept(const char *url, struct mig_conn *c, struct state_err *err);
 
 /* ---- source ---- */
@@ -107,8 +130,13 @@ int migration_send(struct machine *m, struct mig_conn *c, const struct migration
 /* ---- destination ---- */
 
 struct migration_builder {
-	/* A machine from the received specification (RAM zero, nothing loaded), or NULL. */
-	struct machine *(*build)(void *ctx, const void *spec, size_t len, struct state_err *err);
+	/*
+	 * A machine from the received specification (RAM zero, nothing
+	 * loaded; or, @mem_fd >= 0, RAM mapped shared from that memfd, which
+	 * the caller keeps), or NULL.
+	 */
+	struct machine *(*build)(void *ctx, const void *spec, size_t len, int mem_fd,
+				 struct state_err *err);
 	void (*discard)(void *ctx, struct machine *m);
 	void *ctx;
 	const char *kvm_path; /* the /dev/kvm whose CPUID the hello is checked against */

@@ -389,6 +389,27 @@ static void test_create_defaults(void **state)
 	api_vm_spec_free(&s);
 }
 
+/* memory.shared: guest RAM in a memfd (a local migration hands it over), and reported. */
+static void test_create_shared_memory(void **state)
+{
+	struct fix *x = *state;
+	char body[512];
+	struct api_vm_spec s;
+
+	assert_false(x->v.spec.mem_shared);
+	snprintf(body, sizeof(body),
+		 "{\"payload\": {\"kernel\": \"%s\"}, \"memory\": {\"size\": 268435456, "
+		 "\"shared\": true}}",
+		 x->kernel);
+	assert_int_equal(call(x, "PUT", "/api/v1/vm.create", body), 204);
+	assert_int_equal(api_vmm_get_spec(&x->v, &s), 0);
+	assert_true(s.mem_shared);
+	api_vm_spec_free(&s);
+	assert_int_equal(call(x, "GET", "/api/v1/vm.info", NULL), 200);
+	assert_true(json_is_true(json_object_get(
+	    json_object_get(json_object_get(x->body, "config"), "memory"), "shared")));
+}
+
 static void test_create_serial_modes(void **state)
 {
 	struct fix *x = *state;
@@ -488,7 +509,7 @@ static void test_create_bad_fields(void **state)
 	    {"\"cpus\": {\"boot_vcpus\": 2, \"max_vcpus\": 4}", "hotplug", 400},
 	    {"\"cpus\": {\"boot_vcpus\": 1, \"max_vcpus\": 1, \"topology\": {}}", "topology", 400},
 	    {"\"memory\": {\"size\": 268435457}", "multiple of 1048576", 400},
-	    {"\"memory\": {\"size\": 268435456, \"shared\": true}", "memory.shared", 400},
+	    {"\"memory\": {\"size\": 268435456, \"hugepages\": true}", "memory.hugepages", 400},
 	    {"\"memory\": {\"size\": 268435456, \"hugepages\": true}", "memory.hugepages", 400},
 	    {"\"memory\": {\"size\": 8388608}", "out of range", 400},
 	    {"\"disks\": [{\"readonly\": true}]", "needs path", 400},
@@ -924,6 +945,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_create_good, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_vsock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_shared_memory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_serial_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_bad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_bad_fields, setup, teardown),
