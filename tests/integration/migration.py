@@ -14,11 +14,20 @@ guest (rounds of sums over a window it rewrites, printed on COM1):
    destination locks the image and opens the TAP only when the source has
    let go; a destination that gives up after the source let go leaves the
    source taking its image back and going on, and if the image was taken
-   meanwhile, the source stays paused.
-   migration.py PETREL SNAP.bin"""
-import fcntl, json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+   meanwhile, the source stays paused;
+ - local migration over a UNIX socket: with --memory 64M,shared=on the
+   guest's memfd is handed over and no page is copied; without it the
+   pages are copied as over TCP; a disk and a TAP (its fd passed) handed
+   over; a path that exists is refused;
+ - a migration cancelled while the source is stuck sending memory to a fake
+   destination that stopped reading (with the fill guest: 4 MiB to send):
+   the guest goes on at the source, vm.info says "cancelled".
+   migration.py PETREL SNAP.bin [FILL.bin]"""
+import fcntl, json, os, re, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
 petrel, guest = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+fill_guest = os.path.abspath(sys.argv[3] if len(sys.argv) > 3 else
+                             os.path.join(os.path.dirname(guest), "fill.bin"))
 if not os.path.exists("/dev/kvm"):
     sys.exit("FAIL: /dev/kvm is missing: this test needs KVM")
 
@@ -68,13 +77,13 @@ def wait_listening(port, proc, timeout=WAIT):
     return False
 
 
-def source(name, env=None, extra=()):
+def source(name, env=None, extra=(), memory="64M", firmware=None):
     sock = os.path.join(tmp, name + ".sock")
     out = open(os.path.join(tmp, name + ".out"), "wb")
     err = open(os.path.join(tmp, name + ".err"), "wb")
-    p = subprocess.Popen([petrel, "run", "--firmware", guest, "--mode", "long", "--memory",
-                          "64M", "--api-sock", sock] + list(extra), stdout=out, stderr=err,
-                         stdin=subprocess.DEVNULL, env=env)
+    p = subprocess.Popen([petrel, "run", "--firmware", firmware or guest, "--mode", "long",
+                          "--memory", memory, "--api-sock", sock] + list(extra), stdout=out,
+                         stderr=err, stdin=subprocess.DEVNULL, env=env)
     return p, sock
 
 
@@ -108,10 +117,31 @@ def has_tap(pid):
 
 
 def destination(name, port, extra=()):
+    """A destination on tcp:127.0.0.1:PORT, or on unix:PATH when port is a path."""
     out = open(os.path.join(tmp, name + ".out"), "wb")
     err = open(os.path.join(tmp, name + ".err"), "wb")
-    return subprocess.Popen([petrel, "run", "--incoming", "tcp:127.0.0.1:%d" % port] +
-                            list(extra), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    url = "unix:" + port if isinstance(port, str) else "tcp:127.0.0.1:%d" % port
+    return subprocess.Popen([petrel, "run", "--incoming", url] + list(extra),
+                            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+
+
+def wait_path(path, proc, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def kib_sent(out):
+    m = re.search(r"(\d+) KiB sent", out)
+    return int(m.group(1)) if m else -1
+
+
+def downtime(out):
+    m = re.search(r"downtime (\d+) ms", out)
+    return int(m.group(1)) if m else -1
 
 
 def ctl(sock, *args):
@@ -160,6 +190,53 @@ check(b"snap guest done" not in read(os.path.join(tmp, "ok-src.out")),
 src_err = read(os.path.join(tmp, "ok-src.err")).decode(errors="replace")
 check("migration to tcp:127.0.0.1:%d: done" % port in src_err, "the source says it is done")
 print("  source: " + src_err.strip())
+tcp_out = out
+
+
+def local_migration(name, memory, extra=()):
+    """A migration over unix:PATH mid-run; ctl's output."""
+    path = os.path.join(tmp, name + ".mig")
+    dst = destination(name + "-dst", path)
+    check(wait_path(path, dst), name + ": the destination listens on its socket")
+    src, sock = source(name + "-src", memory=memory, extra=extra)
+    check(wait_for(os.path.join(tmp, name + "-src.out"), b"round 0000000000000004"),
+          name + ": the source runs")
+    rc, out, err = ctl(sock, "migrate", "unix:" + path)
+    check(rc == 0, name + ": petrel ctl migrate unix: succeeds (%s%s)" % (out.strip(), err.strip()))
+    print("  " + out.strip())
+    check(not os.path.exists(path), name + ": the destination removed its socket")
+    return src, dst, out
+
+
+def local_end(name, src, dst):
+    check(src.wait(timeout=WAIT) == 0, name + ": the source exits 0 after the switchover")
+    check(dst.wait(timeout=WAIT) == 0, name + ": the destination runs the guest to its end")
+    whole = read(os.path.join(tmp, name + "-src.out")) + read(os.path.join(tmp, name + "-dst.out"))
+    check(whole == ref, name + ": source then destination output is the uninterrupted run")
+
+
+# ---- local: the memfd handed over, no page copied ----
+src, dst, shared_out = local_migration("memfd", "64M,shared=on")
+check("no page copied" in shared_out and 0 <= kib_sent(shared_out) < 64,
+      "memfd: no guest page went over the socket (%d KiB sent)" % kib_sent(shared_out))
+local_end("memfd", src, dst)
+
+# ---- local without shared memory: the pages are copied ----
+src, dst, out = local_migration("unixcopy", "64M")
+check("no page copied" not in out and kib_sent(out) > 64,
+      "unixcopy: the pages went over the socket (%d KiB sent)" % kib_sent(out))
+local_end("unixcopy", src, dst)
+print("  downtime: tcp %d ms, unix %d ms, unix with the memfd %d ms" %
+      (downtime(tcp_out), downtime(out), downtime(shared_out)))
+
+# ---- local: a path that exists is refused ----
+busy = os.path.join(tmp, "busy.mig")
+open(busy, "w").close()
+dst = destination("busy-dst", busy)
+check(dst.wait(timeout=WAIT) == 1, "busy: a destination on an existing path exits 1")
+derr = read(os.path.join(tmp, "busy-dst.err")).decode(errors="replace")
+check(one_line(derr) and "exists" in derr, "busy: it says why (%s)" % derr.strip())
+check(os.path.exists(busy), "busy: the file is left alone")
 
 # ---- the same with the dirty ring at both ends ----
 # kvm_pvm may overrun a ring (see README): the source must then say so and
@@ -222,6 +299,25 @@ if dst.poll() is None:
 check(dst.wait(timeout=WAIT) == 0, "handover: the destination runs the guest to its end")
 whole = read(os.path.join(tmp, "hand-src.out")) + read(os.path.join(tmp, "hand-dst.out"))
 check(whole == ref, "handover: source then destination output is the uninterrupted run")
+
+# ---- the same over a UNIX socket: the TAP's fd passes, the memfd too ----
+path = os.path.join(tmp, "lhand.mig")
+dst = destination("lhand-dst", path)
+check(wait_path(path, dst), "local handover: the destination listens")
+src, sock = source("lhand-src", extra=extra, memory="64M,shared=on")
+check(wait_for(os.path.join(tmp, "lhand-src.out"), b"round 0000000000000004"),
+      "local handover: the source runs")
+check(locked(img), "local handover: the source holds the image's lock")
+rc, out, err = ctl(sock, "migrate", "unix:" + path)
+check(rc == 0, "local handover: the migration succeeds (%s%s)" % (out.strip(), err.strip()))
+check(src.wait(timeout=WAIT) == 0, "local handover: the source exits 0")
+if dst.poll() is None:
+    check(locked(img), "local handover: the destination holds the image's lock")
+    if tap_ok:
+        check(has_tap(dst.pid), "local handover: the destination has the TAP's fd")
+check(dst.wait(timeout=WAIT) == 0, "local handover: the destination runs the guest to its end")
+whole = read(os.path.join(tmp, "lhand-src.out")) + read(os.path.join(tmp, "lhand-dst.out"))
+check(whole == ref, "local handover: source then destination output is the uninterrupted run")
 
 # ---- the handover fails after the source let go ----
 def handover_destination(lsock, take, done):
@@ -362,6 +458,70 @@ check(mig.get("phase") == "failed" and mig.get("error"),
       "cut: vm.info says failed, and why (%s)" % mig.get("error"))
 check(info.get("state") == "Running", "cut: the VM runs at the source again")
 keeps_running("cut", src, sock)
+
+# ---- cancelled: the source stuck sending memory to a destination that stopped reading ----
+def stalling_destination(lsock, got, stop):
+    """Takes the hello and the specification, says ready, then reads nothing until told."""
+    conn, _ = lsock.accept()
+    for _ in range(2):
+        h = recv_exact(conn, 16)
+        if h is None or recv_exact(conn, struct.unpack("<IIQ", h)[2]) is None:
+            break
+    conn.sendall(struct.pack("<IIQ", 2, 0, 0))
+    stop.wait(WAIT)
+    n = 0
+    conn.settimeout(WAIT)
+    try:
+        while True:
+            chunk = conn.recv(1 << 16)
+            if not chunk:
+                break
+            n += len(chunk)
+    except OSError:
+        pass
+    got.append(n)
+    conn.close()
+
+
+path = os.path.join(tmp, "cancel.mig")
+lsock = socket.socket(socket.AF_UNIX)
+lsock.bind(path)
+lsock.listen(1)
+got, stop = [], threading.Event()
+t = threading.Thread(target=stalling_destination, args=(lsock, got, stop))
+t.start()
+src, sock = source("cancel-src", firmware=fill_guest)
+check(wait_for(os.path.join(tmp, "cancel-src.out"), b"filled"), "cancel: the source runs")
+rc, out, err = ctl(sock, "migrate-cancel")
+check(rc == 1 and "no migration" in err, "cancel: nothing to cancel yet (%s)" % err.strip())
+ctl_proc = subprocess.Popen([petrel, "ctl", sock, "migrate", "unix:" + path],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+phase = ""
+deadline = time.monotonic() + WAIT
+while time.monotonic() < deadline and phase != "memory":
+    phase = vm_info(sock).get("migration", {}).get("phase", "")
+    time.sleep(0.02)
+time.sleep(0.3)  # the socket's buffer is full long before 16 MiB
+phase = vm_info(sock).get("migration", {}).get("phase", "")
+check(phase == "memory", "cancel: the source is stuck in the memory phase (%s)" % phase)
+rc, out, err = ctl(sock, "migrate-cancel")
+check(rc == 0, "cancel: petrel ctl migrate-cancel succeeds (%s)" % err.strip())
+out, err = ctl_proc.communicate(timeout=WAIT)
+check(ctl_proc.returncode == 1 and "cancelled" in err and one_line(err),
+      "cancel: petrel ctl migrate says it was cancelled (%s)" % err.strip())
+info = vm_info(sock)
+check(info.get("migration", {}).get("phase") == "cancelled",
+      "cancel: vm.info's migration phase is cancelled")
+check(info.get("state") == "Running", "cancel: the VM runs at the source")
+stop.set()
+t.join(timeout=WAIT)
+lsock.close()
+check(got and got[0] < 16 << 20, "cancel: the destination's connection was closed before "
+      "the memory was all sent (%s bytes after the stall)" % (got[0] if got else "?"))
+rc, out, err = ctl(sock, "migrate-cancel")
+check(rc == 1, "cancel: a second cancel finds nothing to cancel (%s)" % err.strip())
+ctl(sock, "shutdown")
+check(src.wait(timeout=WAIT) == 0, "cancel: the source shuts down normally")
 
 # ---- not a migration stream ----
 port = free_port()
