@@ -340,7 +340,9 @@ static void runner_exit_vmm(void *ctx, int status)
 	r->exit_status = status;
 	if (r->m) {
 		r->api_stop = true;
-		vm_devices_hold(r->m, false, RUNNER_PAUSE_MS);
+		/* a machine migrated away never touches its devices (or the guest's RAM) again */
+		if (!r->migrated)
+			vm_devices_hold(r->m, false, RUNNER_PAUSE_MS);
 		machine_request_stop(r->m, status);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -509,6 +511,7 @@ static void *mig_thread(void *arg)
 			(unsigned long long)(pr.bytes_sent >> 10));
 	/* the machine is the main thread's again */
 	pthread_mutex_lock(&r->lock);
+	r->migrated = ret == 0;
 	r->migrating = false;
 	r->mig_m = NULL;
 	pthread_cond_broadcast(&r->cond);

@@ -43,6 +43,11 @@ struct api_runner {
 	size_t mig_spec_len;
 	struct migration_progress mig;
 	int mig_cancel_efd; /* written by a cancel: wakes a send waiting for room */
+	/*
+	 * The guest lives at the destination: this machine's devices stay held
+	 * to the end (with a handed-over memfd its RAM is the destination's).
+	 */
+	bool migrated;
 };
 
 /* The controller's backend; ctx is the runner. */
