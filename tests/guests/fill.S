@@ -1,10 +1,10 @@
 /*
- * Fill 16 MiB at 8 MiB with a pattern that is nowhere zero, say so, then
+ * Fill 4 MiB at 8 MiB with a pattern that is nowhere zero, say so, then
  * spin: a guest whose memory takes a live migration a while to send.
  */
 #include "guest.h"
 #define FILL 0x800000
-#define FILL_END (FILL + 0x1000000)
+#define FILL_END (FILL + 0x400000)
 _start:
 	test %rdi, %rdi
 	jnz 2f
