@@ -104,7 +104,7 @@ int migration_parse_url(const char *url, char *host, size_t host_len, char *port
 	size_t hl;
 
 	if (strncmp(url, "tcp:", 4))
-		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT", url);
+		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT or unix:PATH", url);
 	h = url + 4;
 	colon = strrchr(h, ':');
 	if (!colon || !colon[1] || colon == h)
@@ -142,19 +142,6 @@ static int unix_addr(const char *url, struct sockaddr_un *sa, struct state_err *
 		return state_fail(err, -ENAMETOOLONG, "%s: the path is too long for a socket", url);
 	memcpy(sa->sun_path, path, strlen(path) + 1);
 	return 1;
-}
-
-int migration_check_url(const char *url, struct state_err *err)
-{
-	struct sockaddr_un sa;
-	char host[256], port[8];
-	int ret = unix_addr(url, &sa, err);
-
-	if (ret)
-		return ret < 0 ? ret : 0;
-	if (strncmp(url, "tcp:", 4))
-		return state_fail(err, -EINVAL, "%s: expected tcp:HOST:PORT or unix:PATH", url);
-	return migration_parse_url(url, host, sizeof(host), port, sizeof(port), err);
 }
 
 static void set_timeouts(int fd, bool tcp)

@@ -87,8 +87,6 @@ int migration_cancel(struct migration_progress *p);
 /* tcp:HOST:PORT (HOST a name or an address; [ADDR] for IPv6). */
 int migration_parse_url(const char *url, char *host, size_t host_len, char *port, size_t port_len,
 			struct state_err *err);
-/* tcp:HOST:PORT or unix:PATH (an absolute or relative path that fits a socket address). */
-int migration_check_url(const char *url, struct state_err *err);
 /* Connect to @url, with the stream's timeouts. */
 int migration_connect(const char *url, struct mig_conn *c, struct state_err *err);
 /*
