@@ -2,9 +2,10 @@
 /*
  * libFuzzer target: the live migration stream as a destination reads it.
  * The input is cut into messages by their headers (mig_hdr_parse, which
- * bounds each length); hellos and memory records are decoded and checked.
- * A refusal must say why; an accepted memory record's data lies inside its
- * message and is exactly its pages.
+ * bounds each length); hellos, memory records, memfd layouts and TAP
+ * handovers are decoded and checked. A refusal must say why; an accepted
+ * memory record's data lies inside its message and is exactly its pages; an
+ * accepted memfd layout lies inside its memfd.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				if (!m.zero && (m.data != p + MIG_MEM_HDR_LEN ||
 						len != MIG_MEM_HDR_LEN + m.pages * GM_PAGE_SIZE))
+					abort();
+			} else if (!err.msg[0]) {
+				abort();
+			}
+		} else if (type == MIG_MEMFD) {
+			static struct mig_memfd f;
+
+			/* a layout taken lies within the memfd, page aligned */
+			err.msg[0] = 0;
+			if (mig_memfd_decode(p, (size_t)len, &f, &err) == 0) {
+				if (!f.nr || f.nr > MIG_MEMFD_REGIONS)
+					abort();
+				for (unsigned int i = 0; i < f.nr; i++)
+					if (!f.regions[i].size ||
+					    f.regions[i].offset + f.regions[i].size > f.size ||
+					    (f.regions[i].offset & (GM_PAGE_SIZE - 1)))
+						abort();
+			} else if (!err.msg[0]) {
+				abort();
+			}
+		} else if (type == MIG_RELEASED) {
+			struct mig_released r;
+
+			err.msg[0] = 0;
+			if (mig_released_decode(p, (size_t)len, &r, &err) == 0) {
+				if (r.nr > MIG_FDS_MAX)
 					abort();
 			} else if (!err.msg[0]) {
 				abort();
