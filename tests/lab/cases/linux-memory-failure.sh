@@ -59,6 +59,8 @@ ram=$(awk -v want=$((mem_mib * 1024)) '
 	/^VmFlags:/ && size == want && inode == 0 && path == "" && / dd/ && / hg/ { split(range, r, "-"); print r[1] }
 ' "/proc/$pid/smaps")
 [ -n "$ram" ] && [ "$(echo "$ram" | wc -l)" = 1 ] || {
+	kill -0 $pid 2>/dev/null || echo "petrel has exited; its stderr:" && sed 's/^/      /' "$err"
+	tail -n 30 "$out"
 	kill -9 $pid
 	fail "cannot tell petrel's guest RAM mapping in /proc/$pid/smaps ('$ram')"
 }
