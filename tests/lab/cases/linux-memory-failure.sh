@@ -57,11 +57,13 @@ ram=$(awk -v want=$((mem_mib * 1024)) '
 	/^[0-9a-f]+-[0-9a-f]+ / { range = $1; inode = $5; path = $6 }
 	/^Size:/ { size = $2 }
 	/^VmFlags:/ && size == want && inode == 0 && path == "" && / dd/ && / hg/ { split(range, r, "-"); print r[1] }
-' "/proc/$pid/smaps")
+' "/proc/$pid/smaps" 2>/dev/null || true)
 [ -n "$ram" ] && [ "$(echo "$ram" | wc -l)" = 1 ] || {
-	kill -0 $pid 2>/dev/null || echo "petrel has exited; its stderr:" && sed 's/^/      /' "$err"
+	kill -0 $pid 2>/dev/null || echo "petrel has exited"
+	echo "petrel's stderr:"
+	sed 's/^/      /' "$err"
 	tail -n 30 "$out"
-	kill -9 $pid
+	kill -9 $pid 2>/dev/null || true
 	fail "cannot tell petrel's guest RAM mapping in /proc/$pid/smaps ('$ram')"
 }
 hva=$((16#$ram + gpa))
