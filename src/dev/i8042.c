@@ -332,6 +332,18 @@ const char *i8042_state_check(const struct i8042_state *s)
 	return NULL;
 }
 
+void i8042_resync_irqs(struct i8042 *k)
+{
+	struct i8042_actions act = {0};
+
+	platform_set_irq(k->platform, I8042_KBD_IRQ, 0);
+	platform_set_irq(k->platform, I8042_AUX_IRQ, 0);
+	pthread_mutex_lock(&k->lock);
+	head_arrived(k, &act);
+	pthread_mutex_unlock(&k->lock);
+	run_actions(k, &act);
+}
+
 void i8042_save(struct i8042 *k, struct i8042_state *out)
 {
 	pthread_mutex_lock(&k->lock);

@@ -75,6 +75,14 @@ int i8042_send_ctrl_alt_del(struct i8042 *k);
 
 void i8042_save(struct i8042 *k, struct i8042_state *out);
 void i8042_restore(struct i8042 *k, const struct i8042_state *in);
+/*
+ * After a restore, once the interrupt controllers hold their saved state:
+ * IRQ 1 and 12 are lowered (an edge the saved controller still counted as
+ * raised would otherwise swallow the next one, and the guest would never
+ * read the byte it signals), and a byte waiting in the output buffer is
+ * signalled again.
+ */
+void i8042_resync_irqs(struct i8042 *k);
 /* NULL, or the first field the guest and the keyboard could not have left so. */
 const char *i8042_state_check(const struct i8042_state *s);
 

@@ -82,6 +82,12 @@ int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
  */
 unsigned int vm_devices_announce(struct machine *m);
 /*
+ * The legacy devices' edge interrupts put in step with the interrupt
+ * controllers just restored (i8042_resync_irqs); machine_restore_state
+ * calls it after the VM's interrupt state is back.
+ */
+void vm_devices_resync_irqs(struct machine *m);
+/*
  * The balloon's target (4 KiB pages) and statistics interval (seconds, only
  * when it has statistics), each when not NULL; any thread. -ENODEV without
  * a balloon, -EINVAL for an interval it cannot take.

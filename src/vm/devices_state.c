@@ -635,6 +635,12 @@ int vm_devices_restore(struct machine *m, const struct vm_state_source *src,
 	return 0;
 }
 
+void vm_devices_resync_irqs(struct machine *m)
+{
+	if (m->devs)
+		i8042_resync_irqs(&m->devs->kbc);
+}
+
 unsigned int vm_devices_announce(struct machine *m)
 {
 	struct vm_devices *d = m->devs;

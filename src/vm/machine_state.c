@@ -283,6 +283,7 @@ int machine_restore_state(struct machine *m, const struct vm_state_source *src,
 				     "KVM refused the saved interrupt controllers or clock: %s",
 				     strerror(-ret));
 	/* the interrupt controllers hold their saved state: the NICs' interrupts stay */
+	vm_devices_resync_irqs(m);
 	vm_devices_announce(m);
 	pthread_mutex_lock(&m->lock);
 	m->state = VM_PAUSED;
